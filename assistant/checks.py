@@ -1,0 +1,147 @@
+"""The evidence check: findings per section, and the export gate built on them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from . import conditions
+from .case import Case
+from .draft_model import Draft
+from .drafting import evidence_kinds_for
+from .interview import applies, is_thin
+from .profile import Lang, Profile
+
+Severity = Literal["blocker", "warning"]
+
+
+class Finding(BaseModel):
+    section: str
+    kind: str  # missing_answer | thin_answer | missing_evidence | placeholder | not_approved |
+    #            stale_approval | advisory | no_text_layer
+    severity: Severity
+    message: str
+    question_id: str | None = None
+    evidence_kind: str | None = None
+    waived: bool = False
+    waiver_reason: str | None = None
+
+    @property
+    def blocks(self) -> bool:
+        return self.severity == "blocker" and not self.waived
+
+
+_MSG = {
+    "missing_answer": {"fr": "réponse manquante : {}", "en": "missing answer: {}"},
+    "thin_answer": {
+        "fr": "réponse trop succincte pour un évaluateur ({} mots) : {}",
+        "en": "answer too thin for an assessor ({} words): {}",
+    },
+    "missing_evidence": {"fr": "pièce manquante : {}", "en": "missing document: {}"},
+    "recommended_evidence": {"fr": "pièce recommandée non fournie : {}", "en": "recommended document not provided: {}"},
+    "placeholder": {"fr": "élément à compléter dans le texte : {}", "en": "placeholder left in the text: {}"},
+    "not_approved": {"fr": "section non approuvée par un relecteur", "en": "section not approved by a reviewer"},
+    "changes_requested": {"fr": "des modifications ont été demandées", "en": "changes were requested"},
+    "stale_approval": {
+        "fr": "la section a changé depuis son approbation : à relire",
+        "en": "the section changed since it was approved: review it again",
+    },
+    "no_text_layer": {
+        "fr": "« {} » n'a pas de couche texte (scan ?) : son contenu ne peut pas être cité par page",
+        "en": "'{}' has no text layer (scanned?): its content cannot be cited by page",
+    },
+}
+
+
+def _msg(key: str, lang: Lang, *args: object) -> str:
+    return _MSG[key][lang].format(*args)
+
+
+def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en") -> list[Finding]:
+    """Everything that stands between this case and a submission-ready file, section by section."""
+    out: list[Finding] = []
+    by_section: dict[str, list[Finding]] = {s.section_id: [] for s in draft.sections}
+    values = case.values()
+
+    def add(f: Finding) -> None:
+        waiver = case.waivers.get(f.question_id or f.evidence_kind or "")
+        if waiver and f.kind in ("missing_answer", "missing_evidence", "placeholder", "thin_answer"):
+            f.waived, f.waiver_reason = True, waiver.reason
+        by_section.setdefault(f.section, []).append(f)
+
+    missing_questions: set[str] = set()
+    reported_kinds: set[str] = set()
+    for section_draft in draft.sections:
+        section = profile.section(section_draft.section_id)
+        for q in section.questions:
+            state = applies(profile, case, q)
+            if state is not True:
+                continue
+            answer = case.answers.get(q.id)
+            label = q.label.get(lang)
+            if answer is None:
+                missing_questions.add(q.id)
+                add(Finding(
+                    section=section.id, kind="missing_answer",
+                    severity="blocker" if q.required else "warning",
+                    message=_msg("missing_answer", lang, label), question_id=q.id,
+                ))
+            elif is_thin(profile, q, answer):
+                add(Finding(
+                    section=section.id, kind="thin_answer", severity="warning",
+                    message=_msg("thin_answer", lang, len(answer.value.split()), label), question_id=q.id,
+                ))
+        for kind_id, mandatory in evidence_kinds_for(profile, case, section):
+            if case.evidence_of_kind(kind_id):
+                continue
+            if kind_id in reported_kinds:
+                continue  # a kind supporting several sections is reported once, where it first appears
+            reported_kinds.add(kind_id)
+            kind = profile.evidence_kind(kind_id)
+            add(Finding(
+                section=section.id, kind="missing_evidence",
+                severity="blocker" if mandatory else "warning",
+                message=_msg("missing_evidence" if mandatory else "recommended_evidence", lang, kind.name.get(lang)),
+                evidence_kind=kind_id,
+            ))
+        for ph in section_draft.placeholders:
+            if ph.question_id and ph.question_id not in missing_questions:
+                question = profile.question(ph.question_id)
+                if applies(profile, case, question) is None and question.id not in values:
+                    severity: Severity = "blocker"  # a screening answer the section depends on
+                else:
+                    severity = "blocker" if question.required else "warning"
+                add(Finding(
+                    section=section.id, kind="placeholder", severity=severity,
+                    message=_msg("placeholder", lang, ph.label), question_id=ph.question_id,
+                ))
+        review = case.review(section.id)
+        gate: Severity = "blocker" if case.settings.require_approval else "warning"
+        if review.status == "approved" and review.fingerprint != section_draft.fingerprint:
+            add(Finding(section=section.id, kind="stale_approval", severity=gate, message=_msg("stale_approval", lang)))
+        elif review.status == "changes_requested":
+            add(Finding(section=section.id, kind="not_approved", severity=gate, message=_msg("changes_requested", lang)))
+        elif review.status != "approved":
+            add(Finding(section=section.id, kind="not_approved", severity=gate, message=_msg("not_approved", lang)))
+
+    for adv in profile.advisories:
+        if adv.applies(case.request_type) and conditions.evaluate(adv.when, values) is True:
+            by_section.setdefault(adv.section, []).append(Finding(
+                section=adv.section, kind="advisory", severity=adv.severity, message=adv.message.get(lang),
+            ))
+    for ev in case.evidence:
+        if ev.text_pages == 0:
+            section = profile.evidence_kind(ev.kind).sections[0]
+            by_section.setdefault(section, []).append(Finding(
+                section=section, kind="no_text_layer", severity="warning",
+                message=_msg("no_text_layer", lang, ev.filename), evidence_kind=ev.kind,
+            ))
+    order = [s.section_id for s in draft.sections]
+    for sid in sorted(by_section, key=lambda s: order.index(s) if s in order else len(order)):
+        out.extend(sorted(by_section[sid], key=lambda f: (f.severity != "blocker", f.waived)))
+    return out
+
+
+def blockers(found: list[Finding]) -> list[Finding]:
+    return [f for f in found if f.blocks]

@@ -1,0 +1,42 @@
+"""Answers that make a case complete, for tests that need a full case quickly."""
+
+from __future__ import annotations
+
+from assistant.interview import open_prompts
+from assistant.service import Actor, Service
+
+LONG = (
+    "Explication détaillée et précise fournie par le fabricant, avec les faits, les chiffres et les "
+    "sources utiles à l'évaluateur de l'autorité, afin que la justification soit complète et vérifiable "
+    "sans autre échange."
+)
+SAMPLE = {
+    "is_ivd": "no", "first_in_man": "no", "previously_ce_marked": "yes", "certification_in_progress": "yes",
+    "device_class": "III", "patient_pseudonym": "P-001", "previous_certificate_expiry": "2024-05-26",
+    "nb_application_date": "2024-09-15", "nb_written_agreement_date": "2025-01-20",
+    "previous_certificate_number": "CM-734215",
+}
+
+
+def answer_all(svc: Service, case_id: str, actor: Actor, overrides: dict[str, str] | None = None) -> None:
+    """Answer every open question the way a diligent manufacturer would."""
+    values = {**SAMPLE, **(overrides or {})}
+    while True:
+        prompts = [p for p in open_prompts(svc.profile(svc.case(case_id)), svc.case(case_id))]
+        if not prompts:
+            return
+        q = prompts[0].question
+        text = values.get(q.id) or (LONG if q.type == "long_text" else f"valeur {q.id.replace('_', ' ')}")
+        svc.answer(case_id, q.id, text, actor)
+
+
+def attach_all_mandatory(svc: Service, case_id: str, actor: Actor, make_pdf) -> None:
+    from assistant.drafting import applicable_sections, evidence_kinds_for
+
+    case = svc.case(case_id)
+    profile = svc.profile(case)
+    for section in applicable_sections(profile, case):
+        for kind, mandatory in evidence_kinds_for(profile, case, section):
+            if mandatory and not svc.case(case_id).evidence_of_kind(kind):
+                pdf = make_pdf([f"Document {kind} page 1", f"Document {kind} page 2"], f"{kind}.pdf")
+                svc.attach(case_id, pdf, actor, kind=kind)
