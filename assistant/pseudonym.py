@@ -46,14 +46,14 @@ _FIRST_NAMES = {
     "jennifer", "linda", "elizabeth", "barbara", "susan", "jessica", "margaret", "karen",
     "nancy", "lisa", "betty", "sandra", "ashley", "emily", "michael", "george", "peter",
 }
-FIRST_LAST = re.compile(rf"(?<![\w.])({_NAME})\s+({_NAME})")
+FIRST_LAST = re.compile(rf"(?<![\w.])({_NAME})(?=\s+({_NAME}))")  # lookahead: overlapping pairs
 
 
 def _name_hits(text: str) -> list[str]:
     hits = [m.group(0) for m in TITLE_NAME.finditer(text)]
     for m in FIRST_LAST.finditer(text):
         if m.group(1).lower() in _FIRST_NAMES:
-            hits.append(m.group(0))
+            hits.append(f"{m.group(1)} {m.group(2)}")
     return hits
 
 

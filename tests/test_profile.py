@@ -20,7 +20,7 @@ EVIDENCE_KINDS = {
 def test_ansm_profile_declares_the_sections_in_ansm_order_and_the_evidence_kinds():
     profile = load_profile("ansm")
     assert [s.id for s in profile.sections] == SECTION_ORDER
-    assert EVIDENCE_KINDS <= {k.id for k in profile.evidence_kinds}
+    assert {k.id for k in profile.evidence_kinds} >= EVIDENCE_KINDS
     assert profile.section("prior_derogations").applies_to == ("global",)
     assert profile.evidence_kind("prior_derogations_assessment").applies_to == ("global",)
     assert profile.evidence_kind("preclinical_reports").mandatory_when == {"first_in_man": "yes"}

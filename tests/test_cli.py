@@ -1,0 +1,127 @@
+"""The whole path through the real CLI, in subprocesses, as a user would run it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+from docx import Document
+
+
+def run_example(script: str, home, *args: str) -> str:
+    env = {
+        **os.environ,
+        "DEROGATION_HOME": str(home),
+        "DEROGATION": f"{sys.executable} -m assistant",
+        "PYTHON": sys.executable,
+    }
+    done = subprocess.run(["bash", str(ROOT / "examples" / script), *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def findings(cli, case_id):
+    out = cli("check", case_id, "--json", check=True).stdout
+    return json.loads(out)
+
+
+def test_individual_example_end_to_end(cli, home, tmp_path):
+    case_id = run_example("individual/build.sh", home).strip().splitlines()[-1]
+    found = findings(cli, case_id)
+    blockers = [(f["section"], f["kind"], f["evidence_kind"]) for f in found if f["severity"] == "blocker" and not f["waived"]]
+    assert blockers == [("conformity_declaration", "missing_evidence", "precautions_certificate")]
+    assert all({"section", "kind", "severity", "message", "question_id", "evidence_kind"} <= f.keys() for f in found)
+    refused = cli("export", case_id, "--format", "docx", "--out", str(tmp_path / "early.docx"))
+    assert refused.returncode == 3 and "precautions" in refused.stderr.lower()
+
+    run_example("individual/complete.sh", home, case_id, str(tmp_path))
+    doc = Document(str(tmp_path / f"{case_id}.docx"))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[0] == "1. Identification de la demande" and "10. Engagements du fabricant" in headings
+    assert "Bilan des dérogations déjà accordées" not in " ".join(headings)  # global only
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "[À COMPLÉTER : date de l'accord écrit avec l'organisme notifié]" in body  # optional, left open
+    assert "CM-734215" in body and "P-014" in body
+    assert "Certificat CE antérieur – certificat-ce-MDD.pdf, p. 1" in body
+    annex = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    assert any(r[0].startswith("9. Déclaration") and "attestation-precautions.pdf" in r[1] for r in annex)
+    assert (tmp_path / f"{case_id}.en.md").read_text().startswith("# Request for a derogatory authorisation")
+    cases = cli("cases", check=True).stdout
+    assert case_id in cases and "ready to export" in cases
+
+
+def test_global_example_end_to_end_with_a_waiver_in_the_annex(cli, home, tmp_path):
+    case_id = run_example("global/build.sh", home).strip().splitlines()[-1]
+    blockers = [f["evidence_kind"] for f in findings(cli, case_id) if f["severity"] == "blocker" and not f["waived"]]
+    assert blockers == ["precautions_certificate"]
+    run_example("global/complete.sh", home, case_id, str(tmp_path))
+    doc = Document(str(tmp_path / f"{case_id}.docx"))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert "10. Bilan des dérogations déjà accordées" in headings
+    rows = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    waiver = next(r for r in rows if len(r) == 4 and r[0].startswith("Attestation"))
+    assert "projet transmis pour relecture interne" in waiver[1]
+    md = (tmp_path / f"{case_id}.md").read_text()
+    assert "Annexe B — Exceptions enregistrées" in md and "relecture interne" in md
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["answer", "{case}", "applicant_name", ""], "cannot be empty"),
+        (["answer", "{case}", "no_such_question", "x"], "unknown question"),
+        (["attach", "{case}", "{missing}"], "no such file"),
+        (["attach", "{case}", "{notpdf}", "--kind", "clinical_data"], "not a PDF"),
+        (["attach", "{case}", "{encrypted}", "--kind", "clinical_data"], "password-protected"),
+        (["answer", "../../etc", "applicant_name", "x"], "invalid case id"),
+        (["waive", "{case}", "clinician_letter", "--reason", ""], "reason"),
+        (["approve", "{case}", "nowhere"], "unknown section"),
+        (["answer", "{case}", "patient_pseudonym", "Jean Dupont"], "pseudonymised"),
+    ],
+)
+def test_bad_input_is_one_clear_line_a_nonzero_exit_and_an_untouched_case(cli, tmp_path, encrypted_pdf, args, message):
+    case_id = cli("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
+    before = cli("show", case_id, check=True).stdout
+    notpdf = tmp_path / "notes.pdf"
+    notpdf.write_text("plain text, not a PDF")
+    filled = [a.format(case=case_id, missing=tmp_path / "nope.pdf", notpdf=notpdf, encrypted=encrypted_pdf) for a in args]
+    done = cli(*filled)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert cli("show", case_id, check=True).stdout == before
+
+
+def test_questions_json_lists_open_questions_in_interview_order(cli):
+    case_id = cli("new", "--type", "global", "--device", "OsteoRod", check=True).stdout.strip()
+    cli("answer", case_id, "is_ivd", "non", check=True)
+    questions = json.loads(cli("questions", case_id, "--json", "--lang", "fr", check=True).stdout)
+    assert [q["id"] for q in questions[:3]] == ["first_in_man", "previously_ce_marked", "certification_in_progress"]
+    assert questions[0]["text"].startswith("S'agit-il d'une première utilisation")
+    assert {"id", "section", "type", "text", "followup", "required"} <= questions[0].keys()
+
+
+def test_terminal_interview_asks_one_question_at_a_time_and_saves_each_answer(cli):
+    case_id = cli("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
+    # empty line -> told it cannot be empty; "maybe" -> refused; skip; then answers; EOF stops
+    script = "\nmaybe\nno\nskip\nyes\nno\nValvix Medical SAS\n"
+    done = cli("interview", case_id, input=script)
+    assert done.returncode == 0
+    assert "cannot be empty" in done.stdout and "Not recorded" in done.stdout
+    assert "saved" in done.stdout
+    case = json.loads(cli("show", case_id, check=True).stdout)
+    values = {k: v["value"] for k, v in case["answers"].items()}
+    assert values["is_ivd"] == "no" and values["previously_ce_marked"] == "yes"
+    assert values["certification_in_progress"] == "no" and values["applicant_name"] == "Valvix Medical SAS"
+    assert "first_in_man" not in values  # skipped, asked again next time
+    again = json.loads(cli("questions", case_id, "--json", check=True).stdout)
+    assert again[0]["id"] == "first_in_man"
+
+
+def test_help_is_instant_and_lists_the_commands(cli):
+    done = cli("--help", check=True)
+    for command in ("new", "questions", "answer", "attach", "check", "draft", "waive", "approve", "export", "interview", "cases"):
+        assert command in done.stdout

@@ -1,0 +1,69 @@
+import pytest
+from docx import Document
+from helpers import answer_all, attach_all_mandatory
+
+from assistant.service import ExportBlocked
+
+
+def docx_text(path):
+    doc = Document(str(path))
+    paragraphs = [p.text for p in doc.paragraphs]
+    tables = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    return doc, paragraphs, tables
+
+
+def test_export_is_refused_while_blockers_remain(svc, actor, tmp_path):
+    case = svc.new_case("ansm", "individual", "Valve", actor)
+    with pytest.raises(ExportBlocked) as err:
+        svc.export(case.id, "docx", tmp_path / "out.docx")
+    assert any(f.question_id == "applicant_name" for f in err.value.blockers)
+    assert not (tmp_path / "out.docx").exists()
+
+
+def test_docx_has_cover_sections_in_order_references_annex_and_waivers(svc, actor, make_pdf, tmp_path):
+    case = svc.new_case("ansm", "global", "OsteoRod Junior", actor)
+    answer_all(svc, case.id, actor, {"applicant_name": "Fixomed SAS"})
+    attach_all_mandatory(svc, case.id, actor, make_pdf)
+    svc.waive(case.id, "ifu_labelling", "French IFU under translation, delivered before first use", actor)
+    out = tmp_path / "request.docx"
+    svc.export(case.id, "docx", out)
+    doc, paragraphs, tables = docx_text(out)
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:3] == [
+        "1. Identification de la demande",
+        "2. Justification du besoin et de l'intérêt pour le ou les patients",
+        "3. Impossibilité d'inclure le ou les patients dans une investigation clinique",
+    ]
+    assert "10. Bilan des dérogations déjà accordées" in headings
+    assert headings[-3:] == ["Références", "Annexe A — Pièces justificatives par section", "Annexe B — Exceptions enregistrées"]
+    assert ["Demandeur", "Fixomed SAS"] in tables and ["Type de demande", "globale (dispositif déterminé)"] in tables
+    annex = {row[0]: row[1] for row in tables if row[0][:2].rstrip(".").isdigit()}
+    assert "prior_derogations_assessment.pdf" in annex["10. Bilan des dérogations déjà accordées"]
+    assert any("French IFU under translation" in row[1] for row in tables if len(row) == 4)
+    body = "\n".join(paragraphs)
+    assert "RDM art. 59(2)" in body
+    # the optional written-agreement date was answered by answer_all, so no placeholder remains
+    assert "À COMPLÉTER" not in body
+
+
+def test_a_second_export_of_an_unchanged_case_gives_identical_text(svc, actor, make_pdf, tmp_path):
+    case = svc.new_case("ansm", "individual", "Valve", actor)
+    answer_all(svc, case.id, actor)
+    attach_all_mandatory(svc, case.id, actor, make_pdf)
+    svc.export(case.id, "md", tmp_path / "a.md")
+    svc.export(case.id, "md", tmp_path / "b.md")
+    assert (tmp_path / "a.md").read_text() == (tmp_path / "b.md").read_text()
+    svc.export(case.id, "docx", tmp_path / "a.docx")
+    svc.export(case.id, "docx", tmp_path / "b.docx")
+    assert docx_text(tmp_path / "a.docx")[1:] == docx_text(tmp_path / "b.docx")[1:]
+
+
+def test_markup_in_answers_is_escaped_in_markdown_and_literal_in_docx(svc, actor, make_pdf, tmp_path):
+    case = svc.new_case("ansm", "individual", "Valve", actor)
+    answer_all(svc, case.id, actor, {"applicant_name": "<script>alert(1)</script> **Bold** [x](http://evil)"})
+    attach_all_mandatory(svc, case.id, actor, make_pdf)
+    svc.export(case.id, "md", tmp_path / "x.md")
+    md = (tmp_path / "x.md").read_text()
+    assert "<script>" not in md and "\\<script\\>" in md and "\\*\\*Bold\\*\\*" in md
+    svc.export(case.id, "docx", tmp_path / "x.docx")
+    assert any("<script>alert(1)</script> **Bold**" in p for p in docx_text(tmp_path / "x.docx")[1])
