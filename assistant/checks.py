@@ -19,7 +19,7 @@ Severity = Literal["blocker", "warning"]
 class Finding(BaseModel):
     section: str
     kind: str  # missing_answer | thin_answer | missing_evidence | placeholder | not_approved |
-    #            stale_approval | advisory | no_text_layer
+    #            stale_approval | advisory | no_text_layer | no_supporting_passage
     severity: Severity
     message: str
     question_id: str | None = None
@@ -47,6 +47,10 @@ _MSG = {
         "fr": "la section a changé depuis son approbation : à relire",
         "en": "the section changed since it was approved: review it again",
     },
+    "no_supporting_passage": {
+        "fr": "aucun passage de la réglementation ou des pièces ne soutient cette section au-dessus du seuil de pertinence",
+        "en": "no passage of the regulations or the documents supports this section above the relevance threshold",
+    },
     "no_text_layer": {
         "fr": "« {} » n'a pas de couche texte (scan ?) : son contenu ne peut pas être cité par page",
         "en": "'{}' has no text layer (scanned?): its content cannot be cited by page",
@@ -58,7 +62,7 @@ def _msg(key: str, lang: Lang, *args: object) -> str:
     return _MSG[key][lang].format(*args)
 
 
-def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en") -> list[Finding]:
+def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en", grounded: bool = False) -> list[Finding]:
     """Everything that stands between this case and a submission-ready file, section by section."""
     out: list[Finding] = []
     by_section: dict[str, list[Finding]] = {s.section_id: [] for s in draft.sections}
@@ -116,6 +120,9 @@ def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en") -> l
                     section=section.id, kind="placeholder", severity=severity,
                     message=_msg("placeholder", lang, ph.label), question_id=ph.question_id,
                 ))
+        if grounded and section.query is not None and not section_draft.used_passages:
+            add(Finding(section=section.id, kind="no_supporting_passage", severity="warning",
+                        message=_msg("no_supporting_passage", lang)))
         review = case.review(section.id)
         gate: Severity = "blocker" if case.settings.require_approval else "warning"
         if review.status == "approved" and review.fingerprint != section_draft.fingerprint:

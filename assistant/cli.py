@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from .case import ROLES
+from .knowledge_errors import KnowledgeError
 from .profile import ProfileError
 from .service import Actor, ExportBlocked, Service, ServiceError
 from .settings import current_user
@@ -90,8 +92,11 @@ def cmd_draft(svc: Service, args: argparse.Namespace) -> int:
     from . import export
 
     case = svc.case(args.case)
-    draft = svc.draft(args.case, args.lang)
+    draft = svc.draft(args.case, args.lang, use_llm=not args.offline)  # the configured LLM (DEROGATION_LLM)
     sys.stdout.write(export.to_markdown(svc.profile(case), case, draft))
+    for section in draft.sections:
+        for notice in section.notices:
+            print(f"notice: section {section.number} ({section.section_id}): {notice}", file=sys.stderr)
     return 0
 
 
@@ -162,6 +167,72 @@ def cmd_settings(svc: Service, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(svc: Service, args: argparse.Namespace) -> int:
+    hits = svc.search(args.query, k=args.k, case_id=args.case, instrument=args.instrument, language=args.language)
+    if args.json:
+        _print_json([
+            {"citation": p.citation, "source": p.source, "article": p.article, "page": p.page,
+             "text": p.text, "score": p.score, "similarity": p.similarity, "id": p.id, "url": p.url}
+            for p in hits
+        ])
+        return 0
+    if not hits:
+        print("No passage found.")
+    for n, p in enumerate(hits, start=1):
+        where = f", p. {p.page}" if p.page else ""
+        print(f"{n}. {p.citation}  [{Path(p.source).name}{where}]  score {p.score:.4f}, similarity {p.similarity}")
+        text = " ".join(p.text.split())
+        print(f"   {text[:300]}{'…' if len(text) > 300 else ''}")
+    return 0
+
+
+def cmd_corpus(svc: Service, args: argparse.Namespace) -> int:
+    kb = svc.knowledge
+    if kb is None:
+        raise ServiceError("retrieval is turned off (DEROGATION_RETRIEVAL=off)")
+    if args.action == "list":
+        sources = kb.sources()
+        for source, count in sources:
+            print(f"{count:6} chunks  {source}")
+        print(f"{len(sources)} source(s), {sum(c for _, c in sources)} chunk(s); embedding model {kb.embedder.model_id}")
+        return 0
+    if args.action == "remove":
+        removed = sum(kb.remove_source(str(Path(p).resolve())) for p in args.paths)
+        print(f"removed {removed} chunk(s)")
+        return 0
+    if args.action == "add":
+        if not args.paths:
+            raise ServiceError("give at least one file or folder to add")
+        report = kb.add([Path(p) for p in args.paths], progress=True)
+    elif args.action == "sync":
+        report = kb.sync(progress=True)
+    else:
+        report = kb.rebuild(progress=True)
+    for problem in report.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    rate = report.added / report.seconds if report.seconds and report.added else 0
+    print(f"{report.files} file(s): {report.added} chunk(s) added, {report.skipped} unchanged, "
+          f"{report.deleted} removed in {report.seconds:.1f} s" + (f" ({rate:.0f} chunks/s)" if rate else ""))
+    return 1 if report.problems and not report.added and not report.skipped else 0
+
+
+def cmd_ui(svc: Service, args: argparse.Namespace) -> int:
+    """Start the web app (Streamlit) on 127.0.0.1; Ctrl-C stops it."""
+    import importlib.util
+    import subprocess
+
+    app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    if not app.exists():
+        raise ServiceError(f"the web app is not next to the package ({app} not found): run it from a source checkout")
+    if importlib.util.find_spec("streamlit") is None:
+        raise ServiceError("streamlit is not installed: pip install -e . (or pip install streamlit)")
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    if args.port:
+        command += ["--server.port", str(args.port)]
+    return subprocess.call(command)
+
+
 def cmd_interview(svc: Service, args: argparse.Namespace) -> int:
     from .interview_tty import run_interview
 
@@ -208,9 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case")
     p.add_argument("--json", action="store_true")
     lang(p)
-    p = add("draft", cmd_draft, "the whole draft as Markdown on stdout")
+    p = add("draft", cmd_draft, "the whole draft as Markdown on stdout (with the configured LLM, if any)")
     p.add_argument("case")
     lang(p, None)
+    p.add_argument("--offline", action="store_true", help="draft offline even if a language model is configured")
     p = add("waive", cmd_waive, "record a conscious exception for an evidence kind or a question")
     p.add_argument("case")
     p.add_argument("target")
@@ -219,9 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case")
     p.add_argument("section")
     p.add_argument("--comment")
-    p = add("export", cmd_export, "write the request as DOCX or Markdown (refused while blockers remain)")
+    p = add("export", cmd_export, "write the request as DOCX, Markdown or PDF (refused while blockers remain)")
     p.add_argument("case")
-    p.add_argument("--format", choices=["docx", "md"], required=True)
+    p.add_argument("--format", choices=["docx", "md", "pdf"], required=True)
     p.add_argument("--out", required=True)
     lang(p, None)
     p = add("interview", cmd_interview, "answer the open questions one by one in the terminal")
@@ -237,6 +309,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("restore", cmd_restore, "bring back the state of an earlier version (recorded as a new change)")
     p.add_argument("case")
     p.add_argument("--version", type=int, required=True)
+    p = add("search", cmd_search, "search the regulations, guidance and notes (and a case's documents)")
+    p.add_argument("query")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--case", help="also search this case's attached documents")
+    p.add_argument("--instrument", help="only this instrument (MDR, IVDR, CSP, ANSM, MDCG-2022-18, …)")
+    p.add_argument("--language", choices=["fr", "en"])
+    p.add_argument("--json", action="store_true")
+    p = add("corpus", cmd_corpus, "manage the knowledge base: add official texts (Markdown, HTML, PDF)")
+    p.add_argument("action", choices=["add", "list", "remove", "sync", "rebuild"])
+    p.add_argument("paths", nargs="*")
+    p = add("ui", cmd_ui, "start the web app on 127.0.0.1 (http://127.0.0.1:8501 by default)")
+    p.add_argument("--port", type=int, help="the port to listen on (default 8501)")
     p = add("settings", cmd_settings, "show or change a case's settings")
     p.add_argument("case")
     p.add_argument("--require-approval", choices=["yes", "no"])
@@ -247,8 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(Service(), args)
-    except (ServiceError, ProfileError) as exc:
+        retrieval = os.environ.get("DEROGATION_RETRIEVAL", "on").lower() not in ("off", "0", "no")
+        lightweight = args.command in ("cases", "history", "show", "new", "answer", "attach", "waive",
+                                       "approve", "restore", "settings", "questions", "interview")
+        return args.func(Service(knowledge="auto" if retrieval and not lightweight else None), args)
+    except (ServiceError, ProfileError, KnowledgeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

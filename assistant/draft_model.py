@@ -65,8 +65,10 @@ class SectionDraft(_M):
     used_answers: list[str]
     used_evidence: list[str]
     used_provisions: list[str]
+    used_passages: list[str] = Field(default_factory=list)
     fingerprint: str
-    drafter: str = "offline"
+    drafter: str = "offline"  # offline | llm:<model> | offline-fallback (a model draft was rejected or failed)
+    notices: list[str] = Field(default_factory=list)  # what the reader must know about how it was drafted
 
 
 class Draft(_M):

@@ -16,10 +16,12 @@ from .case import Case
 from .draft_model import Citation, Draft, EvidenceLine, Paragraph, Placeholder, SectionDraft, Span
 from .evidence import find_page
 from .interview import applies
+from .passages import Passage
 from .profile import Lang, Profile, Section
 
 _TOKEN = re.compile(r"\{([a-z_:0-9\-]+)\}")
 PagesOf = Callable[[str], list[str]]  # evidence sha256 -> text of each page
+PassagesFor = Callable[[Section], list[Passage]]  # retrieval: the passages that ground a section
 
 
 def _no_pages(_sha: str) -> list[str]:
@@ -63,8 +65,11 @@ def section_fingerprint(profile: Profile, case: Case, section: Section) -> str:
 
 
 class _Composer:
-    def __init__(self, profile: Profile, case: Case, lang: Lang, pages_of: PagesOf) -> None:
+    def __init__(
+        self, profile: Profile, case: Case, lang: Lang, pages_of: PagesOf, passages_for: PassagesFor | None
+    ) -> None:
         self.profile, self.case, self.lang, self.pages_of = profile, case, lang, pages_of
+        self.passages_for = passages_for
 
     def section(self, section: Section, number: int) -> SectionDraft:
         self.citations: dict[str, Citation] = {}
@@ -88,6 +93,12 @@ class _Composer:
             paragraphs.append(Paragraph(spans=[self._placeholder(qid)]))
         if self.kinds:
             paragraphs.append(self._evidence_paragraph())
+        used_passages: list[str] = []
+        if self.passages_for is not None:
+            passages = self.passages_for(section)
+            if passages:
+                paragraphs.append(self._sources_paragraph(passages))
+                used_passages = [p.id for p in passages]
         return SectionDraft(
             section_id=section.id,
             number=number,
@@ -99,6 +110,7 @@ class _Composer:
             used_answers=self.used_answers,
             used_evidence=self.used_evidence,
             used_provisions=[c.source for c in self.citations.values() if c.kind == "provision"],
+            used_passages=used_passages,
             fingerprint=section_fingerprint(self.profile, self.case, section),
         )
 
@@ -201,6 +213,20 @@ class _Composer:
         self.placeholders.append(Placeholder(label=label, question_id=qid, waived=waiver is not None))
         return Span(kind="placeholder", text=text, ref=qid)
 
+    def _sources_paragraph(self, passages: list[Passage]) -> Paragraph:
+        """The retrieved passages the section rests on, each checkable in one click."""
+        spans = [Span(kind="text", text=i18n.t("sources", self.lang) + (" : " if self.lang == "fr" else ": "))]
+        for n, passage in enumerate(passages):
+            if n:
+                spans.append(Span(kind="text", text=" ; " if self.lang == "fr" else "; "))
+            self.citations[passage.id] = Citation(
+                id=passage.id, kind="passage", label=passage.citation, url=passage.url,
+                page=passage.page, source=passage.source, text=passage.text,
+            )
+            spans.append(Span(kind="cite", ref=passage.id))
+        spans.append(Span(kind="text", text="."))
+        return Paragraph(spans=spans)
+
     # -- evidence ----------------------------------------------------------------------------
     def _evidence_lines(self) -> list[EvidenceLine]:
         lines = []
@@ -255,9 +281,16 @@ def applicable_sections(profile: Profile, case: Case) -> list[Section]:
     return [s for s in profile.sections if s.applies(case.request_type)]
 
 
-def compose(profile: Profile, case: Case, lang: Lang, pages_of: PagesOf = _no_pages) -> Draft:
-    """The whole offline draft of a case in `lang`."""
-    composer = _Composer(profile, case, lang, pages_of)
+def compose(
+    profile: Profile,
+    case: Case,
+    lang: Lang,
+    pages_of: PagesOf = _no_pages,
+    passages_for: PassagesFor | None = None,
+) -> Draft:
+    """The whole offline draft of a case in `lang`; with `passages_for`, each section also cites
+    the retrieved passages it rests on."""
+    composer = _Composer(profile, case, lang, pages_of, passages_for)
     sections = [composer.section(s, n) for n, s in enumerate(applicable_sections(profile, case), start=1)]
     return Draft(
         case_id=case.id,

@@ -263,3 +263,59 @@ def to_docx(profile: Profile, case: Case, draft: Draft, out: Path) -> None:
             for cell, value in zip(wt.add_row().cells, row, strict=True):
                 cell.text = value
     doc.save(str(out))
+
+
+# -- PDF --------------------------------------------------------------------------------------
+def _pdf_runs(paragraph: Paragraph, citations: dict[str, Citation]) -> list:
+    from .pdf import Run
+
+    runs = []
+    for span in paragraph.spans:
+        if span.kind == "text":
+            runs.append(Run(span.text))
+        elif span.kind == "placeholder":
+            runs.append(Run(f" [{span.text}]", mark=True))
+        else:
+            c = citations[span.ref]
+            runs += [Run(" ["), Run(c.label, link=c.url) if c.url else Run(c.label, italic=True), Run("]")]
+    return runs
+
+
+def to_pdf(profile: Profile, case: Case, draft: Draft, out: Path) -> None:
+    """The same document as the DOCX, as a PDF with a Unicode font (`PdfFontError` if none)."""
+    from .pdf import Block, Run, write_document
+
+    lang = draft.lang
+    sep = " : " if lang == "fr" else ": "
+    cover = cover_facts(profile, case, draft)
+    blocks = [Block.of("title", draft.title)]
+    for key, value in (
+        ("applicant", cover.applicant),
+        ("device", cover.device),
+        ("request_type", cover.request_type),
+        ("authority", cover.authority),
+        ("date", cover.date),
+        ("case", f"{cover.case_id} (v{cover.version})"),
+    ):
+        blocks.append(Block.of("meta", Run(i18n.t(key, lang) + sep, bold=True), value))
+    blocks += [Block.of("space"), Block.of("small", Run(i18n.t("draft_notice", lang), italic=True)), Block("pagebreak")]
+    for section in draft.sections:
+        blocks.append(Block.of("h1", f"{section.number}. {section.title}"))
+        for paragraph in section.paragraphs:
+            blocks.append(Block("p", tuple(_pdf_runs(paragraph, section.citations))))
+    blocks.append(Block.of("h1", i18n.t("references", lang)))
+    for c in references(draft):
+        parts = [Run(c.label, link=c.url)] + ([Run(f" — {c.text}")] if c.text else [])
+        blocks.append(Block("bullet", tuple(parts)))
+    blocks.append(Block.of("h1", i18n.t("annex_evidence", lang)))
+    for section, docs in evidence_annex(case, draft):
+        blocks.append(Block.of("h2", f"{section.number}. {section.title}"))
+        for doc in docs or ["—"]:
+            blocks.append(Block.of("bullet", doc))
+    blocks.append(Block.of("h1", i18n.t("annex_waivers", lang)))
+    rows = waiver_rows(profile, case, lang)
+    if not rows:
+        blocks.append(Block.of("p", i18n.t("no_waivers", lang)))
+    for name, reason, by, date in rows:
+        blocks.append(Block.of("bullet", Run(name, bold=True), f"{sep}{reason} ({by}, {date})"))
+    write_document(blocks, out, title=draft.title, footer=f"{cover.device} — {cover.case_id} v{cover.version}")

@@ -12,6 +12,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "waived": {"fr": "exception : {}", "en": "exception: {}"},
     "answer_label": {"fr": "Réponse : {}", "en": "Answer: {}"},
     "evidence": {"fr": "Pièces justificatives", "en": "Supporting documents"},
+    "sources": {"fr": "Sources consultées", "en": "Sources consulted"},
     "pages": {"fr": "{} p.", "en": "{} p."},
     "page": {"fr": "p. {}", "en": "p. {}"},
     "yes": {"fr": "oui", "en": "yes"},

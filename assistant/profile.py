@@ -100,6 +100,7 @@ class ParagraphTemplate(Conditional):
 class Section(_Strict):
     id: str = Field(pattern=_ID)
     title: Localized
+    query: Localized | None = None  # what to search the knowledge base for, to ground the section
     applies_to: tuple[RequestType, ...] = REQUEST_TYPES
     provisions: tuple[str, ...] = ()
     questions: tuple[Question, ...] = ()

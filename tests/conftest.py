@@ -16,6 +16,9 @@ from assistant.store import CaseStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+# The embedder's weights are converted to ONNX once, then reused by every test and subprocess.
+MODELS = Path(os.environ.get("DEROGATION_MODELS") or ROOT / ".venv" / "derogation-models")
+os.environ["DEROGATION_MODELS"] = str(MODELS)
 
 
 @pytest.fixture

@@ -1,0 +1,437 @@
+"""The knowledge base: a Chroma store of regulation texts, guidance and notes, plus one collection
+per case for its evidence; hybrid search (BM25 + dense, reciprocal rank fusion) with filters.
+
+Ingestion goes through LangChain's indexing API with a SQLite record manager, so it is idempotent
+and incremental. The embedding model is recorded in each collection and a different one is
+refused rather than mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .corpus import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
+from .knowledge_errors import EmbeddingMismatch, KnowledgeError
+from .passages import Passage
+
+CORPUS = "corpus"
+RRF_K = 60
+__all__ = ["KnowledgeBase", "KnowledgeError", "EmbeddingMismatch", "IngestReport", "BM25", "tokens"]
+_STOP = set(
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "which", "with", "shall", "may", "must", "not", "any", "other", "such", "where", "when", "who", "whom", "what", "under", "into", "than", "then", "there", "these", "those", "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "est", "et", "il", "ils", "la", "le", "les", "leur", "lui", "mais", "ne", "ni", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sont", "sur", "un", "une", "vos", "votre", "été", "être", "sans", "entre", "dont", "lorsque"]
+)
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    added: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    chunks: int = 0
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase, accent-free words, without stop words, cut to 7 characters (a cheap stemmer
+    that joins "dérogation"/"dérogations"/"derogation")."""
+    return [w[:7] for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) > 1 and w not in _STOP]
+
+
+class BM25:
+    def __init__(self, docs: list[str], k1: float = 1.4, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.tfs = [Counter(tokens(d)) for d in docs]
+        self.lens = [sum(tf.values()) for tf in self.tfs]
+        self.avg = (sum(self.lens) / len(self.lens)) if self.lens else 0.0
+        df: Counter[str] = Counter()
+        for tf in self.tfs:
+            df.update(tf.keys())
+        n = len(docs)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.postings: dict[str, list[int]] = {}
+        for i, tf in enumerate(self.tfs):
+            for t in tf:
+                self.postings.setdefault(t, []).append(i)
+
+    def top(self, query: str, n: int, allowed: Callable[[int], bool] | None = None) -> list[tuple[int, float]]:
+        scores: dict[int, float] = {}
+        for t in set(tokens(query)):
+            idf = self.idf.get(t)
+            if idf is None:
+                continue
+            for i in self.postings[t]:
+                tf = self.tfs[i][t]
+                norm = tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * self.lens[i] / (self.avg or 1)))
+                scores[i] = scores.get(i, 0.0) + idf * norm
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        if allowed:
+            ranked = [kv for kv in ranked if allowed(kv[0])]
+        return ranked[:n]
+
+
+class _Embeddings:
+    """Adapter from our embedder to LangChain's `Embeddings` interface."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_query(text)
+
+
+def _where(filters: dict[str, str]) -> dict | None:
+    clauses = [{k: v} for k, v in filters.items() if v]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def collection_for_case(case_id: str) -> str:
+    return "case-" + hashlib.sha1(case_id.encode()).hexdigest()[:24]
+
+
+class KnowledgeBase:
+    def __init__(self, home: Path, embedder: Any | None = None, chroma_url: str | None = None) -> None:
+        self.home = home
+        self.dir = home / "index"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._embedder = embedder
+        self.chroma_url = chroma_url if chroma_url is not None else os.environ.get("DEROGATION_CHROMA_URL", "")
+        self._client: Any = None
+        self._lock = threading.RLock()
+        self._bm25: dict[str, tuple[tuple, BM25, list[str], list[dict], list[str]]] = {}
+
+    # -- parts ---------------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Any:
+        with self._lock:
+            if self._embedder is None:
+                from .embeddings import load_embedder
+
+                name = os.environ.get("DEROGATION_EMBEDDER", "e5-small")
+                models = os.environ.get("DEROGATION_MODELS")  # a shared cache of converted models
+                self._embedder = load_embedder(name, Path(models) if models else self.home / "models")
+            return self._embedder
+
+    @property
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import chromadb
+                from chromadb.config import Settings
+
+                settings = Settings(anonymized_telemetry=False, allow_reset=False)
+                try:
+                    if self.chroma_url:
+                        m = re.match(r"^(https?)://([^:/]+)(?::(\d+))?", self.chroma_url)
+                        if not m:
+                            raise KnowledgeError(f"invalid Chroma server URL {self.chroma_url!r}")
+                        self._client = chromadb.HttpClient(
+                            host=m.group(2), port=int(m.group(3) or 8000), ssl=m.group(1) == "https", settings=settings
+                        )
+                    else:
+                        if not (self.dir / "chroma" / "chroma.sqlite3").exists():
+                            _forget_cached_stores()  # the folder was deleted under a running process
+                        self._client = chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=settings)
+                except KnowledgeError:
+                    raise
+                except Exception as exc:
+                    raise KnowledgeError(f"the vector store cannot be opened ({type(exc).__name__}: {exc})") from exc
+            return self._client
+
+    def record_manager(self, namespace: str):
+        from .record_manager import SQLiteRecordManager
+
+        return SQLiteRecordManager(namespace, self.dir / "records.sqlite")
+
+    def _collection(self, name: str, create: bool = True) -> Any:
+        model = self.embedder.model_id
+        try:
+            existing = {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}
+            if name not in existing:
+                if not create:
+                    return None
+                return self.client.create_collection(
+                    name, metadata={"embedding_model": model, "hnsw:space": "cosine"}, embedding_function=None
+                )
+            collection = self.client.get_collection(name, embedding_function=None)
+        except KnowledgeError:
+            raise
+        except Exception as exc:
+            raise KnowledgeError(f"the vector store is unreadable ({type(exc).__name__}): rebuild it with `derogation corpus rebuild`") from exc
+        stored = (collection.metadata or {}).get("embedding_model")
+        if stored and stored != model:
+            raise EmbeddingMismatch(
+                f"the index was built with the embedding model {stored!r}, not {model!r}: "
+                "vectors of two models cannot be mixed; rebuild it with `derogation corpus rebuild`"
+            )
+        return collection
+
+    def _vector_store(self, name: str) -> Any:
+        from langchain_chroma import Chroma
+
+        self._collection(name)  # creates it with its metadata, and checks the model
+        return Chroma(client=self.client, collection_name=name, embedding_function=_Embeddings(self.embedder))
+
+    # -- ingestion ---------------------------------------------------------------------------------
+    def _index(self, namespace: str, collection: str, docs: list, cleanup: str) -> tuple[int, int, int]:
+        from langchain_core.indexing import index
+
+        result = index(
+            docs, self.record_manager(namespace), self._vector_store(collection),
+            cleanup=cleanup, source_id_key="source", batch_size=64, key_encoder="sha256",
+        )
+        self._bm25.pop(collection, None)
+        return result["num_added"], result["num_skipped"], result["num_deleted"]
+
+    def add(self, paths: Iterable[Path], progress: bool = False) -> IngestReport:
+        """Ingest files and folders. Unchanged files are skipped, changed ones re-embedded, and the
+        chunks of files that were deleted from an ingested folder are removed."""
+        from langchain_core.documents import Document
+
+        start = time.perf_counter()
+        paths = [Path(p).resolve() for p in paths]
+        files, problems = source_files([p for p in paths if p.exists()])
+        report = IngestReport(files=len(files), problems=problems)
+        rm = self.record_manager(CORPUS)
+        report.deleted += self._remove_missing(rm, paths)
+        bar = _progress(len(files), progress)
+        for path in files:
+            try:
+                chunks = chunks_of_file(path)
+            except CorpusError as exc:
+                report.problems.append(str(exc))
+                bar(path.name)
+                continue
+            docs = [Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in chunks]
+            added, skipped, deleted = self._index(CORPUS, CORPUS, docs, "scoped_full")
+            report.added += added
+            report.skipped += skipped
+            report.deleted += deleted
+            report.chunks += len(docs)
+            bar(path.name)
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def _remove_missing(self, rm: Any, paths: list[Path]) -> int:
+        gone = []
+        for source in rm.groups():
+            src = Path(source)
+            covered = any(src == p or p in src.parents for p in paths)
+            if covered and not src.exists():
+                gone.append(source)
+        return sum(self.remove_source(s) for s in gone)
+
+    def remove_source(self, source: str) -> int:
+        rm = self.record_manager(CORPUS)
+        keys = rm.list_keys(group_ids=[source])
+        if keys:
+            self._collection(CORPUS).delete(ids=keys)
+            rm.delete_keys(keys)
+            self._bm25.pop(CORPUS, None)
+        return len(keys)
+
+    def sources(self) -> list[tuple[str, int]]:
+        rm = self.record_manager(CORPUS)
+        return [(s, rm.count(s)) for s in rm.groups()]
+
+    def sync(self, progress: bool = False) -> IngestReport:
+        """Re-ingest every known source: changed files re-embedded, deleted ones removed."""
+        return self.add([Path(s) for s, _ in self.sources()] + [NOTES_DIR], progress)
+
+    def ensure_notes(self) -> IngestReport | None:
+        """Index the shipped notes if they are not in the store; rebuild a store that lost vectors
+        (deleted or damaged) from the sources its records name."""
+        rm = self.record_manager(CORPUS)
+        collection = self._collection(CORPUS)
+        if collection.count() < rm.count():
+            return self.rebuild()
+        if any(Path(s).is_relative_to(NOTES_DIR) for s in rm.groups()):
+            return None
+        return self.add([NOTES_DIR])
+
+    def rebuild(self, progress: bool = False) -> IngestReport:
+        """Drop the corpus collection and its records, then ingest every known source again."""
+        sources = [Path(s) for s, _ in self.sources()] if self._records_readable() else []
+        try:
+            self.client.delete_collection(CORPUS)
+        except Exception:  # missing or damaged: start from an empty store
+            _forget_cached_stores()
+            self._client = None
+            shutil.rmtree(self.dir / "chroma", ignore_errors=True)
+        self.record_manager(CORPUS).clear()
+        self._bm25.clear()
+        return self.add([p for p in sources if p.exists()] + [NOTES_DIR], progress)
+
+    def _records_readable(self) -> bool:
+        try:
+            self.record_manager(CORPUS).groups()
+            return True
+        except Exception:
+            return False
+
+    def health(self) -> str | None:
+        """None if the store answers; else what is wrong, in one line."""
+        try:
+            collection = self._collection(CORPUS)
+            collection.count()
+            return None
+        except KnowledgeError as exc:
+            return str(exc)
+        except Exception as exc:
+            return f"the vector store is damaged ({type(exc).__name__})"
+
+    # -- per-case evidence ----------------------------------------------------------------------------
+    def sync_case(self, case_id: str, chunks: list[SourceChunk]) -> None:
+        """Make the case's evidence collection hold exactly these chunks."""
+        from langchain_core.documents import Document
+
+        docs = [Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in chunks]
+        self._index(f"case:{case_id}", collection_for_case(case_id), docs, "full")
+
+    # -- search ------------------------------------------------------------------------------------------
+    def _bm25_for(self, name: str, collection: Any) -> tuple[BM25, list[str], list[dict], list[str]]:
+        signature = (collection.count(),)
+        cached = self._bm25.get(name)
+        if cached and cached[0] == signature:
+            return cached[1], cached[2], cached[3], cached[4]
+        data = collection.get(include=["documents", "metadatas"])
+        docs, metas, ids = data["documents"] or [], data["metadatas"] or [], data["ids"] or []
+        bm25 = BM25(docs)
+        self._bm25[name] = (signature, bm25, docs, metas, ids)
+        return bm25, docs, metas, ids
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        case_id: str | None = None,
+        instrument: str | None = None,
+        language: str | None = None,
+        include_corpus: bool = True,
+    ) -> list[Passage]:
+        """Hybrid search over the corpus (and the case's evidence when `case_id` is given)."""
+        if not query.strip():
+            return []
+        targets = []
+        if include_corpus:
+            # One ranked list per language, fused: a French query then surfaces the English official
+            # text as well as the French note, instead of same-language hits crowding it out.
+            for lang in [language] if language else ["fr", "en"]:
+                targets.append((CORPUS, {"instrument": instrument or "", "language": lang}, None))
+        if case_id:
+            targets.append((collection_for_case(case_id), {}, case_id))
+        qvec = self.embedder.embed_query(query)
+        fused: dict[str, float] = {}
+        found: dict[str, tuple[str, dict, float | None]] = {}
+        for name, filters, scoped_case in targets:
+            collection = self._collection(name, create=scoped_case is None)
+            if collection is None or collection.count() == 0:
+                continue
+            n = min(max(k * 4, 20), collection.count())
+            where = _where(filters)
+            dense = collection.query(
+                query_embeddings=[qvec], n_results=n, where=where, include=["documents", "metadatas", "distances"]
+            )
+            for rank, (vid, doc, meta, dist) in enumerate(
+                zip(dense["ids"][0], dense["documents"][0], dense["metadatas"][0], dense["distances"][0], strict=True)
+            ):
+                fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
+                found[vid] = (doc, meta, 1 - dist)
+            bm25, docs, metas, ids = self._bm25_for(name, collection)
+
+            def allowed(i: int, metas=metas, filters=filters) -> bool:
+                return all(not v or metas[i].get(key) == v for key, v in filters.items())
+
+            for rank, (i, _score) in enumerate(bm25.top(query, n, allowed)):
+                vid = ids[i]
+                fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
+                if vid not in found:
+                    found[vid] = (docs[i], metas[i], None)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+        missing = [vid for vid, _ in ranked if found[vid][2] is None]
+        if missing:  # a lexical-only hit: measure its similarity too, so thresholds are comparable
+            sims = self._similarities(qvec, [found[v][0] for v in missing])
+            for vid, sim in zip(missing, sims, strict=True):
+                found[vid] = (found[vid][0], found[vid][1], sim)
+        return [_passage(vid, *found[vid], score=score) for vid, score in ranked]
+
+    def _similarities(self, qvec: list[float], texts: list[str]) -> list[float]:
+        import numpy as np
+
+        vecs = np.asarray(self.embedder.embed_documents(texts), dtype=float)
+        q = np.asarray(qvec, dtype=float)
+        norms = np.linalg.norm(vecs, axis=1) * (np.linalg.norm(q) or 1)
+        return [float(s) for s in (vecs @ q) / np.where(norms == 0, 1, norms)]
+
+
+def _forget_cached_stores() -> None:
+    """Chroma keeps one open store per path per process; drop them so a new client starts clean."""
+    try:
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:
+        pass
+
+
+def _clean_meta(meta: dict) -> dict:
+    return {k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in meta.items() if v is not None}
+
+
+def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: float) -> Passage:
+    page = int(meta.get("page") or 0) or None
+    return Passage(
+        id=f"passage:{vid}",
+        citation=str(meta.get("citation", "")),
+        text=text.split("\n", 1)[1] if "\n" in text else text,
+        source=str(meta.get("filename") or meta.get("source", "")),
+        instrument=str(meta.get("instrument", "")),
+        article=str(meta.get("article", "")),
+        paragraph=str(meta.get("paragraph", "")),
+        page=page,
+        language=str(meta.get("language", "")),
+        url=str(meta.get("url", "")),
+        case_id=str(meta.get("case_id", "")),
+        score=round(score, 6),
+        similarity=None if similarity is None else round(similarity, 4),
+    )
+
+
+def _progress(total: int, enabled: bool) -> Callable[[str], None]:
+    if not enabled or total < 2:
+        return lambda _name: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+    def step(name: str) -> None:
+        bar.set_postfix_str(name[-30:])
+        bar.update(1)
+        if bar.n >= total:
+            bar.close()
+
+    return step

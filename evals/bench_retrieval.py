@@ -1,0 +1,139 @@
+"""Retrieval speed and memory (a benchmark, not a test).
+
+- ingest time and chunks/s for the whole reference corpus (notes + ../shared/reference/eu),
+  and for the MDR + IVDR alone;
+- re-ingest time when nothing changed;
+- query latency p50/p95 at 1k, 10k and 50k chunks (synthetic duplication of embedded chunks with
+  small noise, written straight into Chroma: the embedder is not what is measured there);
+- peak memory of the process.
+
+    python evals/bench_retrieval.py [--quick]
+
+Prints a table and writes evals/results/bench_retrieval.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.corpus import NOTES_DIR, source_files  # noqa: E402
+from assistant.embeddings import load_embedder  # noqa: E402
+from assistant.knowledge import KnowledgeBase  # noqa: E402
+
+REFERENCE = ROOT.parent / "shared" / "reference" / "eu"
+QUERIES = [
+    "who must notify the Commission of a derogation for several patients",
+    "délai de déclaration d'un incident grave",
+    "conditions de prolongation de la période transitoire règlement 2023/607",
+    "general safety and performance requirements risk management",
+    "impossibilité d'inclure le patient dans une investigation clinique",
+    "technical documentation device description variants accessories",
+    "what does ANSM need for a global request",
+    "notified body written agreement Annex VII 4.3",
+]
+
+
+def peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def latency(kb: KnowledgeBase, rounds: int = 3) -> tuple[float, float]:
+    kb.search("warm up: builds the BM25 index once", k=1)
+    times = []
+    for _ in range(rounds):
+        for q in QUERIES:
+            t = time.perf_counter()
+            kb.search(q, k=5)
+            times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return round(statistics.median(times), 1), round(times[int(len(times) * 0.95) - 1], 1)
+
+
+def grow(kb: KnowledgeBase, target: int) -> None:
+    """Duplicate stored chunks (vectors + small noise) until the corpus holds `target` chunks."""
+    import numpy as np
+
+    collection = kb._collection("corpus")
+    data = collection.get(include=["documents", "metadatas", "embeddings"])
+    base = len(data["ids"])
+    rng = np.random.default_rng(0)
+    copy = 0
+    while collection.count() < target:
+        copy += 1
+        n = min(base, target - collection.count())
+        vecs = np.asarray(data["embeddings"][:n], dtype=np.float32)
+        vecs = vecs + rng.normal(0, 0.01, vecs.shape).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        for start in range(0, n, 2000):
+            end = min(n, start + 2000)
+            collection.add(
+                ids=[f"dup{copy}-{i}" for i in range(start, end)],
+                embeddings=vecs[start:end].tolist(),
+                documents=[f"{d} [copy {copy}]" for d in data["documents"][start:end]],
+                metadatas=data["metadatas"][start:end],
+            )
+    kb._bm25.clear()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="MDR + IVDR + notes only, up to 10k chunks")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
+    embedder = load_embedder("e5-small", home / "models")
+    embedder.embed_query("warm up")
+    kb = KnowledgeBase(home, embedder=embedder)
+    rows: dict[str, object] = {"embedder": embedder.model_id}
+
+    regs = [REFERENCE / "01-regulation"] if REFERENCE.exists() else []
+    files, _ = source_files(regs)
+    t = time.perf_counter()
+    report = kb.add(files)
+    secs = time.perf_counter() - t
+    chars = sum(f.stat().st_size for f in files)
+    rows["mdr_ivdr"] = {"files": len(files), "mb": round(chars / 1e6, 2), "chunks": report.added,
+                        "ingest_s": round(secs, 1), "chunks_per_s": round(report.added / secs, 1) if secs else 0}
+    if not args.quick and REFERENCE.exists():
+        rest, _ = source_files([NOTES_DIR, REFERENCE])
+        t = time.perf_counter()
+        report2 = kb.add(rest)
+        secs2 = time.perf_counter() - t
+        rows["whole_reference"] = {"files": len(rest), "new_chunks": report2.added, "ingest_s": round(secs2, 1),
+                                   "chunks_per_s": round(report2.added / secs2, 1) if secs2 else 0}
+    else:
+        kb.add([NOTES_DIR])
+    all_files, _ = source_files([NOTES_DIR] + ([REFERENCE] if REFERENCE.exists() and not args.quick else regs))
+    t = time.perf_counter()
+    again = kb.add(all_files)
+    rows["reingest_unchanged"] = {"files": len(all_files), "added": again.added, "skipped": again.skipped,
+                                  "seconds": round(time.perf_counter() - t, 1)}
+    scales = [1000, 10000] if args.quick else [1000, 10000, 50000]
+    latencies = {}
+    count = kb._collection("corpus").count()
+    latencies[f"{count} (real)"] = latency(kb)
+    for target in scales:
+        if target > count:
+            grow(kb, target)
+            count = kb._collection("corpus").count()
+            latencies[str(count)] = latency(kb)
+    rows["query_latency_ms_p50_p95"] = latencies
+    rows["peak_rss_mb"] = peak_mb()
+
+    print(json.dumps(rows, indent=2))
+    out = ROOT / "evals" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_retrieval.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""The mechanical checks after every model draft: citations, quotes, numbers, dates, standards, names."""
+
+from assistant.draft_model import Citation, Paragraph, SectionDraft, Span
+from assistant.grounding import check_section
+from assistant.passages import Passage
+
+PASSAGES = [
+    Passage(id="note:mdr-59-1.fr#0", citation="RDM art. 59(1)",
+            text="Par dérogation à l'article 52, toute autorité compétente peut, « sur demande dûment justifiée », "
+                 "autoriser la mise sur le marché d'un dispositif spécifique."),
+    Passage(id="note:mdr-120.fr#0", citation="RDM art. 120",
+            text="Le règlement (UE) 2023/607 prolonge la validité des certificats jusqu'au 31 décembre 2027."),
+]
+FACTS = {
+    "urgency": "Sténose aortique sévère, NYHA III, intervention prévue sous 4 semaines.",
+    "previous_certificate_expiry": "2024-05-26",
+    "standards_applied": "EN ISO 14971:2019, ISO 10993-1",
+    "device_name": "Valvix TMV-28",
+}
+
+
+def section(*paragraphs: list) -> SectionDraft:
+    cits = {
+        p.id: Citation(id=p.id, kind="passage", label=p.citation, text=p.text) for p in PASSAGES
+    } | {f"answer:{q}": Citation(id=f"answer:{q}", kind="answer", label=q, source=q, text=v) for q, v in FACTS.items()}
+    paras = []
+    for items in paragraphs:
+        spans = []
+        for item in items:
+            if isinstance(item, str):
+                spans.append(Span(kind="text", text=item))
+            elif item[0] == "cite":
+                spans.append(Span(kind="cite", ref=item[1]))
+            else:
+                spans.append(Span(kind="placeholder", text="À COMPLÉTER", ref=item[1]))
+        paras.append(Paragraph(spans=spans))
+    return SectionDraft(section_id="need", number=2, title="Besoin", paragraphs=paras, citations=cits,
+                        placeholders=[], evidence=[], used_answers=[], used_evidence=[], used_provisions=[],
+                        fingerprint="x")
+
+
+def kinds(failures):
+    return sorted({f.kind for f in failures})
+
+
+def test_a_grounded_section_passes():
+    s = section(
+        ["Le dispositif Valvix TMV-28 est demandé en urgence : sténose aortique sévère, NYHA III, intervention "
+         "prévue sous 4 semaines", ("cite", "answer:urgency"), "."],
+        ["Le certificat a expiré le 26 mai 2024", ("cite", "answer:previous_certificate_expiry"),
+         " ; l'autorité peut agir « sur demande dûment justifiée »", ("cite", "note:mdr-59-1.fr#0"), "."],
+        ["Normes appliquées : EN ISO 14971:2019 et ISO 10993-1", ("cite", "answer:standards_applied"), "."],
+        ["Le règlement (UE) 2023/607 s'applique", ("cite", "note:mdr-120.fr#0"), " ", ("ph", "ci_status")],
+    )
+    assert check_section(s, PASSAGES, FACTS) == []
+
+
+def test_a_fabricated_citation_is_caught():
+    s = section(["Le besoin est établi", ("cite", "P9"), "."],
+                ["Selon le patient", ("cite", "answer:invented_fact"), "."])
+    failures = check_section(s, PASSAGES, FACTS)
+    assert kinds(failures) == ["unknown_citation"]
+    assert {f.text for f in failures} == {"P9", "answer:invented_fact"}
+
+
+def test_an_invented_date_number_standard_and_name_are_caught():
+    s = section(["Le certificat a expiré le 14 juillet 2023, après 12 audits selon l'IEC 62304 mené par Dekra",
+                 ("cite", "answer:previous_certificate_expiry"), "."])
+    failures = check_section(s, PASSAGES, FACTS)
+    assert kinds(failures) == ["ungrounded_date", "ungrounded_name", "ungrounded_number", "ungrounded_standard"]
+    texts = {f.text for f in failures}
+    assert {"14 juillet 2023", "12", "Dekra"} <= texts
+
+
+def test_a_number_is_grounded_only_by_a_passage_the_section_cites():
+    uncited = section(["La validité court jusqu'au 31 décembre 2027", ("cite", "answer:urgency"), "."])
+    cited = section(["La validité court jusqu'au 31 décembre 2027", ("cite", "note:mdr-120.fr#0"), "."])
+    assert kinds(check_section(uncited, PASSAGES, FACTS)) == ["ungrounded_date"]
+    assert check_section(cited, PASSAGES, FACTS) == []
+
+
+def test_a_quote_must_occur_in_the_passage_cited_after_it():
+    wrong = section(["L'autorité peut agir « dans tous les cas sans justification »", ("cite", "note:mdr-59-1.fr#0"), "."])
+    other = section(["L'autorité peut agir « sur demande dûment justifiée »", ("cite", "note:mdr-120.fr#0"), "."])
+    assert kinds(check_section(wrong, PASSAGES, FACTS)) == ["quote_not_found"]
+    assert kinds(check_section(other, PASSAGES, FACTS)) == ["quote_not_found"]
+
+
+def test_a_paragraph_without_any_citation_fails():
+    s = section(["Le dispositif est indispensable."])
+    assert kinds(check_section(s, PASSAGES, FACTS)) == ["uncited_paragraph"]
+
+
+def test_an_empty_draft_fails():
+    assert kinds(check_section(section(), PASSAGES, FACTS)) == ["empty_draft"]

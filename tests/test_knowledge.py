@@ -1,0 +1,150 @@
+"""Retrieval with the real default embedder, a real Chroma store on a temp dir, and PDFs the
+tests render themselves."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import SHARED
+
+from assistant.corpus import NOTES_DIR
+from assistant.knowledge import EmbeddingMismatch, KnowledgeBase
+from assistant.pdf import text_pdf
+
+REGULATION_PDF = [
+    "Regulation (EU) 2017/745 of the European Parliament and of the Council on medical devices.\n\n"
+    "This rendering was made by the test suite.",
+    "Article 59\n\nDerogation from the conformity assessment procedures\n\n"
+    "1. By way of derogation from Article 52, a competent authority may, on a duly justified request, "
+    "authorise the placing on the market of a specific device that has not undergone the conformity "
+    "assessment procedures, where its use is in the interest of public health or patient safety.\n\n"
+    "2. The Member State informs the Commission and the other Member States of any such authorisation "
+    "granted for use other than for a single patient.",
+    "Article 87\n\nReporting of serious incidents\n\n"
+    "1. Manufacturers shall report any serious incident involving devices made available on the Union market.",
+]
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory):
+    import os
+
+    from assistant.embeddings import load_embedder
+
+    cache = os.environ.get("DEROGATION_MODELS") or str(tmp_path_factory.mktemp("models"))
+    return load_embedder("e5-small", __import__("pathlib").Path(cache))
+
+
+@pytest.fixture
+def kb(tmp_path, embedder):
+    return KnowledgeBase(tmp_path / "home", embedder=embedder)
+
+
+def test_a_rendered_pdf_is_found_by_a_french_query_with_its_page(kb, tmp_path):
+    pdf = text_pdf(REGULATION_PDF, tmp_path / "texts" / "mdr-extract.pdf")
+    report = kb.add([pdf])
+    assert report.added > 0 and not report.problems
+    hits = kb.search("une autorité peut-elle autoriser un dispositif qui n'a pas suivi l'évaluation de la conformité ?", k=3)
+    assert hits[0].citation == "MDR Art. 59(1) (p. 2)"
+    assert (hits[0].page, hits[0].article, hits[0].paragraph, hits[0].instrument) == (2, "59", "1", "MDR")
+    assert "duly justified request" in hits[0].text
+
+
+def test_reingest_is_idempotent_and_a_deleted_file_loses_its_chunks(kb, tmp_path):
+    folder = tmp_path / "texts"
+    text_pdf(REGULATION_PDF, folder / "a.pdf")
+    (folder / "b.md").write_text("# Article 97\n\n1. Where a competent authority finds a device non-compliant...\n", encoding="utf-8")
+    first = kb.add([folder])
+    total = sum(c for _, c in kb.sources())
+    again = kb.add([folder])
+    assert (again.added, again.deleted) == (0, 0) and again.skipped == first.added
+    assert sum(c for _, c in kb.sources()) == total
+    # a changed file: only its chunks are re-embedded
+    (folder / "b.md").write_text("# Article 97\n\n1. Where a competent authority finds a device non-compliant, it acts.\n", encoding="utf-8")
+    changed = kb.add([folder])
+    assert changed.added == 1 and changed.deleted == 1
+    (folder / "b.md").unlink()
+    gone = kb.add([folder])
+    assert gone.deleted == 1
+    assert not any(s.endswith("b.md") for s, _ in kb.sources())
+    assert all(h.article != "97" for h in kb.search("non-compliant device competent authority", k=5))
+
+
+def test_unusable_pdfs_get_a_clear_message_and_leave_the_store_intact(kb, tmp_path, encrypted_pdf, image_only_pdf):
+    good = text_pdf(REGULATION_PDF, tmp_path / "texts" / "good.pdf")
+    kb.add([good])
+    before = kb.sources()
+    corrupt = tmp_path / "texts" / "corrupt.pdf"
+    corrupt.write_bytes(b"%PDF-1.7\n" + good.read_bytes()[9:300])
+    report = kb.add([corrupt, encrypted_pdf, image_only_pdf])
+    messages = " | ".join(report.problems)
+    assert "corrupt.pdf: the PDF is damaged" in messages
+    assert "encrypted.pdf: the PDF is password-protected" in messages
+    assert "scan.pdf: no text layer" in messages
+    assert report.added == 0 and kb.sources() == before
+    assert kb.search("Article 59 derogation", k=1)[0].article == "59"
+
+
+def test_a_case_never_sees_another_cases_documents(kb):
+    from assistant.corpus import SourceChunk
+
+    def chunk(case_id: str, text: str) -> SourceChunk:
+        meta = {"source": f"evidence:{case_id}", "case_id": case_id, "citation": f"Doc {case_id} (p. 1)",
+                "page": 1, "kind": "evidence", "language": "fr", "instrument": "", "article": "", "paragraph": "", "url": ""}
+        return SourceChunk(text, meta)
+
+    kb.sync_case("case-a", [chunk("case-a", "Certificat CE n° CM-111 de la valve Alpha, organisme notifié 9876")])
+    kb.sync_case("case-b", [chunk("case-b", "Certificat CE n° CM-222 de la valve Beta, organisme notifié 1234")])
+    hits_a = kb.search("certificat CE de la valve", k=10, case_id="case-a", include_corpus=False)
+    assert [h.case_id for h in hits_a] == ["case-a"]
+    assert "CM-222" not in " ".join(h.text for h in hits_a)
+    kb.sync_case("case-a", [])  # the document was removed from the case
+    assert kb.search("certificat CE", k=10, case_id="case-a", include_corpus=False) == []
+
+
+def test_vectors_from_another_embedding_model_are_refused(kb, tmp_path):
+    kb.add([text_pdf(REGULATION_PDF, tmp_path / "texts" / "a.pdf")])
+
+    class OtherModel:
+        model_id = "some-other-model@1"
+        dimension = 384
+
+        def embed_documents(self, texts):
+            return [[1.0] + [0.0] * 383 for _ in texts]
+
+        def embed_query(self, text):
+            return [1.0] + [0.0] * 383
+
+    other = KnowledgeBase(kb.home, embedder=OtherModel())
+    with pytest.raises(EmbeddingMismatch, match="built with the embedding model"):
+        other.search("derogation", k=1)
+    with pytest.raises(EmbeddingMismatch):
+        other.add([tmp_path / "texts" / "a.pdf"])
+
+
+def test_a_deleted_store_is_detected_and_rebuilt_from_its_sources(kb, tmp_path):
+    pdf = text_pdf(REGULATION_PDF, tmp_path / "texts" / "a.pdf")
+    kb.add([pdf])
+    kb._client = None
+    shutil.rmtree(kb.dir / "chroma")  # someone deleted the index folder
+    fresh = KnowledgeBase(kb.home, embedder=kb.embedder)
+    report = fresh.ensure_notes()  # what the product does before any search
+    assert report is not None and report.added > 0
+    assert {s for s, _ in fresh.sources()} >= {str(pdf.resolve())}
+    assert fresh.search("Article 59 derogation competent authority", k=1)[0].article == "59"
+
+
+@pytest.mark.skipif(not (SHARED / "reference" / "eu").exists(), reason="shared reference texts absent")
+def test_hybrid_search_finds_the_english_article_and_the_french_note_for_a_french_query(kb):
+    article = SHARED / "reference" / "eu" / "01-regulation" / "mdr-2017-745" / "article-059.md"
+    kb.add([article, NOTES_DIR])
+    hits = kb.search("qui informe la Commission quand une dérogation vise plusieurs patients", k=6)
+    kinds = {(h.language, h.article, h.paragraph) for h in hits}
+    assert ("en", "59", "2") in kinds, kinds  # the official English text
+    assert ("fr", "59", "2") in kinds, kinds  # the project's French note
+    assert any(h.citation == "RDM art. 59(2)" for h in hits)
+    french_only = kb.search("incident grave délai de notification", k=3, language="fr")
+    assert french_only and all(h.language == "fr" for h in french_only)
+    mdr_only = kb.search("derogation", k=5, instrument="MDR")
+    assert all(h.instrument == "MDR" for h in mdr_only)

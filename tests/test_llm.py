@@ -1,0 +1,161 @@
+"""The provider seam against a real OpenAI-compatible HTTP server on 127.0.0.1."""
+
+import json
+import time
+
+import pytest
+from llm_server import llm_server  # noqa: F401 (fixture)
+from pydantic import BaseModel
+
+from assistant import prompting
+from assistant.audit import AuditLog
+from assistant.llm import LLMError, LLMSettings, build_provider, load_settings, open_llm, save_settings
+
+KEY = "sk-test-secret-0123456789"
+
+
+def settings(server, **kw) -> LLMSettings:
+    values = {"provider": "openai-compatible", "model": "scripted-model", "base_url": server.url, "timeout": 1.0,
+              "max_retries": 2, **kw}
+    return LLMSettings(**values)
+
+
+def test_offline_mode_is_the_default_and_refuses_every_call(monkeypatch, tmp_path):
+    for var in ("DEROGATION_LLM", "DEROGATION_LLM_MODEL", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    llm = open_llm(home=tmp_path)
+    assert not llm.enabled and llm.label == "offline" and llm.problem == ""
+    with pytest.raises(LLMError) as exc:
+        llm.chat([{"role": "user", "content": "hi"}], purpose="t")
+    assert exc.value.kind == "offline"
+
+
+def test_settings_come_from_the_file_and_the_environment_and_never_hold_the_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    save_settings(LLMSettings(provider="openai-compatible", model="llama3", base_url="http://127.0.0.1:11434/v1"),
+                  tmp_path)
+    assert KEY not in (tmp_path / "settings.json").read_text()
+    monkeypatch.setenv("DEROGATION_LLM", "openai-compatible")
+    monkeypatch.setenv("DEROGATION_LLM_MODEL", "qwen")
+    s = load_settings(tmp_path)
+    assert (s.provider, s.model, s.base_url) == ("openai-compatible", "qwen", "http://127.0.0.1:11434/v1")
+    assert "key" not in json.dumps(s.model_dump()).lower()
+    monkeypatch.setenv("DEROGATION_LLM", "gpt")
+    with pytest.raises(ValueError, match="DEROGATION_LLM"):
+        load_settings(tmp_path)
+
+
+def test_a_misconfigured_provider_is_the_offline_mode_with_a_reason(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    provider = build_provider(LLMSettings(provider="openai"))
+    assert not provider.enabled and "OPENAI_API_KEY" in provider.problem
+    provider = build_provider(LLMSettings(provider="openai-compatible", model="m"))
+    assert not provider.enabled and "base URL" in provider.problem
+
+
+def test_local_only_refuses_a_remote_server_without_calling_it(llm_server):  # noqa: F811
+    s = settings(llm_server, local_only=True, base_url="https://api.openai.com/v1")
+    llm = open_llm(s)
+    assert not llm.enabled and "local only" in llm.problem
+    with pytest.raises(LLMError):
+        llm.chat([{"role": "user", "content": "hi"}], purpose="t")
+    assert llm_server.requests == []
+    assert open_llm(settings(llm_server, local_only=True)).enabled  # 127.0.0.1 is allowed
+
+
+def test_chat_and_streamed_chat(llm_server):  # noqa: F811
+    llm = open_llm(settings(llm_server))
+    llm_server.reply("Bonjour.").reply("Un texte assez long pour arriver en plusieurs morceaux SSE.", chunk_size=7)
+    assert llm.chat([{"role": "user", "content": "salut"}], purpose="t") == "Bonjour."
+    chunks = list(llm.stream([{"role": "user", "content": "écris"}], purpose="t"))
+    assert len(chunks) > 1 and "".join(chunks) == "Un texte assez long pour arriver en plusieurs morceaux SSE."
+    assert llm_server.chat_requests[1].body["stream"] is True
+    assert llm_server.chat_requests[0].body["model"] == "scripted-model"
+
+
+def test_a_429_then_success_is_retried_after_retry_after(llm_server, tmp_path):  # noqa: F811
+    log = AuditLog(tmp_path / "audit.jsonl")
+    llm = open_llm(settings(llm_server), audit=log)
+    llm_server.error(429, {"Retry-After": "0.2"}).reply("enfin")
+    started = time.monotonic()
+    assert llm.chat([{"role": "user", "content": "x"}], purpose="t") == "enfin"
+    assert time.monotonic() - started >= 0.2
+    assert len(llm_server.chat_requests) == 2
+    assert any("HTTP 429" in n and "retrying in 0.2 s" in n for n in llm.notices)
+    (entry,) = log.entries()
+    assert [a["outcome"] for a in entry["attempts"]] == ["rate_limited", "ok"]
+    assert entry["attempts"][0]["wait_s"] == 0.2
+
+
+def test_a_retry_after_longer_than_the_limit_gives_up_at_once(llm_server):  # noqa: F811
+    llm = open_llm(settings(llm_server, max_retry_wait=5))
+    llm_server.error(429, {"Retry-After": "3600"})
+    with pytest.raises(LLMError, match="3600 s"):
+        llm.chat([{"role": "user", "content": "x"}], purpose="t")
+    assert len(llm_server.chat_requests) == 1
+
+
+def test_a_timeout_is_retried_then_reported_and_the_circuit_opens(llm_server):  # noqa: F811
+    llm = open_llm(settings(llm_server, timeout=0.3, max_retries=1))
+    llm_server.reply("trop tard", delay=2).reply("trop tard", delay=2)
+    started = time.monotonic()
+    with pytest.raises(LLMError) as exc:
+        llm.chat([{"role": "user", "content": "x"}], purpose="t")
+    assert exc.value.kind == "timeout" and time.monotonic() - started < 2
+    assert not llm.enabled and "within 0.3 s" in llm.problem
+    with pytest.raises(LLMError):  # no further call to a server that just failed
+        llm.chat([{"role": "user", "content": "x"}], purpose="t")
+    assert len(llm_server.chat_requests) == 2
+
+
+class Facts(BaseModel):
+    device_class: str
+    sterile: bool
+
+
+def test_structured_output_is_validated_and_re_asked_once_with_the_error(llm_server):  # noqa: F811
+    llm = open_llm(settings(llm_server))
+    llm_server.reply('```json\n{"device_class": "III"}\n```').reply({"device_class": "III", "sterile": True})
+    assert llm.structured([{"role": "user", "content": "lis"}], Facts, purpose="t") == Facts(device_class="III", sterile=True)
+    first, second = llm_server.chat_requests
+    assert first.body["response_format"] == {"type": "json_object"}
+    assert "sterile" in second.body["messages"][-1]["content"] and "not valid" in second.body["messages"][-1]["content"]
+
+
+def test_structured_output_still_invalid_raises(llm_server):  # noqa: F811
+    llm = open_llm(settings(llm_server))
+    llm_server.reply("pas du JSON").reply("toujours pas")
+    with pytest.raises(LLMError) as exc:
+        llm.structured([{"role": "user", "content": "lis"}], Facts, purpose="t")
+    assert exc.value.kind == "invalid_output"
+
+
+def test_embeddings(llm_server):  # noqa: F811
+    from assistant.llm import LLMEmbedder
+
+    embedder = LLMEmbedder(open_llm(settings(llm_server, embedding_model="embed-small")))
+    vectors = embedder.embed_documents(["RDM art. 59", "CSP L. 5211-3"])
+    assert len(vectors) == 2 and embedder.dimension == 8
+    assert llm_server.requests[0].body["model"] == "embed-small"
+
+
+def test_the_key_is_sent_to_the_server_but_never_written_to_the_audit_log(llm_server, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    log = AuditLog(tmp_path / "audit.jsonl")
+    llm = open_llm(settings(llm_server), audit=log)
+    llm_server.reply(f"écho de {KEY}")
+    llm.chat([{"role": "user", "content": f"ma clé est {KEY}"}], purpose="t")
+    assert llm_server.requests[0].headers["authorization"] == f"Bearer {KEY}"
+    written = (tmp_path / "audit.jsonl").read_text()
+    assert KEY not in written and "[KEY REMOVED]" in written
+
+
+def test_every_prompt_file_documents_exactly_the_variables_it_uses():
+    assert prompting.names() == ["draft_section", "extract_facts", "followup", "review_section"]
+    for name in prompting.names():
+        prompt = prompting.load(name)
+        assert prompt.variables, name
+        with pytest.raises(prompting.PromptError):
+            prompt.render()

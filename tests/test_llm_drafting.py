@@ -1,0 +1,135 @@
+"""LLM drafting through the Service against a scripted OpenAI-compatible server on 127.0.0.1."""
+
+import time
+
+import pytest
+from helpers import answer_all
+from llm_server import llm_server  # noqa: F401 (fixture)
+
+from assistant import audit, drafting
+from assistant.passages import Passage
+
+PASSAGES = {"need": [
+    Passage(id="note:mdr-59-1.fr#0", citation="RDM art. 59(1)",
+            text="Toute autorité compétente peut, « sur demande dûment justifiée », autoriser la mise sur le marché "
+                 "d'un dispositif spécifique, dans l'intérêt de la santé des patients."),
+    Passage(id="note:csp-l5211-3-ii.fr#0", citation="CSP art. L. 5211-3 II",
+            text="Le directeur général de l'ANSM peut autoriser, à titre exceptionnel, un dispositif médical."),
+]}
+GOOD = (
+    "Le patient P-001 présente la situation clinique décrite par le fabricant [A:patient_condition]. "
+    "L'urgence est établie [A:urgency].\n\n"
+    "L'autorité compétente peut autoriser un dispositif spécifique « sur demande dûment justifiée » [P1], "
+    "et l'ANSM peut le faire à titre exceptionnel [P2].\n\n"
+    "Le bénéfice attendu est décrit ainsi [A:expected_benefit]."
+)
+
+
+@pytest.fixture
+def llm_env(monkeypatch, llm_server):  # noqa: F811
+    monkeypatch.setenv("DEROGATION_LLM", "openai-compatible")
+    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.url)
+    monkeypatch.setenv("DEROGATION_LLM_MODEL", "scripted-model")
+    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "1")
+    monkeypatch.setenv("DEROGATION_LLM_MAX_RETRIES", "1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    return llm_server
+
+
+@pytest.fixture
+def case_id(svc, actor):
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
+    answer_all(svc, case.id, actor)
+    return case.id
+
+
+def need_only(svc, case_id, lang="fr"):
+    """Draft the 'need' section alone through the Service's LLM path."""
+    full = svc.draft(case_id, lang, use_llm=False)
+    offline = full.model_copy(update={"sections": [full.section("need")]})
+    chunks = []
+    draft = svc.llm_redraft(case_id, offline, PASSAGES, on_chunk=lambda sid, text: chunks.append((sid, text)))
+    return draft.section("need"), offline.section("need"), chunks
+
+
+def test_a_grounded_draft_is_used_streamed_and_cites_passages_by_id(svc, case_id, llm_env):
+    llm_env.reply(GOOD, chunk_size=9)
+    section, offline, chunks = need_only(svc, case_id)
+    assert section.drafter == "llm:scripted-model" and section.notices == []
+    assert len(chunks) > 3 and {sid for sid, _ in chunks} == {"need"}
+    refs = [s.ref for p in section.paragraphs for s in p.spans if s.kind == "cite"]
+    assert refs[:5] == ["answer:patient_condition", "answer:urgency", "note:mdr-59-1.fr#0", "note:csp-l5211-3-ii.fr#0",
+                        "answer:expected_benefit"]
+    assert section.citations["note:mdr-59-1.fr#0"].kind == "passage"
+    assert section.paragraphs[-1] == offline.paragraphs[-1]  # the evidence list stays mechanical
+    assert llm_env.chat_requests[0].body["stream"] is True
+    sent = llm_env.all_text()
+    assert "[P1] RDM art. 59(1)" in sent and "[A:urgency]" in sent
+
+
+def test_a_fabricated_citation_falls_back_to_the_offline_draft_with_a_notice(svc, case_id, llm_env):
+    llm_env.reply("Le besoin est établi [A:urgency] et confirmé par la jurisprudence [P7].")
+    section, offline, _ = need_only(svc, case_id)
+    assert section.drafter == "offline-fallback"
+    assert section.paragraphs == offline.paragraphs
+    assert "P7" in section.notices[0] and "grounding" in section.notices[0]
+
+
+def test_an_invented_date_falls_back(svc, case_id, llm_env):
+    llm_env.reply("L'intervention est prévue le 3 février 2026 [A:urgency].")
+    section, _, _ = need_only(svc, case_id)
+    assert section.drafter == "offline-fallback"
+    assert "3 février 2026" in section.notices[0]
+
+
+def test_a_timeout_falls_back_for_every_section_without_waiting_for_each(svc, case_id, llm_env, monkeypatch):
+    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "0.5")
+    monkeypatch.setenv("DEROGATION_LLM_MAX_RETRIES", "0")
+    llm_env.always("trop tard", delay=5)
+    started = time.monotonic()
+    draft = svc.draft(case_id, "en")
+    assert time.monotonic() - started < 3
+    assert {s.drafter for s in draft.sections} == {"offline-fallback"}
+    assert all("unavailable" in s.notices[0] and "0.5 s" in s.notices[0] for s in draft.sections)
+    assert len(llm_env.chat_requests) == 1  # the circuit opened after the first timeout
+    offline = svc.draft(case_id, "en", use_llm=False)
+    assert [s.paragraphs for s in draft.sections] == [s.paragraphs for s in offline.sections]
+
+
+def test_a_patient_name_in_an_answer_never_reaches_the_server(svc, case_id, llm_env, actor):
+    svc.answer(case_id, "urgency", "Mme Martine Durand (P-001), née le 03/04/1958, doit être opérée sous 4 semaines : "
+               "sans valve, Durand risque une décompensation cardiaque.", actor, replace=True)
+    llm_env.reply("Le patient P-001, [NOM-1], doit être opéré sous 4 semaines [A:urgency]. "
+                  "Le bénéfice attendu est décrit [A:expected_benefit]. Sa situation est décrite [A:patient_condition].")
+    section, _, _ = need_only(svc, case_id)
+    sent = llm_env.all_text()
+    assert "Martine" not in sent and "Durand" not in sent and "03/04/1958" not in sent
+    assert "P-001" in sent and "[NOM-1]" in sent and "[DDN-1]" in sent
+    assert section.drafter == "llm:scripted-model"
+    assert "Mme Martine Durand" in section.paragraphs[0].plain()  # restored locally, for the user only
+    (entry,) = svc.llm_audit(case_id)
+    assert entry["purpose"] == "draft_section:need" and entry["redacted"] is True
+    assert {r["kind"] for r in entry["redactions"]} == {"NOM", "DDN"}
+    log = (svc.store.folder(case_id) / audit.FILE_NAME).read_text()
+    assert "Martine" not in log and "Durand" not in log
+
+
+def test_offline_mode_is_unchanged_and_logs_nothing(svc, case_id, monkeypatch):
+    monkeypatch.delenv("DEROGATION_LLM", raising=False)
+    case = svc.case(case_id)
+    expected = drafting.compose(svc.profile(case), case, "fr", svc.pages(case_id))
+    draft = svc.draft(case_id, "fr")
+    assert [s.paragraphs for s in draft.sections] == [s.paragraphs for s in expected.sections]
+    assert {s.drafter for s in draft.sections} == {"offline"}
+    assert not (svc.store.folder(case_id) / audit.FILE_NAME).exists()
+
+
+def test_the_cli_draft_uses_the_configured_llm_and_reports_a_fallback(cli, svc, case_id, llm_env):
+    llm_env.always("Texte inventé citant le décret n° 2031-77 [A:urgency].")
+    out = cli("draft", case_id)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("# ")
+    assert "notice: section 2 (need)" in out.stderr and "2031" in out.stderr
+    assert len(llm_env.chat_requests) >= 10
+    offline = cli("draft", case_id, "--offline")
+    assert offline.stderr == "" and offline.stdout == out.stdout

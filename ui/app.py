@@ -1,0 +1,55 @@
+"""The web app: `streamlit run ui/app.py` (or `derogation ui`).
+
+Routing is by query parameters, so a refresh or a shared link shows the same thing:
+  ?case=ID&token=T                  the clinician letter flow of that case only (a link for a physician)
+  ?role=manufacturer|consultant|clinician&case=ID&view=…   a role's pages for a case
+  (no case)                         the case list and a new case
+Every change goes through assistant.service at once; the session only caches what the store holds.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import streamlit as st  # noqa: E402
+
+from ui import clinician, common, consultant, home, manufacturer  # noqa: E402
+
+st.set_page_config(page_title="Derogation assistant", page_icon=":material/medical_services:", layout="wide")
+
+
+def main() -> None:
+    params = st.query_params
+    case_id = params.get("case")
+    token = params.get("token")
+    if token is not None:
+        clinician.link_flow(case_id or "", token)
+        return
+    role = common.current_role()
+    with st.sidebar:
+        st.markdown("### :material/medical_services: Derogation assistant")
+        st.caption("Requests for derogatory access to a non-CE-marked device (MDR Art. 59 · CSP L. 5211-3 II)")
+        common.synced_choice("role", list(common.ROLES), "manufacturer", common.ROLES, label="Your role", widget="radio")
+        st.text_input("Your name", value=common.user_name(), key="user_name_input",
+                      on_change=lambda: common.go(user=st.session_state["user_name_input"].strip() or None),
+                      help="Recorded with every change you make.")
+        if case_id:
+            st.button("All cases", icon=":material/arrow_back:", on_click=common.go,
+                      kwargs={"case": None, "view": None, "section": None, "ask": None})
+        st.divider()
+    if not case_id:
+        home.render()
+        return
+    try:
+        common.service().case(case_id)
+    except Exception as exc:  # unknown or unreadable case: say so, offer the list
+        st.error(f"Cannot open case {case_id!r}: {exc}")
+        st.button("Back to all cases", on_click=common.go, kwargs={"case": None})
+        return
+    {"manufacturer": manufacturer.render, "consultant": consultant.render, "clinician": clinician.internal_flow}[role](case_id)
+
+
+main()
