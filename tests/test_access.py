@@ -1,0 +1,71 @@
+"""Roles limit what each user may change (access.yaml), in the service and through the CLI."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import answer_all
+
+from assistant.access import may_view, rights
+from assistant.service import Actor, Forbidden
+
+MANUFACTURER = Actor("m.martin", "manufacturer")
+CONSULTANT = Actor("j.durand", "consultant")
+CLINICIAN = Actor("dr.leroy", "clinician")
+
+
+@pytest.fixture
+def case(svc):
+    return svc.new_case("ansm", "individual", "Valvix TMV-28", MANUFACTURER)
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        (lambda s, c, pdf: s.answer(c, "urgency", "Intervention urgente sous huit jours", CLINICIAN), "answered"),
+        (lambda s, c, pdf: s.approve(c, "need", CLINICIAN), "reviewed"),
+        (lambda s, c, pdf: s.waive(c, "precautions_certificate", "signed copy follows later", CLINICIAN), "waived"),
+        (lambda s, c, pdf: s.new_case("ansm", "individual", "X", CLINICIAN), "created"),
+        (lambda s, c, pdf: s.attach(c, pdf, CLINICIAN, kind="clinical_data"), "clinical_data"),
+        (lambda s, c, pdf: s.export(c, "md", pdf.with_suffix(".md"), actor=CLINICIAN), "export"),
+        (lambda s, c, pdf: s.approve(c, "need", MANUFACTURER), "reviewed"),
+        (lambda s, c, pdf: s.edit_section(c, "need", "fr", "Texte libre.", MANUFACTURER), "section edited"),
+        (lambda s, c, pdf: s.save_letter(c, {"condition": "Sténose aortique"}, MANUFACTURER), "letter updated"),
+    ],
+)
+def test_each_forbidden_change_is_refused_and_leaves_the_case_untouched(svc, case, make_pdf, action, message):
+    pdf = make_pdf(["Données cliniques : étude de suivi à 12 mois."], "clinical.pdf")
+    before = svc.case(case.id).version
+    with pytest.raises(Forbidden, match=message):
+        action(svc, case.id, pdf)
+    assert svc.case(case.id).version == before
+    assert not pdf.with_suffix(".md").exists()
+
+
+def test_a_consultant_reviews_and_a_clinician_only_adds_the_letter(svc, case, make_pdf):
+    answer_all(svc, case.id, MANUFACTURER)
+    assert svc.approve(case.id, "need", CONSULTANT).review("need").status == "approved"
+    letter = make_pdf(["Lettre du Dr Leroy : demande urgente pour le patient P-014."], "lettre.pdf")
+    attached = svc.attach(case.id, letter, CLINICIAN, kind="clinician_letter")
+    assert attached.file.role == "clinician"
+    clinical = svc.attach(case.id, make_pdf(["Données cliniques à 12 mois."], "data.pdf"), MANUFACTURER,
+                          kind="clinical_data")
+    with pytest.raises(Forbidden, match="clinical_data"):
+        svc.remove_evidence(case.id, clinical.file.id, CLINICIAN)
+    svc.remove_evidence(case.id, attached.file.id, CLINICIAN)  # their own letter: allowed
+
+
+def test_views_per_role_come_from_the_access_file():
+    assert set(rights()) == {"manufacturer", "consultant", "clinician"}
+    assert may_view("consultant", "review") and not may_view("manufacturer", "review")
+    assert may_view("clinician", "letter") and not may_view("clinician", "case_list")
+    assert not may_view("intruder", "letter")
+
+
+def test_the_cli_refuses_a_forbidden_change_with_one_clear_line(cli):
+    case_id = cli("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
+    done = cli("--role", "clinician", "answer", case_id, "urgency", "Intervention sous huit jours")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: a clinician may not do this (answered): it is for the manufacturer or consultant role"
+    done = cli("approve", case_id, "need")
+    assert done.returncode == 2 and "for the consultant role" in done.stderr
+    assert cli("--role", "consultant", "approve", case_id, "need").returncode == 0
