@@ -69,3 +69,31 @@ def test_the_cli_refuses_a_forbidden_change_with_one_clear_line(cli):
     done = cli("approve", case_id, "need")
     assert done.returncode == 2 and "for the consultant role" in done.stderr
     assert cli("--role", "consultant", "approve", case_id, "need").returncode == 0
+
+
+def test_team_accounts_log_in_with_their_role_and_a_wrong_password_is_refused(home):
+    from assistant import users
+
+    assert not users.login_required(home)
+    users.add("j.durand", "consultant", "correct horse battery", home)
+    assert users.login_required(home)
+    assert users.authenticate("j.durand", "correct horse battery", home).role == "consultant"
+    assert users.authenticate("j.durand", "wrong password!", home) is None
+    assert users.authenticate("nobody", "correct horse battery", home) is None
+    stored = (home / "users.json").read_text()
+    assert "correct horse" not in stored and oct((home / "users.json").stat().st_mode & 0o777) == "0o600"
+    users.add("dr.leroy@chu.example", "clinician", None, home)  # an identity-provider account
+    assert users.for_identity("dr.leroy@chu.example", home).role == "clinician"
+    assert users.authenticate("dr.leroy@chu.example", "", home) is None
+    with pytest.raises(Exception, match="at least 10"):
+        users.add("m.martin", "manufacturer", "short", home)
+
+
+def test_users_are_managed_from_the_cli_with_the_password_on_stdin(cli, home):
+    done = cli("users", "add", "m.martin", "--role", "manufacturer", input="a long enough secret\n")
+    assert done.returncode == 0, done.stderr
+    listed = cli("users", "list", check=True).stdout
+    assert "m.martin\tmanufacturer\tpassword" in listed and "secret" not in listed
+    assert cli("users", "add", "x.y", input="pw\n").returncode == 2
+    assert cli("users", "remove", "m.martin", check=True).returncode == 0
+    assert "m.martin" not in cli("users", "list", check=True).stdout
