@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint clean
+.PHONY: run test demo lint clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,15 +13,32 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: demo
+# The web app on http://127.0.0.1:8501 with the embedded defaults (no key, no language model).
+run: $(STAMP)
+	$(PY) -m streamlit run ui/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true \
+		--browser.gatherUsageStats false
 
 # Builds the two example cases through the CLI and exports them to out/.
 demo: $(STAMP)
 	@PATH="$(abspath $(VENV))/bin:$$PATH" PYTHON=$(PY) bash examples/demo.sh
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (never `playwright install`): installed here when missing.
+test: $(STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update && apt-get install -y chromium chromium-driver fonts-dejavu-core; \
+		elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then \
+			sudo apt-get update && sudo apt-get install -y chromium chromium-driver fonts-dejavu-core; \
+		else \
+			echo "error: /usr/bin/chromium is missing: the browser tests need it." >&2; \
+			echo "Install it as root: apt-get install -y chromium chromium-driver fonts-dejavu-core" >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) out

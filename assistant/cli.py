@@ -114,7 +114,7 @@ def cmd_approve(svc: Service, args: argparse.Namespace) -> int:
 
 def cmd_export(svc: Service, args: argparse.Namespace) -> int:
     try:
-        found = svc.export(args.case, args.format, Path(args.out), args.lang)
+        found = svc.export(args.case, args.format, Path(args.out), args.lang, actor=_actor(args))
     except ExportBlocked as exc:
         print(f"error: {exc}: complete them, or waive each with a reason (derogation waive):", file=sys.stderr)
         _print_findings(exc.blockers, sys.stderr)
@@ -139,7 +139,7 @@ def cmd_cases(svc: Service, args: argparse.Namespace) -> int:
 
 
 def cmd_history(svc: Service, args: argparse.Namespace) -> int:
-    for e in svc.store.events(args.case):
+    for e in svc.history(args.case):
         what = e.data.get("question_id") or e.data.get("target") or e.data.get("section") or ""
         print(f"v{e.v:<4} {e.at.isoformat()}  {e.by} ({e.role})  {e.type} {what}")
     return 0
@@ -156,6 +156,37 @@ def cmd_restore(svc: Service, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(svc: Service, args: argparse.Namespace) -> int:
+    """The team's accounts for the web app's login (a shared deployment)."""
+    from . import users
+
+    if args.action == "list":
+        for u in users.load().values():
+            print(f"{u.name}\t{u.role}\t{'password' if u.hash else 'identity provider'}")
+        return 0
+    if not args.name:
+        raise ServiceError(f"users {args.action} needs a user name")
+    if args.action == "remove":
+        users.remove(args.name)
+        print(f"removed {args.name}")
+        return 0
+    if not args.user_role:
+        raise ServiceError("users add needs --role (manufacturer, consultant or clinician)")
+    password = None
+    if not args.identity_provider:
+        if sys.stdin.isatty():
+            import getpass
+
+            password = getpass.getpass(f"password for {args.name}: ")
+            if getpass.getpass("again: ") != password:
+                raise ServiceError("the two passwords differ")
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+    user = users.add(args.name, args.user_role, password)
+    print(f"saved {user.name} ({user.role}); the web app now asks for a login")
+    return 0
+
+
 def cmd_settings(svc: Service, args: argparse.Namespace) -> int:
     values: dict[str, object] = {}
     if args.require_approval is not None:
@@ -167,8 +198,38 @@ def cmd_settings(svc: Service, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_llm(svc: Service, args: argparse.Namespace) -> int:
+    """Show, change or test the language-model settings. There is no option for a key: it is read
+    from OPENAI_API_KEY only, and never printed or stored."""
+    if args.action == "set":
+        yes_no = {"yes": True, "no": False}
+        values = {k: v for k, v in {
+            "provider": args.provider, "model": args.model, "base_url": args.base_url,
+            "embedding_model": args.embedding_model, "timeout": args.timeout, "max_retries": args.retries,
+            "max_tokens": args.max_tokens,
+            "local_only": yes_no.get(args.local_only or ""), "redact_local": yes_no.get(args.redact_local or ""),
+        }.items() if v is not None}
+        if not values:
+            raise ServiceError("nothing to change: give at least one option (see derogation llm --help)")
+        svc.update_llm_settings(**values)
+    if args.action == "test":
+        print(f"the model answered: {svc.check_llm()[:200]!r}")
+        return 0
+    status = svc.llm_status()
+    if args.json:
+        _print_json(status)
+        return 0
+    for key, value in status.items():
+        if key == "from_environment":
+            value = ", ".join(f"{f} <- {v}" for f, v in value.items()) or "nothing"
+        print(f"{key:24} {value}")
+    return 0
+
+
 def cmd_search(svc: Service, args: argparse.Namespace) -> int:
     hits = svc.search(args.query, k=args.k, case_id=args.case, instrument=args.instrument, language=args.language)
+    for notice in svc.knowledge.notices if svc.knowledge else []:
+        print(f"notice: {notice}", file=sys.stderr)
     if args.json:
         _print_json([
             {"citation": p.citation, "source": p.source, "article": p.article, "page": p.page,
@@ -230,13 +291,39 @@ def cmd_ui(svc: Service, args: argparse.Namespace) -> int:
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     if args.port:
         command += ["--server.port", str(args.port)]
-    return subprocess.call(command)
+    return subprocess.call(command, cwd=app.parent.parent)  # .streamlit/config.toml is read from the cwd
 
 
 def cmd_interview(svc: Service, args: argparse.Namespace) -> int:
     from .interview_tty import run_interview
 
     return run_interview(svc, args.case, _actor(args), args.lang)
+
+
+def cmd_eval(svc: Service, args: argparse.Namespace) -> int:
+    """Build each scenario's case in a temporary store and measure its draft (evals/scenarios)."""
+    from . import evaluation
+
+    folder = Path(args.scenarios) if args.scenarios else evaluation.SCENARIO_DIR
+    scenarios = evaluation.load_scenarios(folder, args.only)
+    knowledge = None
+    if os.environ.get("DEROGATION_RETRIEVAL", "on").lower() not in ("off", "0", "no"):
+        from .knowledge import KnowledgeBase
+
+        print("retrieval on (DEROGATION_RETRIEVAL=off to skip): the notes are indexed on first use", file=sys.stderr)
+        knowledge = KnowledgeBase(svc.store.home / "eval")
+    report = evaluation.run(scenarios, knowledge=knowledge, llm_settings=svc.llm_settings())
+    path = evaluation.write_json(report, Path(args.out))
+    if args.json:
+        _print_json(report.as_json())
+    else:
+        print(evaluation.table(report))
+        print(f"written {path}")
+    thresholds = evaluation.load_thresholds() if evaluation.THRESHOLDS_FILE.exists() else {}
+    failures = evaluation.below_thresholds(report, thresholds)
+    for failure in failures:
+        print(f"below threshold: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -321,10 +408,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*")
     p = add("ui", cmd_ui, "start the web app on 127.0.0.1 (http://127.0.0.1:8501 by default)")
     p.add_argument("--port", type=int, help="the port to listen on (default 8501)")
+    p = add("llm", cmd_llm, "show, change or test the language-model settings (DEROGATION_LLM, "
+            "DEROGATION_LLM_MODEL, OPENAI_BASE_URL; the key only ever from OPENAI_API_KEY)")
+    p.add_argument("action", nargs="?", choices=["show", "set", "test"], default="show")
+    p.add_argument("--provider", choices=["none", "openai", "openai-compatible"])
+    p.add_argument("--model")
+    p.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
+    p.add_argument("--embedding-model")
+    p.add_argument("--local-only", choices=["yes", "no"], help="refuse any server not on this machine")
+    p.add_argument("--redact-local", choices=["yes", "no"],
+                   help="remove patient identifiers even for a server on this machine (always for others)")
+    p.add_argument("--timeout", type=float, help="seconds")
+    p.add_argument("--retries", type=int)
+    p.add_argument("--max-tokens", type=int, help="the longest answer to ask for (0: the server's default)")
+    p.add_argument("--json", action="store_true")
+    p = add("users", cmd_users, "the team's accounts for the web app's login (password read from stdin)")
+    p.add_argument("action", choices=["add", "list", "remove"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--role", dest="user_role", choices=ROLES)
+    p.add_argument("--identity-provider", action="store_true",
+                   help="an e-mail that logs in through the OIDC provider (no password here)")
     p = add("settings", cmd_settings, "show or change a case's settings")
     p.add_argument("case")
     p.add_argument("--require-approval", choices=["yes", "no"])
     p.add_argument("--language", choices=["fr", "en"], help="the default drafting language")
+    p = add("eval", cmd_eval, "measure draft quality on the scenario cases (findings, facts, citations)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--only", metavar="NAME", help="only this scenario")
+    p.add_argument("--out", default="evals/results", help="where to write scenarios.json (default evals/results)")
+    p.add_argument("--scenarios", metavar="DIR", help="the scenario folder (default: the checkout's evals/scenarios)")
     return parser
 
 
@@ -333,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         retrieval = os.environ.get("DEROGATION_RETRIEVAL", "on").lower() not in ("off", "0", "no")
         lightweight = args.command in ("cases", "history", "show", "new", "answer", "attach", "waive",
-                                       "approve", "restore", "settings", "questions", "interview")
+                                       "approve", "restore", "settings", "questions", "interview", "llm", "users")
         return args.func(Service(knowledge="auto" if retrieval and not lightweight else None), args)
     except (ServiceError, ProfileError, KnowledgeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -119,10 +119,12 @@ class KnowledgeBase:
         self.dir = home / "index"
         self.dir.mkdir(parents=True, exist_ok=True)
         self._embedder = embedder
+        self._local_embedder: Any = None
         self.chroma_url = chroma_url if chroma_url is not None else os.environ.get("DEROGATION_CHROMA_URL", "")
         self._client: Any = None
         self._lock = threading.RLock()
         self._bm25: dict[str, tuple[tuple, BM25, list[str], list[dict], list[str]]] = {}
+        self.notices: list[str] = []  # what the user should know (e.g. a damaged store was rebuilt)
 
     # -- parts ---------------------------------------------------------------------------------
     @property
@@ -132,13 +134,42 @@ class KnowledgeBase:
                 from .embeddings import load_embedder
 
                 name = os.environ.get("DEROGATION_EMBEDDER", "e5-small")
-                models = os.environ.get("DEROGATION_MODELS")  # a shared cache of converted models
-                self._embedder = load_embedder(name, Path(models) if models else self.home / "models")
+                if name.strip().lower() == "openai":
+                    from .remote_embeddings import OpenAIEmbedder, RemoteEmbedderError
+
+                    try:
+                        self._embedder = OpenAIEmbedder()
+                    except RemoteEmbedderError as exc:
+                        raise KnowledgeError(str(exc)) from exc
+                else:
+                    self._embedder = load_embedder(name, self._models_dir())
             return self._embedder
+
+    def _models_dir(self) -> Path:
+        models = os.environ.get("DEROGATION_MODELS")  # a shared cache of converted models
+        return Path(models) if models else self.home / "models"
+
+    @property
+    def local_embedder(self) -> Any:
+        """The embedder for a case's own documents: never a remote service (they may hold
+        patient data), so the bundled default when the configured one is remote."""
+        with self._lock:
+            if getattr(self.embedder, "local", True):
+                return self.embedder
+            if self._local_embedder is None:
+                from .embeddings import default_embedder
+
+                self._local_embedder = default_embedder(self._models_dir())
+            return self._local_embedder
+
+    def embedder_for(self, collection: str) -> Any:
+        return self.embedder if collection == CORPUS else self.local_embedder
 
     @property
     def client(self) -> Any:
         with self._lock:
+            if self._client is not None and not self.chroma_url and not (self.dir / "chroma" / "chroma.sqlite3").exists():
+                self._client = None  # the folder was deleted under this process: do not write into the void
             if self._client is None:
                 import chromadb
                 from chromadb.config import Settings
@@ -168,7 +199,7 @@ class KnowledgeBase:
         return SQLiteRecordManager(namespace, self.dir / "records.sqlite")
 
     def _collection(self, name: str, create: bool = True) -> Any:
-        model = self.embedder.model_id
+        model = self.embedder_for(name).model_id
         try:
             existing = {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}
             if name not in existing:
@@ -194,7 +225,7 @@ class KnowledgeBase:
         from langchain_chroma import Chroma
 
         self._collection(name)  # creates it with its metadata, and checks the model
-        return Chroma(client=self.client, collection_name=name, embedding_function=_Embeddings(self.embedder))
+        return Chroma(client=self.client, collection_name=name, embedding_function=_Embeddings(self.embedder_for(name)))
 
     # -- ingestion ---------------------------------------------------------------------------------
     def _index(self, namespace: str, collection: str, docs: list, cleanup: str) -> tuple[int, int, int]:
@@ -263,35 +294,67 @@ class KnowledgeBase:
         return self.add([Path(s) for s, _ in self.sources()] + [NOTES_DIR], progress)
 
     def ensure_notes(self) -> IngestReport | None:
-        """Index the shipped notes if they are not in the store; rebuild a store that lost vectors
-        (deleted or damaged) from the sources its records name."""
-        rm = self.record_manager(CORPUS)
-        collection = self._collection(CORPUS)
-        if collection.count() < rm.count():
-            return self.rebuild()
-        if any(Path(s).is_relative_to(NOTES_DIR) for s in rm.groups()):
+        """Index the shipped notes if they are not in the store. A store that is unreadable or lost
+        vectors (deleted, damaged) is rebuilt from its sources, and `notices` says so."""
+        damage = self._damage()
+        if damage:
+            report = self.rebuild()
+            self.notices.append(
+                f"{damage}: rebuilt it from its sources ({report.files} file(s), {report.added} passage(s))"
+            )
+            return report
+        if any(Path(s).is_relative_to(NOTES_DIR) for s in self.record_manager(CORPUS).groups()):
             return None
         return self.add([NOTES_DIR])
 
+    def _damage(self) -> str | None:
+        """Why the corpus store must be rebuilt, in one line; None if it is sound."""
+        try:
+            expected = self.record_manager(CORPUS).count()
+        except Exception as exc:  # sqlite3.DatabaseError and kin: the file is not a database any more
+            return f"the index's list of sources was unreadable ({type(exc).__name__})"
+        _ = self.embedder_for(CORPUS)  # an embedder that cannot load is not a damaged store
+        try:
+            held = self._collection(CORPUS).count()
+        except EmbeddingMismatch:
+            raise  # not damage: the user must choose the model (`derogation corpus rebuild`)
+        except Exception as exc:
+            if self.chroma_url:
+                raise  # a Chroma server's store is not ours to wipe
+            return f"the vector store was unreadable ({type(exc).__name__})"
+        if held < expected:
+            return f"the vector store had lost {expected - held} of {expected} passage(s)"
+        return None
+
     def rebuild(self, progress: bool = False) -> IngestReport:
-        """Drop the corpus collection and its records, then ingest every known source again."""
-        sources = [Path(s) for s, _ in self.sources()] if self._records_readable() else []
+        """Drop the corpus collection and its records, then ingest every known source again.
+        If the store cannot drop the collection (damaged, or deleted), the whole index is wiped:
+        the cases' collections are re-made from their documents on their next search."""
+        sources = self._known_sources()
         try:
             self.client.delete_collection(CORPUS)
-        except Exception:  # missing or damaged: start from an empty store
-            _forget_cached_stores()
-            self._client = None
+            self.record_manager(CORPUS).clear()
+        except Exception:  # missing or damaged: start from an empty index
+            with self._lock:
+                _forget_cached_stores()
+                self._client = None
             shutil.rmtree(self.dir / "chroma", ignore_errors=True)
-        self.record_manager(CORPUS).clear()
+            for path in self.dir.glob("records.sqlite*"):  # records of vectors that are gone
+                path.unlink(missing_ok=True)
         self._bm25.clear()
         return self.add([p for p in sources if p.exists()] + [NOTES_DIR], progress)
 
-    def _records_readable(self) -> bool:
+    def _known_sources(self) -> list[Path]:
+        """The ingested sources: from the records, else from the store's own metadata."""
         try:
-            self.record_manager(CORPUS).groups()
-            return True
+            return [Path(s) for s, _ in self.sources()]
         except Exception:
-            return False
+            pass
+        try:
+            metas = self._collection(CORPUS, create=False).get(include=["metadatas"])["metadatas"] or []
+            return sorted({Path(str(m["source"])) for m in metas if m and m.get("source")})
+        except Exception:
+            return []
 
     def health(self) -> str | None:
         """None if the store answers; else what is wrong, in one line."""
@@ -344,13 +407,18 @@ class KnowledgeBase:
                 targets.append((CORPUS, {"instrument": instrument or "", "language": lang}, None))
         if case_id:
             targets.append((collection_for_case(case_id), {}, case_id))
-        qvec = self.embedder.embed_query(query)
+        qvecs: dict[str, list[float]] = {}  # per embedding model: a case's documents may use another
         fused: dict[str, float] = {}
         found: dict[str, tuple[str, dict, float | None]] = {}
+        model_of: dict[str, str] = {}
         for name, filters, scoped_case in targets:
             collection = self._collection(name, create=scoped_case is None)
             if collection is None or collection.count() == 0:
                 continue
+            embedder = self.embedder_for(name)
+            if embedder.model_id not in qvecs:
+                qvecs[embedder.model_id] = embedder.embed_query(query)
+            qvec = qvecs[embedder.model_id]
             n = min(max(k * 4, 20), collection.count())
             where = _where(filters)
             dense = collection.query(
@@ -361,6 +429,7 @@ class KnowledgeBase:
             ):
                 fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
                 found[vid] = (doc, meta, 1 - dist)
+                model_of[vid] = name
             bm25, docs, metas, ids = self._bm25_for(name, collection)
 
             def allowed(i: int, metas=metas, filters=filters) -> bool:
@@ -371,18 +440,21 @@ class KnowledgeBase:
                 fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
                 if vid not in found:
                     found[vid] = (docs[i], metas[i], None)
+                    model_of[vid] = name
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
         missing = [vid for vid, _ in ranked if found[vid][2] is None]
-        if missing:  # a lexical-only hit: measure its similarity too, so thresholds are comparable
-            sims = self._similarities(qvec, [found[v][0] for v in missing])
-            for vid, sim in zip(missing, sims, strict=True):
+        for name in {model_of[v] for v in missing}:  # lexical-only hits: measure their similarity
+            these = [v for v in missing if model_of[v] == name]  # too, so thresholds are comparable
+            embedder = self.embedder_for(name)
+            sims = self._similarities(embedder, qvecs[embedder.model_id], [found[v][0] for v in these])
+            for vid, sim in zip(these, sims, strict=True):
                 found[vid] = (found[vid][0], found[vid][1], sim)
         return [_passage(vid, *found[vid], score=score) for vid, score in ranked]
 
-    def _similarities(self, qvec: list[float], texts: list[str]) -> list[float]:
+    def _similarities(self, embedder: Any, qvec: list[float], texts: list[str]) -> list[float]:
         import numpy as np
 
-        vecs = np.asarray(self.embedder.embed_documents(texts), dtype=float)
+        vecs = np.asarray(embedder.embed_documents(texts), dtype=float)
         q = np.asarray(qvec, dtype=float)
         norms = np.linalg.norm(vecs, axis=1) * (np.linalg.norm(q) or 1)
         return [float(s) for s in (vecs @ q) / np.where(norms == 0, 1, norms)]

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from . import checks, checks_extra, drafting, evidence, export, extract, interview, letter, progress, revisions
+from . import access, checks, checks_extra, drafting, evidence, export, extract, interview, letter, progress, revisions
+from .access import Forbidden
 from .answers import AnswerError, clean_text, normalise
 from .case import ROLES, Case, ClinicianLink, Event, EvidenceFile, now
 from .checks import Finding
 from .draft_model import Draft, SectionDraft
+from .errors import ServiceError
 from .passages import Passage
 from .pdf import Block, PdfFontError
 from .profile import LANGS, REQUEST_TYPES, Lang, Profile, load_profile
@@ -29,10 +31,7 @@ if TYPE_CHECKING:
     from .knowledge import KnowledgeBase
 
 ExportFormat = Literal["docx", "md", "pdf"]
-
-
-class ServiceError(ValueError):
-    """Something the user asked that cannot be done as asked, with the reason in one line."""
+__all__ = ["Actor", "ConflictError", "ExportBlocked", "Forbidden", "Service", "ServiceError"]
 
 
 class ConflictError(ServiceError):
@@ -213,6 +212,7 @@ class Service(LLMOperations):
 
     # -- changes -----------------------------------------------------------------------------
     def new_case(self, authority: str, request_type: str, device: str, actor: Actor) -> Case:
+        access.require_change(actor.role, "created")
         profile = load_profile(authority)
         if request_type not in REQUEST_TYPES or request_type not in profile.request_types:
             raise ServiceError(f"unknown request type {request_type!r} (one of {', '.join(profile.request_types)})")
@@ -268,6 +268,9 @@ class Service(LLMOperations):
         self, case_id: str, path: Path, actor: Actor, kind: str | None = None, note: str = "",
         origin: str = "upload",
     ) -> Attached:
+        access.require_change(actor.role, "evidence_attached")
+        if kind is not None:
+            access.require_evidence_kind(actor.role, kind)
         case = self.case(case_id)
         profile = self.profile(case)
         if kind is not None:
@@ -287,6 +290,7 @@ class Service(LLMOperations):
             if kind is None:
                 known = ", ".join(k.id for k in profile.evidence_kinds)
                 raise ServiceError(f"{Path(path).name}: cannot tell what this document is: give --kind (one of {known})")
+        access.require_evidence_kind(actor.role, kind)
         folder = self.store.files_dir(case_id)
         folder.mkdir(parents=True, exist_ok=True)
         stored = folder / f"{pdf.sha256}.pdf"
@@ -309,8 +313,10 @@ class Service(LLMOperations):
 
     def remove_evidence(self, case_id: str, evidence_id: str, actor: Actor) -> Case:
         case = self.case(case_id)
-        if not any(e.id == evidence_id for e in case.evidence):
+        found = [e for e in case.evidence if e.id == evidence_id]
+        if not found:
             raise ServiceError(f"no document {evidence_id!r} in case {case_id}")
+        access.require_evidence_kind(actor.role, found[0].kind)
         return self._commit(case_id, "evidence_removed", {"evidence_id": evidence_id}, actor)
 
     def waive(self, case_id: str, target: str, reason: str, actor: Actor) -> Case:
@@ -361,9 +367,11 @@ class Service(LLMOperations):
         return self._commit(case_id, "restored", {"state": old.model_dump(mode="json")}, actor)
 
     def export(
-        self, case_id: str, fmt: ExportFormat, out: Path, lang: Lang | None = None
+        self, case_id: str, fmt: ExportFormat, out: Path, lang: Lang | None = None, actor: Actor | None = None
     ) -> list[Finding]:
         """Write the file; refuse (ExportBlocked) while unwaived blockers remain."""
+        if actor is not None:
+            access.require_change(actor.role, "export")
         found = self.check(case_id)
         blocking = checks.blockers(found)
         if blocking:
@@ -603,6 +611,7 @@ class Service(LLMOperations):
         return self._commit(case_id, "clinician_link_revoked", {"id": link_id}, actor)
 
     def _commit(self, case_id: str, type_: str, data: dict, actor: Actor, expected_version: int | None = None) -> Case:
+        access.require_change(actor.role, type_)
         try:
             return self.store.commit(case_id, type_, data, by=actor.name, role=actor.role, expected_version=expected_version)
         except StoreConflict as exc:

@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st  # noqa: E402
 
-from ui import clinician, common, consultant, home, manufacturer  # noqa: E402
+from assistant import access  # noqa: E402
+from ui import clinician, common, consultant, home, login, manufacturer  # noqa: E402
 
 st.set_page_config(page_title="Derogation assistant", page_icon=":material/medical_services:", layout="wide")
 
@@ -28,18 +29,28 @@ def main() -> None:
     if token is not None:
         clinician.link_flow(case_id or "", token)
         return
+    signed_in = login.gate()  # None in open mode (one user on their own machine)
     role = common.current_role()
     with st.sidebar:
         st.markdown("### :material/medical_services: Derogation assistant")
         st.caption("Requests for derogatory access to a non-CE-marked device (MDR Art. 59 · CSP L. 5211-3 II)")
-        common.synced_choice("role", list(common.ROLES), "manufacturer", common.ROLES, label="Your role", widget="radio")
-        st.text_input("Your name", value=common.user_name(), key="user_name_input",
-                      on_change=lambda: common.go(user=st.session_state["user_name_input"].strip() or None),
-                      help="Recorded with every change you make.")
+        if signed_in is None:
+            common.synced_choice("role", list(common.ROLES), "manufacturer", common.ROLES, label="Your role",
+                                 widget="radio")
+            st.text_input("Your name", value=common.user_name(), key="user_name_input",
+                          on_change=lambda: common.go(user=st.session_state["user_name_input"].strip() or None),
+                          help="Recorded with every change you make.")
+        else:
+            st.markdown(f"**{common.md(signed_in.name)}** · {common.ROLES[signed_in.role]}")
+            st.button("Log out", icon=":material/logout:", on_click=login.log_out)
         if case_id:
             st.button("All cases", icon=":material/arrow_back:", on_click=common.go,
                       kwargs={"case": None, "view": None, "section": None, "ask": None})
         st.divider()
+    if not access.may_view(role, "case_list") and (signed_in or not case_id):
+        # A clinician works from the link they were sent (on a shared deployment, only from it).
+        st.info("Open the link the manufacturer sent you: it leads to the letter for your patient.")
+        return
     if not case_id:
         home.render()
         return

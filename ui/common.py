@@ -3,6 +3,7 @@ the version check between browser sessions, and one-shot messages."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -28,13 +29,36 @@ _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:=^])")
 
 # -- the service --------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
-def _service(home: str) -> Service:
-    return Service(CaseStore(Path(home)))
+def _service(home: str, retrieval: bool) -> Service:
+    return Service(CaseStore(Path(home)), knowledge="auto" if retrieval else None)
+
+
+def retrieval_on() -> bool:
+    """Retrieval (the knowledge base) unless DEROGATION_RETRIEVAL=off, as in the CLI."""
+    return os.environ.get("DEROGATION_RETRIEVAL", "on").lower() not in ("off", "0", "no")
 
 
 def service() -> Service:
     """One Service per data home (DEROGATION_HOME), shared by the sessions of this server."""
-    return _service(str(data_home()))
+    return _service(str(data_home()), retrieval_on())
+
+
+def offline_service() -> Service:
+    """The same store without retrieval: what the pages fall back on when the knowledge base fails."""
+    return _service(str(data_home()), False)
+
+
+def memo(name: str, case: Case, extra: object, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per case version (and `extra`, e.g. a language) in this session: the draft
+    and the checks are rebuilt only when the case changed, not on every click."""
+    key = f"memo:{name}:{case.id}"
+    stamp = (case.version, extra)
+    held = st.session_state.get(key)
+    if held is not None and held[0] == stamp:
+        return held[1]
+    value = compute()
+    st.session_state[key] = (stamp, value)
+    return value
 
 
 def actor(role: str | None = None) -> Actor:
@@ -42,10 +66,16 @@ def actor(role: str | None = None) -> Actor:
 
 
 def user_name() -> str:
+    held = st.session_state.get("account")  # a logged-in account (ui/login.py) names itself
+    if held:
+        return held["name"]
     return (st.query_params.get("user") or "").strip()[:80] or current_user()
 
 
 def current_role() -> str:
+    held = st.session_state.get("account")  # with a login, the role is the account's, not the URL's
+    if held:
+        return held["role"]
     role = st.query_params.get("role", "manufacturer")
     return role if role in ROLES else "manufacturer"
 
@@ -63,7 +93,8 @@ def go(**params: str | None) -> None:
 
 def synced_choice(key: str, options: list[str], default: str, labels: dict[str, str] | None = None,
                   label: str = "", widget: str = "segmented") -> str:
-    """A choice kept in the URL (?key=…), so a refresh shows the same view."""
+    """A choice kept in the URL (?key=…), so a refresh shows the same view.
+    `widget`: segmented (buttons), radio or select."""
     value = st.query_params.get(key, default)
     if value not in options:
         value = default
@@ -79,9 +110,13 @@ def synced_choice(key: str, options: list[str], default: str, labels: dict[str, 
         go(**{key: chosen})
 
     fmt = (lambda o: labels.get(o, o)) if labels else str
+    visibility = "collapsed" if not label else "visible"
     if widget == "radio":
         st.radio(label or key, options, key=state_key, format_func=fmt, on_change=changed,
-                 label_visibility="collapsed" if not label else "visible")
+                 label_visibility=visibility)
+    elif widget == "select":
+        st.selectbox(label or key, options, key=state_key, format_func=fmt, on_change=changed,
+                     label_visibility=visibility)
     else:
         st.segmented_control(label or key, options, key=state_key, format_func=fmt, on_change=changed,
                              label_visibility="collapsed" if not label else "visible", selection_mode="single")

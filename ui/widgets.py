@@ -16,8 +16,10 @@ from assistant.service import Service
 from .common import badge, md
 
 
-def progress_sidebar(readiness: Readiness, title: str = "Progress") -> None:
-    """Per section: answers, mandatory documents, blockers and review status."""
+def progress_sidebar(readiness: Readiness, title: str = "Progress", titles: dict[str, str] | None = None) -> None:
+    """Per section: answers, mandatory documents, blockers and review status. `titles`: section id ->
+    the title to show (the UI's language), else the draft's own title."""
+    titles = titles or {}
     sections = readiness.sections
     answered = sum(s.answered for s in sections)
     total = sum(s.questions for s in sections) or 1
@@ -30,7 +32,7 @@ def progress_sidebar(readiness: Readiness, title: str = "Progress") -> None:
             parts.append(f"{s.evidence_present}/{s.evidence_needed} documents")
         if s.blockers:
             parts.append(f":red[{s.blockers} blocker(s)]")
-        st.sidebar.markdown(f"{icon} **{s.number}. {md(s.title)}**  \n{' · '.join(parts)} {badge(s.status)}")
+        st.sidebar.markdown(f"{icon} **{s.number}. {md(titles.get(s.section_id, s.title))}**  \n{' · '.join(parts)} {badge(s.status)}")
 
 
 def _numbers(section: SectionDraft) -> dict[str, int]:
@@ -137,3 +139,18 @@ def findings_list(found: list[Finding], empty: str = "Nothing to report.") -> No
         tag = ":red[blocker]" if f.blocks else (":gray[waived]" if f.waived else ":orange[warning]")
         why = f" — waived: {md(f.waiver_reason or '')}" if f.waived else ""
         st.markdown(f"{tag} · {md(f.section)} · {md(f.message)}{why}")
+
+
+def evidence_checklist(section: SectionDraft) -> None:
+    """The documents this section rests on: attached, waived or still missing."""
+    if not section.evidence:
+        return
+    st.markdown("**Documents for this section**")
+    for line in section.evidence:
+        if line.files:
+            mark = f":green[✔] {len(line.files)} attached"
+        elif line.waived:
+            mark = ":gray[waived]"
+        else:
+            mark = ":red[missing]" if line.mandatory else ":orange[recommended]"
+        st.markdown(f"{mark} · {md(line.name)}")

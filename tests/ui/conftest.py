@@ -1,0 +1,202 @@
+"""Fixtures for the web app's tests: AppTest on ui/app.py, a real `streamlit run`, a real Chromium.
+
+- `data_home`: a temporary DEROGATION_HOME (retrieval off: the knowledge base is not under test here).
+- `app_test(role=..., case=..., **query)`: an AppTest of ui/app.py with those query parameters, not yet run.
+- `streamlit_server`: `streamlit run ui/app.py` on 127.0.0.1 (a free port) over `data_home`; `.url`,
+  `.restart()`.
+- `browser`, `page`: headless Chromium at /usr/bin/chromium driven by Playwright (never `playwright
+  install`); `browser.new_page()` opens a second, independent session (its own cookies).
+- `screenshot(page, name)`: saves tests/screenshots/<name>.png; a failing browser test saves one too.
+- `wait_idle(page)`: waits until the app has finished its rerun.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "ui" / "app.py"
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+CHROMIUM = Path(os.environ.get("DEROGATION_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+APPTEST_TIMEOUT = 60  # seconds per run: a cold first import of the app is slow on a busy machine
+
+
+@pytest.fixture
+def data_home(home, monkeypatch) -> Path:
+    """The `home` of tests/conftest.py (DEROGATION_HOME, DEROGATION_USER=tester), with retrieval off."""
+    monkeypatch.setenv("DEROGATION_RETRIEVAL", "off")
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+@pytest.fixture
+def app_test(data_home) -> Callable[..., object]:
+    """`app_test(role="manufacturer", case=None, **query)`: an AppTest of ui/app.py, not yet run.
+    Query values of None are left out. Call `.run()` on it."""
+    from streamlit.testing.v1 import AppTest
+
+    def make(role: str | None = "manufacturer", case: str | None = None, **query: str | None) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=APPTEST_TIMEOUT)
+        params = {"role": role, "case": case, **query}
+        for key, value in params.items():
+            if value is not None:
+                at.query_params[key] = value
+        return at
+
+    return make
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """`streamlit run ui/app.py` as a child process over one data home."""
+
+    def __init__(self, home: Path, log: Path) -> None:
+        self.home = home
+        self.log = log
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        env = {**os.environ, "DEROGATION_HOME": str(self.home), "DEROGATION_RETRIEVAL": "off",
+               "DEROGATION_USER": "tester"}
+        command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+                   "--server.port", str(self.port), "--server.address", "127.0.0.1",
+                   "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"streamlit exited with code {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.25)
+        self.stop()
+        pytest.fail(f"streamlit did not answer on {self.url} within {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+    def restart(self) -> None:
+        """Stop the server and start it again on the same port (sessions are lost; the store is not)."""
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def streamlit_server(data_home, tmp_path) -> Iterator[StreamlitServer]:
+    server = StreamlitServer(data_home, tmp_path / "streamlit.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+class Browser:
+    """One Chromium; each `new_page()` is a separate browser context (a separate Streamlit session)."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+        self.pages: list = []
+
+    def new_page(self, width: int = 1400, height: int = 1000):
+        context = self._browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        self.pages.append(page)
+        return page
+
+
+@pytest.fixture
+def browser(request) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium "
+                    "chromium-driver fonts-dejavu-core; `make test` does it as root). Browser tests never skip.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        wrapper = Browser(chromium)
+        try:
+            yield wrapper
+        finally:
+            failed = getattr(request.node, "rep_call", None)
+            if failed is not None and failed.failed:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                for i, p in enumerate(wrapper.pages):
+                    with contextlib.suppress(Exception):  # a screenshot must not hide the real failure
+                        p.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}-{i}.png"), full_page=True)
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (its own browser context) of 1400x1000."""
+    return browser.new_page()
+
+
+@pytest.fixture
+def screenshot() -> Callable[..., Path]:
+    def save(page, name: str, full_page: bool = True) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return save
+
+
+def _wait_idle(page, timeout: float = 30_000) -> None:
+    """Wait until the app is drawn and no rerun is in progress (Streamlit's status widget gone)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                && app.getAttribute('data-test-connection-state') === 'CONNECTED';
+        }""",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(250)  # the last delta is drawn
+
+
+@pytest.fixture
+def wait_idle() -> Callable[..., None]:
+    return _wait_idle

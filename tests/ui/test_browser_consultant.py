@@ -1,0 +1,40 @@
+"""The consultant's review desk in a real headless Chromium against `streamlit run`: a section with
+its sources side by side; opening a citation shows what it rests on; approving it is recorded."""
+
+from __future__ import annotations
+
+from helpers import answer_all
+
+from assistant.service import Actor, Service
+from assistant.store import CaseStore
+
+
+def test_the_consultant_checks_a_source_and_approves_a_section(streamlit_server, browser, wait_idle, screenshot):
+    page = browser.new_page(1400, 1700)  # the whole section in the screenshot
+    svc = Service(CaseStore(streamlit_server.home))
+    maker = Actor("maker", "manufacturer")
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", maker)
+    answer_all(svc, case.id, maker)
+    for qid, text in {
+        "patient_condition": "Homme de 67 ans, insuffisance mitrale sévère NYHA III, fraction d'éjection à 35 %, "
+                             "deux hospitalisations pour décompensation cardiaque au cours des six derniers mois.",
+        "urgency": "Décompensations répétées malgré un traitement médical maximal ; l'équipe estime qu'une "
+                   "intervention est nécessaire sous trois semaines, faute de quoi le pronostic vital est engagé.",
+        "expected_benefit": "Réduction de la fuite mitrale à un grade inférieur ou égal à 2 et retour en classe "
+                            "NYHA II, d'après les résultats du registre du fabricant sur 212 patients.",
+    }.items():
+        svc.answer(case.id, qid, text, maker, replace=True)
+
+    page.goto(f"{streamlit_server.url}/?role=consultant&case={case.id}&section=need&user=a.reviewer")
+    wait_idle(page)
+    page.get_by_role("heading", name="2. Justification du besoin et de l'intérêt pour le ou les patients").wait_for()
+    page.get_by_role("button", name="Approve", exact=True).click()
+    wait_idle(page)
+    page.get_by_text("Section marked approved.").wait_for()
+    review = svc.case(case.id).review("need")
+    assert (review.status, review.history[-1].by, review.history[-1].role) == ("approved", "a.reviewer", "consultant")
+    assert page.get_by_role("button", name="Approve", exact=True).is_disabled()
+    page.get_by_text("[3] Réponse : need.urgency").click()  # what the urgency sentence rests on
+    page.get_by_text("Answer to “urgency” · given by maker (manufacturer)").wait_for()
+    page.wait_for_timeout(800)  # the expander's opening animation
+    screenshot(page, "consultant")

@@ -1,0 +1,141 @@
+"""The consultant's review desk through Streamlit's AppTest: approve, edit into versions and diff
+them, comment, see an approval withdrawn when an answer changes, the readiness view, and the
+version check against a change made meanwhile."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import answer_all
+
+from assistant.service import Actor
+
+NEW_URGENCY = "Aggravation rapide : intervention nécessaire sous dix jours, pronostic vital engagé."
+
+
+def run_ok(at_or_widget):
+    at = at_or_widget.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at, label: str, nth: int = 0):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
+    return found[nth]
+
+
+def texts(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+@pytest.fixture
+def case_id(svc, actor) -> str:
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
+    answer_all(svc, case.id, actor)
+    return case.id
+
+
+@pytest.fixture
+def desk(app_test, case_id):
+    """The review desk on the 'need' section."""
+    return run_ok(app_test(role="consultant", case=case_id, section="need"))
+
+
+def test_a_section_shows_its_text_sources_and_what_it_uses(desk):
+    assert desk.title[0].value == "Review · Valvix TMV-28"
+    body = texts(desk)
+    assert "2\\. Justification du besoin" not in body  # titles are subheaders, not markdown
+    assert [s.value for s in desk.subheader][0] == "2. Justification du besoin et de l'intérêt pour le ou les patients"
+    assert "Urgence \\: " in body and ":blue[\\[3\\]]" in body  # the draft with numbered citations
+    labels = [e.label for e in desk.expander]  # the sources, numbered as in the text
+    assert labels[2] == "[3] Réponse : need.urgency" and labels[4] == "[5] RDM art. 59(1)"
+    assert "*urgence de la situation et conséquences d'une absence de traitement*" in body.split("**Answers used**")[1]
+    assert ":red[missing] Lettre du médecin demandeur" in body  # the mandatory document it lacks
+    assert ":gray-badge[draft]" in body
+
+
+def test_approve_then_an_answer_changes_and_the_approval_is_withdrawn(desk, svc, case_id, actor):
+    at = run_ok(button(desk, "Approve").click())
+    review = svc.case(case_id).review("need")
+    assert (review.status, review.history[-1].by, review.history[-1].role) == ("approved", "tester", "consultant")
+    assert ":green-badge[approved]" in texts(at) and "Section marked approved." in [s.value for s in at.success]
+    assert button(at, "Approve").disabled
+
+    svc.answer(case_id, "urgency", NEW_URGENCY, actor, replace=True)
+    at = run_ok(at)
+    assert ":red-badge[approval withdrawn: changed since]" in texts(at)
+    [notice] = [w.value for w in at.warning if "Approval withdrawn" in w.value]
+    assert "approved by tester" in notice and "Aggravation rapide" in notice
+    assert at.metric[3].value == "1"  # approvals withdrawn, in the summary
+    at = run_ok(button(at, "Approve again").click())
+    assert ":green-badge[approved]" in texts(at)
+    assert not [w for w in at.warning if "Approval withdrawn" in w.value]
+
+
+def test_edits_become_versions_with_a_diff_between_any_two(desk, svc, case_id):
+    key = f"edit:{case_id}:need:fr"
+    v0 = desk.text_area(key=key).value
+    assert "[@answer:urgency]" in v0
+    desk.text_area(key=key).input(v0.replace("Urgence :", "Urgence vitale :", 1))
+    desk.text_input(key=f"{key}:note").input("stronger wording")
+    at = run_ok(button(desk, "Save as a new version").click())
+    v1 = at.text_area(key=key).value
+    at.text_area(key=key).input(v1.replace("Bénéfice attendu :", "Bénéfice clinique attendu :", 1))
+    at = run_ok(button(at, "Save as a new version").click())
+    versions = svc.section_versions(case_id, "need", "fr")
+    assert [v.n for v in versions] == [0, 1, 2] and versions[1].note == "stronger wording"
+    assert ":blue-badge[edited · v2]" in texts(at)
+    assert "Urgence vitale :" in texts(at).replace("\\", "")  # the draft shows the text in force
+
+    # the diff between v1 and v2 (the default pair) shows only the second change
+    diff = at.code[0].value
+    assert "-Bénéfice attendu :" in diff and "+Bénéfice clinique attendu :" in diff and "Urgence vitale" not in diff
+    at.selectbox(key=f"diff:{case_id}:need:fr:a").select(0)
+    at = run_ok(at)
+    diff = at.code[0].value
+    assert "-Urgence :" in diff and "+Urgence vitale :" in diff and "+Bénéfice clinique attendu :" in diff
+
+
+def test_an_edit_with_an_invented_citation_is_refused_and_kept(desk, svc, case_id):
+    key = f"edit:{case_id}:need:fr"
+    typed = desk.text_area(key=key).value + " Voir aussi [@answer:made_up]."
+    desk.text_area(key=key).input(typed)
+    at = run_ok(button(desk, "Save as a new version").click())
+    assert any("unknown citation [@answer:made_up]" in e.value for e in at.error)
+    assert at.text_area(key=key).value == typed
+    assert not svc.case(case_id).edits
+
+
+def test_a_comment_is_kept_with_who_and_when(desk, svc, case_id):
+    desk.text_area(key=f"comment:{case_id}:need").input("Préciser le délai d'intervention (date prévue).")
+    at = run_ok(button(desk, "Add the comment").click())
+    [comment] = svc.case(case_id).comments
+    assert (comment.section, comment.by, comment.role) == ("need", "tester", "consultant")
+    assert "Préciser le délai d'intervention \\(date prévue\\)\\." in texts(at)
+    assert at.text_area(key=f"comment:{case_id}:need").value == ""
+    assert ":violet-badge[1 comment(s)]" in texts(at)
+    history = at.dataframe[0].value
+    assert "commented: Préciser le délai" in " ".join(history["What"])
+
+
+def test_a_decision_on_an_older_version_is_refused_with_a_clear_message(desk, svc, case_id):
+    svc.comment(case_id, "need", "Changed meanwhile in another window.", Actor("other", "consultant"))
+    at = run_ok(button(desk, "Approve").click())
+    assert any("changed in another window or by someone else" in w.value for w in at.warning)
+    assert svc.case(case_id).review("need").status == "draft"
+    at = run_ok(button(at, "Approve").click())  # the page now shows the latest version: it can be done
+    assert svc.case(case_id).review("need").status == "approved"
+
+
+def test_the_readiness_view_lists_blockers_and_sections_approved(app_test, svc, case_id):
+    svc.approve(case_id, "ce_alternatives", Actor("a.reviewer", "consultant"))
+    at = run_ok(app_test(role="consultant", case=case_id, view="readiness"))
+    assert at.metric[0].value == "1 / 10"
+    assert any("Not ready" in e.value for e in at.error)
+    body = texts(at)
+    assert ":red[blocker] · need · missing document\\: Requesting clinician's letter" in body
+    assert "3/3 answered · 0/1 mandatory documents · :red[1 blocker(s)]" in body
+    assert ":green-badge[approved]" in body
+    at = run_ok(button(at, "Open", 3).click())  # the 4th section: ce_alternatives
+    assert at.query_params["section"] == "ce_alternatives" and at.query_params["view"] == "sections"
+    assert at.subheader[0].value.startswith("4. ")

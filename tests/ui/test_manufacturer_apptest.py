@@ -1,0 +1,223 @@
+"""The manufacturer's flow through Streamlit's AppTest: new case, chat interview with follow-ups,
+documents with a proposed kind and proposed answers, the draft preview with its sources, the
+export panel (blockers, waivers, downloads) and the version check between two sessions."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import LONG, SAMPLE, answer_all, attach_all_mandatory
+
+from assistant.pdf import text_pdf
+from assistant.service import Actor, Service
+
+CERTIFICATE = [
+    "CertiMed Notified Body (fictional), NB 9876\n\nEC DESIGN-EXAMINATION CERTIFICATE\n"
+    "Certificate No. CM-734215\nManufacturer: Valvix Medical SAS\nValid until: 26/05/2024"
+]
+
+
+def button(at, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
+    return found[0]
+
+
+def chat_texts(at) -> list[tuple[str, str]]:
+    return [(m.name, " ".join(x.value for x in m.markdown)) for m in at.chat_message]
+
+
+def asked(at) -> str:
+    """The question the assistant asks now (the last assistant message)."""
+    return [text for name, text in chat_texts(at) if name == "assistant"][-1]
+
+
+def run_ok(at_or_widget):
+    """Run the app (an AppTest, or a widget after an interaction) and fail on any exception."""
+    at = at_or_widget.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def answer_until(svc: Service, case_id: str, actor: Actor, stop) -> None:
+    """Answer as a diligent manufacturer until `stop(question)` holds for the next question."""
+    while (prompt := svc.next_question(case_id)) is not None and not stop(prompt.question):
+        q = prompt.question
+        svc.answer(case_id, q.id, SAMPLE.get(q.id) or (LONG if q.type == "long_text" else f"valeur {q.id}"), actor)
+
+
+@pytest.fixture
+def case_id(svc, actor) -> str:
+    return svc.new_case("ansm", "individual", "Valvix TMV-28", actor).id
+
+
+def test_a_new_case_opens_its_interview_and_the_list_offers_to_resume_it(app_test, svc):
+    at = run_ok(app_test(role=None))
+    assert at.title[0].value == "Derogation requests"
+    at.text_input(key="new_device").set_value("OsteoRod Junior")
+    at.radio(key="new_type").set_value("global")
+    run_ok(button(at, "Create the case").click())
+    [summary] = svc.cases()
+    case = svc.case(summary.id)
+    assert (case.request_type, case.device) == ("global", "OsteoRod Junior")
+    assert at.query_params["case"] == case.id
+    assert at.title[0].value == "OsteoRod Junior"
+    assert "in vitro diagnostic" in asked(at)
+
+    home = run_ok(app_test(role=None))  # a new session (a closed tab, a restarted server): the case is listed
+    assert any("OsteoRod Junior" in m.value for m in home.markdown)
+    run_ok(home.button(key=f"open:{case.id}").click())
+    assert home.title[0].value == "OsteoRod Junior"
+
+
+def test_answers_are_saved_at_once_and_echoed_as_recorded(app_test, svc, case_id):
+    at = run_ok(app_test(case=case_id))
+    assert "in vitro diagnostic" in asked(at)
+    at.chat_input[0].set_value("Non")
+    run_ok(at)
+    assert svc.case(case_id).answers["is_ivd"].value == "no"
+    assert ("user", "no") in chat_texts(at)  # shown back as recorded, not as typed
+    assert "first" in asked(at).lower()
+    run_ok(button(at, "No").click())  # the quick answer buttons
+    assert svc.case(case_id).answers["first_in_man"].value == "no"
+
+    at.chat_input[0].set_value("maybe")  # refused: a yes/no question
+    run_ok(at)
+    assert any("answer yes or no" in e.value for e in at.error)
+    assert "previously_ce_marked" not in svc.case(case_id).answers
+    assert at.chat_input[0].proto.value == "maybe"  # the refused text is back in the box
+
+    again = run_ok(app_test(case=case_id))  # a reload: the conversation comes back from the store
+    assert ("user", "no") in chat_texts(again)
+    assert "Did the device carry CE marking before" in asked(again)
+
+
+def test_a_thin_justification_gets_one_follow_up_and_completes_the_answer(app_test, svc, actor, case_id):
+    answer_until(svc, case_id, actor, lambda q: q.justification)
+    question = svc.next_question(case_id).question
+    at = run_ok(app_test(case=case_id))
+    at.chat_input[0].set_value("Severe disease.")
+    run_ok(at)
+    assert "short for an assessor" in asked(at)
+    assert svc.next_question(case_id).followup
+    at.chat_input[0].set_value("The patient has no other option after two failed surgeries and a worsening "
+                               "NYHA class IV heart failure documented in March.")
+    run_ok(at)
+    answer = svc.case(case_id).answers[question.id]
+    assert answer.value.startswith("Severe disease. The patient has no other option")
+    assert answer.followups == 1
+    assert "short for an assessor" not in asked(at)  # one follow-up only
+    assert any("(added to the earlier answer)" in c.value for c in at.caption)
+
+
+def test_a_later_save_from_a_second_session_is_refused_not_silently_overwritten(app_test, svc, case_id):
+    first = run_ok(app_test(case=case_id))
+    second = run_ok(app_test(case=case_id))
+    first.chat_input[0].set_value("no")
+    run_ok(first)
+    second.chat_input[0].set_value("yes")
+    run_ok(second)
+    assert svc.case(case_id).answers["is_ivd"].value == "no"  # the earlier save stands
+    assert any("was not saved" in w.value and "nothing was overwritten" in w.value for w in second.warning)
+    assert any("yes" in m.value for m in second.markdown)  # the typed text is kept
+    run_ok(button(second, "Save my answer now").click())
+    answer = svc.case(case_id).answers["is_ivd"]
+    assert answer.value == "yes" and [e.value for e in answer.entries] == ["no", "yes"]
+
+
+def test_a_document_gets_a_proposed_kind_to_confirm_and_its_facts_are_proposed_as_answers(
+    app_test, svc, actor, case_id, tmp_path
+):
+    answer_until(svc, case_id, actor, lambda q: q.id == "previous_certificate_number")
+    pdf = text_pdf(CERTIFICATE, tmp_path / "certificat-ce.pdf")
+    at = run_ok(app_test(case=case_id))
+    at.file_uploader[0].upload("certificat-ce.pdf", pdf.read_bytes(), "application/pdf")
+    run_ok(button(at, "Attach").click())
+    [ev] = svc.case(case_id).evidence
+    assert (ev.kind, ev.kind_confirmed) == ("previous_ce_certificate", False)
+    assert any("please confirm" in m.value for m in at.markdown)
+    run_ok(at.button(key=f"confirm:{ev.id}").click())
+    assert svc.case(case_id).evidence[0].kind_confirmed
+
+    # the question the interview is at is answered by the document: proposed in the chat
+    assert "CM\\-734215" in asked(at)
+    run_ok(button(at, "Use this answer").click())
+    answer = svc.case(case_id).answers["previous_certificate_number"]
+    assert (answer.value, answer.last.source) == ("CM-734215", f"document:{ev.id}")
+    # the other facts wait in the side panel; accepting one means the interview never asks it
+    assert any("Valid until" in c.value for c in at.caption)
+    expiry = [p for p in svc.proposals(case_id) if p.question_id == "previous_certificate_expiry"][0]
+    run_ok(at.button(key=f"acc:{expiry.key}").click())
+    assert svc.case(case_id).value("previous_certificate_expiry") == "2024-05-26"
+    assert "previous_certificate_expiry" not in {p.question.id for p in svc.questions(case_id)}
+
+    at.file_uploader[0].upload("notes.pdf", b"not a pdf at all", "application/pdf")
+    run_ok(button(at, "Attach").click())
+    assert any("not a PDF" in e.value for e in at.error)
+    assert len(svc.case(case_id).evidence) == 1
+
+
+def test_the_preview_shows_each_section_with_citations_that_open_the_page(app_test, svc, actor, case_id, make_pdf):
+    answer_all(svc, case_id, actor)
+    attach_all_mandatory(svc, case_id, actor, make_pdf)
+    at = run_ok(app_test(case=case_id, view="draft", section="regulatory_status"))
+    assert at.subheader[0].value.startswith("6. Statut réglementaire")  # the case is drafted in French
+    text = " ".join(m.value for m in at.markdown)
+    assert "CM\\-734215" in text and ":blue[\\[1\\]]" in text  # the answer, with its citation number
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("[1]") for label in labels)
+    certificate = [e for e in at.expander if "previous_ce_certificate.pdf" in e.label]
+    assert certificate, labels
+    assert any("page 1 of 2" in c.value for c in certificate[0].caption)
+    assert any("Document previous\\_ce\\_certificate page 1" in m.value for m in certificate[0].markdown)
+
+
+def test_blockers_lead_to_their_fix_a_waiver_needs_a_reason_and_downloads_follow(
+    app_test, svc, actor, case_id, make_pdf
+):
+    answer_all(svc, case_id, actor)
+    attach_all_mandatory(svc, case_id, actor, make_pdf)
+    ev = svc.case(case_id).evidence_of_kind("precautions_certificate")[0]
+    svc.remove_evidence(case_id, ev.id, actor)
+    at = run_ok(app_test(case=case_id, view="export"))
+    assert any("1 blocker(s)" in e.value for e in at.error)
+    assert all(b.disabled for b in at.get("download_button"))
+
+    # a blocker's Attach button opens the interview with the uploader set to that kind
+    fix = run_ok(app_test(case=case_id, view="export"))
+    run_ok(button(fix, "Attach").click())
+    assert fix.query_params["view"] == "interview"
+    assert fix.selectbox[0].value == "precautions_certificate"
+
+    key = f"waive-reason:{case_id}:precautions_certificate"
+    at.text_area(key=key).set_value("no")
+    run_ok(button(at, "Waive").click())
+    assert any("reason of at least a few words" in e.value for e in at.error)
+    assert not svc.case(case_id).waivers
+    at.text_area(key=key).set_value("Signed attestation follows by post from the quality director.")
+    run_ok(button(at, "Waive").click())
+    assert "precautions_certificate" in svc.case(case_id).waivers
+    assert any("No blocker" in s.value for s in at.success)
+    buttons = at.get("download_button")
+    assert len(buttons) == 3 and not any(b.disabled for b in buttons)
+    files = at.session_state[f"memo:export:{case_id}"][1]
+    assert files["docx"][:2] == b"PK" and files["pdf"][:5] == b"%PDF-"
+    assert "Signed attestation follows by post" in files["md"].decode()
+
+    run_ok(at.button(key="withdraw:precautions_certificate").click())  # the waiver can be withdrawn
+    assert any("1 blocker(s)" in e.value for e in at.error)
+
+
+def test_a_missing_answer_blocker_opens_that_question_in_the_chat(app_test, svc, actor, case_id):
+    answer_until(svc, case_id, actor, lambda q: q.id == "applicant_address")
+    at = run_ok(app_test(case=case_id, view="export"))
+    last = [b for b in at.button if b.label == "Answer"][-1]  # a later section's question, not the next one
+    run_ok(last.click())
+    qid = at.query_params["ask"]
+    assert at.query_params["view"] == "interview" and qid != "applicant_address"
+    question = svc.profile(svc.case(case_id)).question(qid)
+    assert question.text.get("en").split()[-1].rstrip("?") in asked(at)
+    at.chat_input[0].set_value(LONG if question.type == "long_text" else "Valvix Medical SAS")
+    run_ok(at)
+    assert svc.case(case_id).answers[qid].last.by == "tester"
+    assert "ask" not in at.query_params  # back to the interview's own order
+    assert "registered address" in asked(at)
