@@ -110,6 +110,8 @@ def validate(f: LetterField, raw: str) -> str:
         if not re.fullmatch(r"\d{11}", digits):
             raise LetterError(f"RPPS number: 11 digits expected, got {value!r}")
         return digits
+    if f.id == "physician_name":  # the letter writes "Dr {name}": a typed title would read "Dr Dr …"
+        value = re.sub(r"^(?:dr\.?|docteur|doctor)\s+", "", value, flags=re.IGNORECASE)
     if f.patient_data:
         problems = patient_data_problems(value, pseudonym=f.pseudonym)
         if problems:
@@ -184,7 +186,8 @@ def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
     values = case.letter.fields
 
     def v(fid: str) -> str:
-        return values.get(fid) or f"[{i18n.t('todo', lang, field(fid).label[lang].lower())}]"
+        label = field(fid).label[lang]  # "Numéro RPPS" -> "numéro RPPS", acronyms kept
+        return values.get(fid) or f"[{i18n.t('todo', lang, label[:1].lower() + label[1:])}]"
 
     def runs(text: str) -> tuple[Run, ...]:
         parts = re.split(r"(\[(?:À COMPLÉTER|TO COMPLETE)[^\]]*\])", text)

@@ -31,24 +31,28 @@ _T = {
     "title": {"fr": "Lettre du médecin demandeur", "en": "The treating physician's letter"},
     "for": {
         "fr": "Demande d'accès dérogatoire au dispositif « {device} »{maker} ({kind}).",
-        "en": "Request for derogatory access to the device \"{device}\"{maker} ({kind}).",
+        "en": 'Request for derogatory access to the device "{device}"{maker} ({kind}).',
     },
     "maker": {"fr": " du fabricant {}", "en": " by {}"},
-    "kind": {"fr": {"individual": "patient unique", "global": "groupe de patients"},
-             "en": {"individual": "one patient", "global": "a group of patients"}},
+    "kind": {
+        "fr": {"individual": "patient unique", "global": "groupe de patients"},
+        "en": {"individual": "one patient", "global": "a group of patients"},
+    },
     "how": {
         "fr": "Chaque champ est enregistré dès que vous le quittez. L'aperçu montre la lettre telle qu'elle "
-              "sera signée ; ce qui manque y apparaît surligné.",
+        "sera signée ; ce qui manque y apparaît surligné.",
         "en": "Each field is saved as soon as you leave it. The preview shows the letter as it will be signed; "
-              "whatever is missing is highlighted.",
+        "whatever is missing is highlighted.",
     },
     "privacy": {
         "fr": "Le patient n'est désigné que par un pseudonyme : jamais son nom, sa date de naissance ni son "
-              "numéro de sécurité sociale.",
+        "numéro de sécurité sociale.",
         "en": "The patient appears by pseudonym only: never their name, date of birth or social-security number.",
     },
-    "case_pseudonym": {"fr": "La demande du fabricant utilise le pseudonyme {}.",
-                       "en": "The manufacturer's request uses the pseudonym {}."},
+    "case_pseudonym": {
+        "fr": "La demande du fabricant utilise le pseudonyme {}.",
+        "en": "The manufacturer's request uses the pseudonym {}.",
+    },
     "pseudonym_differs": {
         "fr": "Ce pseudonyme diffère de celui de la demande ({}) : vérifiez qu'il s'agit du même patient.",
         "en": "This pseudonym differs from the one in the request ({}): check that it is the same patient.",
@@ -58,12 +62,22 @@ _T = {
     "filled": {"fr": "{n} champ(s) obligatoire(s) sur {m} renseigné(s)", "en": "{n} of {m} required fields filled"},
     "missing": {"fr": "Reste à renseigner : {}.", "en": "Still to fill in: {}."},
     "finish": {"fr": "Terminer", "en": "Finish"},
-    "attach": {"fr": "Générer la lettre et la joindre à la demande", "en": "Generate the letter and attach it to the request"},
-    "attach_again": {"fr": "Générer à nouveau et remplacer la lettre jointe", "en": "Generate again and replace the attached letter"},
-    "attached": {"fr": "Lettre jointe à la demande : **{file}** ({when} UTC).",
-                 "en": "Letter attached to the request: **{file}** ({when} UTC)."},
-    "outdated": {"fr": "La lettre a changé depuis qu'elle a été jointe : générez-la à nouveau.",
-                 "en": "The letter changed since it was attached: generate it again."},
+    "attach": {
+        "fr": "Générer la lettre et la joindre à la demande",
+        "en": "Generate the letter and attach it to the request",
+    },
+    "attach_again": {
+        "fr": "Générer à nouveau et remplacer la lettre jointe",
+        "en": "Generate again and replace the attached letter",
+    },
+    "attached": {
+        "fr": "Lettre jointe à la demande : **{file}** ({when} UTC).",
+        "en": "Letter attached to the request: **{file}** ({when} UTC).",
+    },
+    "outdated": {
+        "fr": "La lettre a changé depuis qu'elle a été jointe : générez-la à nouveau.",
+        "en": "The letter changed since it was attached: generate it again.",
+    },
     "download": {"fr": "Télécharger la lettre à signer (DOCX)", "en": "Download the letter to sign (DOCX)"},
     "sign": {
         "fr": "La lettre jointe n'est pas signée : téléchargez-la, signez-la, puis déposez ici la version signée (PDF).",
@@ -74,17 +88,17 @@ _T = {
     "signed_there": {"fr": "Lettre signée jointe : **{}**.", "en": "Signed letter attached: **{}**."},
     "changed_elsewhere": {
         "fr": "« {field} » a été modifié dans une autre fenêtre ; la valeur enregistrée est « {value} ». Votre texte "
-              "n'a pas été enregistré : il est toujours dans le champ.",
-        "en": "\"{field}\" was changed in another window; the saved value is \"{value}\". Your text was not saved: "
-              "it is still in the box.",
+        "n'a pas été enregistré : il est toujours dans le champ.",
+        "en": '"{field}" was changed in another window; the saved value is "{value}". Your text was not saved: '
+        "it is still in the box.",
     },
     "keep_mine": {"fr": "Garder mon texte", "en": "Keep my text"},
     "use_saved": {"fr": "Reprendre la valeur enregistrée", "en": "Use the saved value"},
     "refused": {
         "fr": "Ce lien n'ouvre aucune lettre : il est inconnu, a été révoqué, ou concerne une autre demande. "
-              "Demandez un nouveau lien au fabricant.",
+        "Demandez un nouveau lien au fabricant.",
         "en": "This link opens no letter: it is unknown, was revoked, or belongs to another request. "
-              "Ask the manufacturer for a new link.",
+        "Ask the manufacturer for a new link.",
     },
 }
 
@@ -139,8 +153,15 @@ def _flow(flow: Flow) -> None:
     case = svc.case(flow.case_id)
     maker = case.value("applicant_name")
     title.title(_t("title", lang))
-    st.markdown(_t("for", lang, device=md(case.device or "?"), kind=_T["kind"][lang][case.request_type],
-                   maker=_t("maker", lang).format(md(maker)) if maker else ""))
+    st.markdown(
+        _t(
+            "for",
+            lang,
+            device=md(case.device or "?"),
+            kind=_T["kind"][lang][case.request_type],
+            maker=_t("maker", lang).format(md(maker)) if maker else "",
+        )
+    )
     st.caption(_t("how", lang))
     show_flash("letter")
     form, preview = st.columns([1, 1], gap="large")
@@ -191,9 +212,11 @@ def _field(flow: Flow, case: Case, f: letters.LetterField, lang: str) -> None:
         st.text_input(label, placeholder=f.help[lang] if f.group != "physician" else "", **kwargs)
     error = st.session_state.get(flow.key(f"bad:{f.id}"))
     if error:
-        st.error(error, icon=":material/error:")
+        st.error(md(error), icon=":material/error:")  # it quotes what was typed
     if st.session_state.get(flow.key(f"conflict:{f.id}")):
-        st.warning(_t("changed_elsewhere", lang, field=md(f.label[lang]), value=md(stored)), icon=":material/sync_problem:")
+        st.warning(
+            _t("changed_elsewhere", lang, field=md(f.label[lang]), value=md(stored)), icon=":material/sync_problem:"
+        )
         a, b = st.columns(2)
         a.button(_t("keep_mine", lang), key=flow.key(f"keep:{f.id}"), on_click=_resolve, args=(flow, f.id, True))
         b.button(_t("use_saved", lang), key=flow.key(f"drop:{f.id}"), on_click=_resolve, args=(flow, f.id, False))
@@ -273,7 +296,7 @@ def _run(run: Run) -> str:
     inner = run.text.strip()
     if not inner or not (run.mark or run.bold):
         return md(run.text)
-    lead, trail = run.text[: len(run.text) - len(run.text.lstrip())], run.text[len(run.text.rstrip()):]
+    lead, trail = run.text[: len(run.text) - len(run.text.lstrip())], run.text[len(run.text.rstrip()) :]
     body = f":orange-background[**{md(inner)}**]" if run.mark else f"**{md(inner)}**"
     return lead + body + trail
 
@@ -283,26 +306,46 @@ def _finish(flow: Flow, case: Case, lang: str) -> None:
     st.subheader(_t("finish", lang))
     required = [f for f in letters.fields_for(case) if f.required]
     gaps = letters.missing(case)
-    st.progress((len(required) - len(gaps)) / (len(required) or 1),
-                text=_t("filled", lang, n=len(required) - len(gaps), m=len(required)))
+    st.progress(
+        (len(required) - len(gaps)) / (len(required) or 1),
+        text=_t("filled", lang, n=len(required) - len(gaps), m=len(required)),
+    )
     if gaps:
-        st.warning(_t("missing", lang).format(", ".join(md(f.label[lang][:1].lower() + f.label[lang][1:]) for f in gaps)),
-                   icon=":material/edit_note:")
+        st.warning(
+            _t("missing", lang).format(", ".join(md(f.label[lang][:1].lower() + f.label[lang][1:]) for f in gaps)),
+            icon=":material/edit_note:",
+        )
     show_flash("letter:finish")
     attached = next((e for e in case.evidence if e.id == case.letter.attached_evidence), None)
     current = {letters.digest(case, code) for code in ("fr", "en")}
     outdated = attached is not None and case.letter.attached_digest not in current
     a, b = st.columns(2)
-    a.button(_t("attach_again" if attached else "attach", lang), type="primary", icon=":material/attach_file:",
-             disabled=bool(gaps), on_click=_attach, args=(flow, lang), key=flow.key("attach"),
-             width="stretch")
-    b.download_button(_t("download", lang), data=lambda: _docx(flow.case_id, lang), icon=":material/download:",
-                      file_name=f"{letters.file_stem(case, lang)}.docx", disabled=bool(gaps), on_click="ignore",
-                      mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                      key=flow.key("download"), width="stretch")
+    a.button(
+        _t("attach_again" if attached else "attach", lang),
+        type="primary",
+        icon=":material/attach_file:",
+        disabled=bool(gaps),
+        on_click=_attach,
+        args=(flow, lang),
+        key=flow.key("attach"),
+        width="stretch",
+    )
+    b.download_button(
+        _t("download", lang),
+        data=lambda: _docx(flow.case_id, lang),
+        icon=":material/download:",
+        file_name=f"{letters.file_stem(case, lang)}.docx",
+        disabled=bool(gaps),
+        on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        key=flow.key("download"),
+        width="stretch",
+    )
     if attached is not None:
-        st.success(_t("attached", lang, file=md(attached.filename), when=f"{attached.added_at:%Y-%m-%d %H:%M}"),
-                   icon=":material/task:")
+        st.success(
+            _t("attached", lang, file=md(attached.filename), when=f"{attached.added_at:%Y-%m-%d %H:%M}"),
+            icon=":material/task:",
+        )
         if outdated:
             st.warning(_t("outdated", lang), icon=":material/update:")
     signed = [e for e in case.evidence_of_kind("clinician_letter") if e.origin != "letter_flow"]
@@ -311,8 +354,9 @@ def _finish(flow: Flow, case: Case, lang: str) -> None:
     if attached is not None and not signed:
         st.info(_t("sign", lang), icon=":material/draw:")
     if attached is not None or signed:
-        st.file_uploader(_t("signed", lang), type=["pdf"], key=flow.key("signed"), on_change=_upload_signed,
-                         args=(flow, lang))
+        st.file_uploader(
+            _t("signed", lang), type=["pdf"], key=flow.key("signed"), on_change=_upload_signed, args=(flow, lang)
+        )
 
 
 def _attach(flow: Flow, lang: str) -> None:
@@ -331,8 +375,16 @@ def _upload_signed(flow: Flow, lang: str) -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         path = save_upload(upload, Path(tmp))
-        result = attempt(lambda: service().attach(flow.case_id, path, flow.actor(), kind="clinician_letter",
-                                                  note="signed letter uploaded by the physician"), "letter:finish")
+        result = attempt(
+            lambda: service().attach(
+                flow.case_id,
+                path,
+                flow.actor(),
+                kind="clinician_letter",
+                note="signed letter uploaded by the physician",
+            ),
+            "letter:finish",
+        )
     if result is not None:
         flash("success", _t("signed_ok", lang).format(result.file.filename), "letter:finish")
 
@@ -351,29 +403,42 @@ def clinician_link_panel(case_id: str) -> None:
     required = [f for f in letters.fields_for(case) if f.required]
     gaps = letters.missing(case)
     attached = next((e for e in case.evidence if e.id == case.letter.attached_evidence), None)
-    state = (f"attached as {md(attached.filename)}" if attached else
-             f"{len(required) - len(gaps)} of {len(required)} required fields filled")
+    state = (
+        f"attached as {md(attached.filename)}"
+        if attached
+        else f"{len(required) - len(gaps)} of {len(required)} required fields filled"
+    )
     who = case.letter.fields.get("physician_name")
     st.caption(f"Letter: {state}" + (f" · by Dr {md(who)}" if who else ""))
     key = f"cliniclink:{case_id}"
     shown = st.session_state.get(f"{key}:new")
     if shown:
-        st.success("Send this link to the physician through a secure channel. It opens only this request's letter, "
-                   "and is shown only now: copy it before leaving this page.", icon=":material/link:")
+        st.success(
+            "Send this link to the physician through a secure channel. It opens only this request's letter, "
+            "and is shown only now: copy it before leaving this page.",
+            icon=":material/link:",
+        )
         st.code(shown, language=None, wrap_lines=True)
         st.button("I have copied it", key=f"{key}:hide", on_click=st.session_state.pop, args=(f"{key}:new", None))
     with st.form(f"{key}:form", clear_on_submit=True, border=False):
-        st.text_input("For whom", key=f"{key}:label", placeholder="e.g. Dr Martin, cardiology, CHU Lyon",
-                      help="A note to recognise the link later; it is not shown to the physician.")
-        st.form_submit_button("Create a link for the physician", icon=":material/add_link:",
-                              on_click=_create_link, args=(case_id,))
+        st.text_input(
+            "For whom",
+            key=f"{key}:label",
+            placeholder="e.g. Dr Martin, cardiology, CHU Lyon",
+            help="A note to recognise the link later; it is not shown to the physician.",
+        )
+        st.form_submit_button(
+            "Create a link for the physician", icon=":material/add_link:", on_click=_create_link, args=(case_id,)
+        )
     show_flash(key)
     for link in case.clinician_links:
         if link.revoked:
             continue
         a, b = st.columns([4, 1], vertical_alignment="center")
-        a.markdown(f":material/link: {md(link.label or 'link ' + link.id)}  \n"
-                   f"created by {md(link.by)} on {link.at:%Y-%m-%d %H:%M} UTC")
+        a.markdown(
+            f":material/link: {md(link.label or 'link ' + link.id)}  \n"
+            f"created by {md(link.by)} on {link.at:%Y-%m-%d %H:%M} UTC"
+        )
         b.button("Revoke", key=f"{key}:revoke:{link.id}", on_click=_revoke_link, args=(case_id, link.id))
 
 
@@ -388,5 +453,8 @@ def _create_link(case_id: str) -> None:
 
 def _revoke_link(case_id: str, link_id: str) -> None:
     key = f"cliniclink:{case_id}"
-    attempt(lambda: service().revoke_clinician_link(case_id, link_id, session_actor("manufacturer")), key,
-            success="Link revoked: it no longer opens the letter.")
+    attempt(
+        lambda: service().revoke_clinician_link(case_id, link_id, session_actor("manufacturer")),
+        key,
+        success="Link revoked: it no longer opens the letter.",
+    )

@@ -14,6 +14,8 @@ from assistant.case import Case, Event
 from assistant.draft_model import Draft, SectionDraft
 from assistant.profile import Profile
 from assistant.progress import Readiness, SectionState
+from assistant.revisions import Version
+from assistant.revisions import diff as text_diff
 from assistant.service import Service
 
 from .common import (
@@ -44,8 +46,10 @@ def render(case_id: str) -> None:
     remember(case)
     profile = svc.profile(case)
     st.title(f"Review · {case.device or '(no device name yet)'}")
-    st.caption(f"{profile.name.get('en')} · {profile.request_type_labels[case.request_type].get('en')} request · "
-               f"case {case.id} · version {case.version}")
+    st.caption(
+        f"{profile.name.get('en')} · {profile.request_type_labels[case.request_type].get('en')} request · "
+        f"case {case.id} · version {case.version}"
+    )
     top = st.columns([2, 1], vertical_alignment="bottom")
     with top[0]:
         view = synced_choice("view", list(VIEWS), "sections", VIEWS)
@@ -77,13 +81,18 @@ def _readiness(ready: Readiness) -> None:
         st.success("No blocker: the request can be exported.", icon=":material/task_alt:")
     else:
         st.error(f"Not ready: {len(ready.blockers)} blocker(s) to resolve before export.", icon=":material/block:")
-    st.progress(ready.approved / (len(ready.sections) or 1),
-                text=f"{ready.approved} of {len(ready.sections)} sections approved")
+    st.progress(
+        ready.approved / (len(ready.sections) or 1), text=f"{ready.approved} of {len(ready.sections)} sections approved"
+    )
     for s in ready.sections:
         a, b = st.columns([5, 1], vertical_alignment="center")
         a.markdown(f"{_DOT.get(s.status, '')} **{s.number}. {md(s.title)}** {badge(s.status)}  \n{_counts(s)}")
-        b.button("Open", key=f"readiness:open:{s.section_id}", on_click=go,
-                 kwargs={"view": "sections", "section": s.section_id})
+        b.button(
+            "Open",
+            key=f"readiness:open:{s.section_id}",
+            on_click=go,
+            kwargs={"view": "sections", "section": s.section_id},
+        )
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader(f"Blockers ({len(ready.blockers)})")
@@ -118,17 +127,23 @@ def _sections(svc: Service, profile: Profile, case: Case, draft: Draft, ready: R
     with nav:  # buttons, not a radio: their labels carry the status, which changes as the review goes on
         st.caption("Sections")
         for s in draft.sections:
-            st.button(f"{_DOT.get(states[s.section_id].status, '')} {s.number}. {s.title}", key=f"nav:{s.section_id}",
-                      type="secondary" if s.section_id == sid else "tertiary", on_click=go,
-                      kwargs={"section": s.section_id}, width="stretch",
-                      help=f"{s.number}. {s.title} — {STATUS_LABEL.get(states[s.section_id].status, '')}")
+            st.button(
+                f"{_DOT.get(states[s.section_id].status, '')} {s.number}. {s.title}",
+                key=f"nav:{s.section_id}",
+                type="secondary" if s.section_id == sid else "tertiary",
+                on_click=go,
+                kwargs={"section": s.section_id},
+                width="stretch",
+                help=f"{s.number}. {s.title} — {STATUS_LABEL.get(states[s.section_id].status, '')}",
+            )
     section = draft.section(sid)
     with body:
         _section(svc, profile, case, section, states[sid], ready, lang)
 
 
-def _section(svc: Service, profile: Profile, case: Case, section: SectionDraft, state: SectionState,
-             ready: Readiness, lang: str) -> None:
+def _section(
+    svc: Service, profile: Profile, case: Case, section: SectionDraft, state: SectionState, ready: Readiness, lang: str
+) -> None:
     edit_n = [e.n for e in case.edits.get(section.section_id, []) if e.lang == lang]
     tags = [badge(state.status)]
     if state.edited:
@@ -141,7 +156,7 @@ def _section(svc: Service, profile: Profile, case: Case, section: SectionDraft, 
         _stale_notice(svc, case, section.section_id)
     for f in ready.blockers:
         if f.section == section.section_id and f.kind == "stale_edit":
-            _stale_edit_notice(case, section, lang, f.message)
+            _stale_edit_notice(svc, case, section, lang, f.message)
     with st.container(border=True):
         _review(case, section, state)
     text, sources = st.columns([5, 4], gap="medium")
@@ -172,20 +187,40 @@ def _stale_notice(svc: Service, case: Case, section_id: str) -> None:
     approvals = [e for e in events if e.type == "reviewed" and e.data.get("status") == "approved"]
     since = [e for e in events if approvals and e.v > approvals[-1].v and e.type in _CHANGES + ("section_edited",)]
     who = f" by {md(approvals[-1].by)} on {approvals[-1].at:%Y-%m-%d %H:%M} UTC" if approvals else ""
-    lines = [f"**Approval withdrawn.** This section was approved{who}, but what it is built from changed "
-             "since; it counts as not approved until it is reviewed again."]
+    lines = [
+        f"**Approval withdrawn.** This section was approved{who}, but what it is built from changed "
+        "since; it counts as not approved until it is reviewed again."
+    ]
     lines += [f"- {md(_what(svc.profile(case), case, e))} — {md(e.by)}, {e.at:%Y-%m-%d %H:%M}" for e in since[-5:]]
     st.warning("\n".join(lines), icon=":material/history:")
 
 
-def _stale_edit_notice(case: Case, section: SectionDraft, lang: str, message: str) -> None:
+def _stale_edit_notice(svc: Service, case: Case, section: SectionDraft, lang: str, message: str) -> None:
     st.warning(md(message), icon=":material/edit_off:")
+    mine = [e for e in case.edits.get(section.section_id, []) if e.lang == lang]
+    generated = svc.section_versions(case.id, section.section_id, lang)[0]
+    if mine and mine[-1].text is not None and mine[-1].base_text and mine[-1].base_text != generated.text:
+        before = Version(n=0, label=f"generated text under v{mine[-1].n}", text=mine[-1].base_text)
+        with st.expander("What changed in the generated text since this edit"):
+            st.code(
+                text_diff(before, Version(n=0, label="generated text now", text=generated.text)),
+                language="diff",
+                wrap_lines=True,
+            )
     key = f"review:{case.id}:{section.section_id}"
     a, b = st.columns(2)
-    a.button("Keep my text (confirm it)", key=f"{key}:confirm", on_click=_confirm_edit,
-             args=(case.id, section.section_id, lang))
-    b.button("Back to the generated text", key=f"{key}:reset:stale", on_click=_save_edit,
-             args=(case.id, section.section_id, lang, None))
+    a.button(
+        "Keep my text (confirm it)",
+        key=f"{key}:confirm",
+        on_click=_confirm_edit,
+        args=(case.id, section.section_id, lang),
+    )
+    b.button(
+        "Back to the generated text",
+        key=f"{key}:reset:stale",
+        on_click=_save_edit,
+        args=(case.id, section.section_id, lang, None),
+    )
 
 
 def _answers_used(profile: Profile, case: Case, section: SectionDraft, lang: str) -> None:
@@ -202,8 +237,10 @@ def _answers_used(profile: Profile, case: Case, section: SectionDraft, lang: str
             continue
         last = answer.last
         value = answer.value if len(answer.value) <= 160 else answer.value[:160] + "…"
-        st.markdown(f"*{md(label)}*: {md(value)}  \n"
-                    f":gray[{md(last.by)} ({last.role}), {last.at:%Y-%m-%d %H:%M} · {md(last.source)}]")
+        st.markdown(
+            f"*{md(label)}*: {md(value)}  \n"
+            f":gray[{md(last.by)} ({last.role}), {last.at:%Y-%m-%d %H:%M} · {md(last.source)}]"
+        )
     gaps = [p for p in section.placeholders if p.question_id]
     for p in gaps:
         st.markdown(f":orange[missing:] {md(p.label)}")
@@ -231,30 +268,59 @@ def _review(case: Case, section: SectionDraft, state: SectionState) -> None:
     review = case.review(section.section_id)
     if review.history:
         last = review.history[-1]
-        st.markdown(f"Current status: {badge(state.status)} — set by {md(last.by)} ({last.role}) "
-                    f"on {last.at:%Y-%m-%d %H:%M} UTC" + (f": “{md(last.comment)}”" if last.comment else ""))
+        st.markdown(
+            f"Current status: {badge(state.status)} — set by {md(last.by)} ({last.role}) "
+            f"on {last.at:%Y-%m-%d %H:%M} UTC" + (f": “{md(last.comment)}”" if last.comment else "")
+        )
     else:
         st.markdown(f"Current status: {badge(state.status)} — not reviewed yet.")
     key = f"review:{case.id}:{section.section_id}"
-    st.text_input("Comment with the decision (optional)", key=f"{key}:note",
-                  placeholder="e.g. checked against the certificate, page 2")
+    st.text_input(
+        "Comment with the decision (optional)",
+        key=f"{key}:note",
+        placeholder="e.g. checked against the certificate, page 2",
+    )
     a, b, c = st.columns(3)
-    a.button("Approve again" if state.status == "stale" else "Approve", type="primary", icon=":material/check:",
-             key=f"{key}:approve", on_click=_set_status, args=(case.id, section.section_id, "approved"),
-             disabled=state.status == "approved", width="stretch")
-    b.button("Request changes", icon=":material/edit_note:", key=f"{key}:changes", width="stretch",
-             on_click=_set_status, args=(case.id, section.section_id, "changes_requested"),
-             disabled=state.status == "changes_requested")
-    c.button("Back to draft", icon=":material/undo:", key=f"{key}:draft", width="stretch",
-             on_click=_set_status, args=(case.id, section.section_id, "draft"), disabled=state.status == "draft")
+    a.button(
+        "Approve again" if state.status == "stale" else "Approve",
+        type="primary",
+        icon=":material/check:",
+        key=f"{key}:approve",
+        on_click=_set_status,
+        args=(case.id, section.section_id, "approved"),
+        disabled=state.status == "approved",
+        width="stretch",
+    )
+    b.button(
+        "Request changes",
+        icon=":material/edit_note:",
+        key=f"{key}:changes",
+        width="stretch",
+        on_click=_set_status,
+        args=(case.id, section.section_id, "changes_requested"),
+        disabled=state.status == "changes_requested",
+    )
+    c.button(
+        "Back to draft",
+        icon=":material/undo:",
+        key=f"{key}:draft",
+        width="stretch",
+        on_click=_set_status,
+        args=(case.id, section.section_id, "draft"),
+        disabled=state.status == "draft",
+    )
 
 
 def _set_status(case_id: str, section_id: str, status: str) -> None:
     key = f"review:{case_id}:{section_id}:note"
     note = st.session_state.get(key, "")
-    done = attempt(lambda: service().review(case_id, section_id, status, actor("consultant"), note,
-                                            expected_version=seen(case_id)),
-                   keep=(key, note), success=f"Section marked {STATUS_LABEL[status]}.")
+    done = attempt(
+        lambda: service().review(
+            case_id, section_id, status, actor("consultant"), note, expected_version=seen(case_id)
+        ),
+        keep=(key, note),
+        success=f"Section marked {STATUS_LABEL[status]}.",
+    )
     if done is not None:
         st.session_state[key] = ""
 
@@ -270,16 +336,32 @@ def _edit(svc: Service, case: Case, section: SectionDraft, lang: str) -> None:
     if key not in state or (state.get(f"{key}:seen") != in_force.text and state[key] == state.get(f"{key}:seen")):
         state[key] = in_force.text
     state[f"{key}:seen"] = in_force.text
-    st.caption(f"Editing {in_force.label} ({LANG_LABELS[lang]}). `[@answer:…]` markers keep a citation, "
-               "`[?…: …]` markers are visible gaps: keep or delete them, do not invent new ones. Paragraphs are "
-               "separated by a blank line. Saving keeps your text as the next version; nothing is overwritten.")
+    st.caption(
+        f"Editing {in_force.label} ({LANG_LABELS[lang]}). `[@answer:…]` markers keep a citation, "
+        "`[?…: …]` markers are visible gaps: keep or delete them, do not invent new ones. Paragraphs are "
+        "separated by a blank line. Saving keeps your text as the next version; nothing is overwritten."
+    )
     st.text_area("Section text", key=key, height=260, label_visibility="collapsed")
     st.text_input("What you changed (optional)", key=f"{key}:note")
     a, b = st.columns(2)
-    a.button("Save as a new version", type="primary", icon=":material/save:", key=f"{key}:save",
-             on_click=_save_edit, args=(case.id, section.section_id, lang, ""), width="stretch")
-    b.button("Back to the generated text", icon=":material/restart_alt:", key=f"{key}:reset", width="stretch",
-             on_click=_save_edit, args=(case.id, section.section_id, lang, None), disabled=not edited)
+    a.button(
+        "Save as a new version",
+        type="primary",
+        icon=":material/save:",
+        key=f"{key}:save",
+        on_click=_save_edit,
+        args=(case.id, section.section_id, lang, ""),
+        width="stretch",
+    )
+    b.button(
+        "Back to the generated text",
+        icon=":material/restart_alt:",
+        key=f"{key}:reset",
+        width="stretch",
+        on_click=_save_edit,
+        args=(case.id, section.section_id, lang, None),
+        disabled=not edited,
+    )
 
 
 def _save_edit(case_id: str, section_id: str, lang: str, text: str | None) -> None:
@@ -288,10 +370,15 @@ def _save_edit(case_id: str, section_id: str, lang: str, text: str | None) -> No
     typed = st.session_state.get(key, "")
     note = st.session_state.get(f"{key}:note", "")
     body = typed if text == "" else None
-    done = attempt(lambda: service().edit_section(case_id, section_id, lang, body, actor("consultant"), note,
-                                                  expected_version=seen(case_id)),
-                   keep=(key, typed), success="Saved as a new version." if body is not None else
-                   "Back to the generated text (kept as a new version).")
+    done = attempt(
+        lambda: service().edit_section(
+            case_id, section_id, lang, body, actor("consultant"), note, expected_version=seen(case_id)
+        ),
+        keep=(key, typed),
+        success="Saved as a new version."
+        if body is not None
+        else "Back to the generated text (kept as a new version).",
+    )
     if done is not None:
         st.session_state[f"{key}:note"] = ""
         if body is None:
@@ -302,9 +389,18 @@ def _confirm_edit(case_id: str, section_id: str, lang: str) -> None:
     """Save the text in force again, on the current facts: the edit is no longer stale."""
     svc = service()
     text = svc.section_versions(case_id, section_id, lang)[-1].text
-    attempt(lambda: svc.edit_section(case_id, section_id, lang, text, actor("consultant"),
-                                     "confirmed after the facts changed", expected_version=seen(case_id)),
-            success="Your text is confirmed on the current facts (kept as a new version).")
+    attempt(
+        lambda: svc.edit_section(
+            case_id,
+            section_id,
+            lang,
+            text,
+            actor("consultant"),
+            "confirmed after the facts changed",
+            expected_version=seen(case_id),
+        ),
+        success="Your text is confirmed on the current facts (kept as a new version).",
+    )
 
 
 def _versions(svc: Service, case: Case, section: SectionDraft, lang: str) -> None:
@@ -340,15 +436,23 @@ def _comments(case: Case, section: SectionDraft) -> None:
             st.markdown(f"**{md(c.by)}** ({c.role}) · {c.at:%Y-%m-%d %H:%M} UTC  \n{md(c.text)}")
     key = f"comment:{case.id}:{section.section_id}"
     st.text_area("Your comment", key=key, height=90, placeholder="What should change, and why")
-    st.button("Add the comment", icon=":material/add_comment:", key=f"{key}:add", on_click=_add_comment,
-              args=(case.id, section.section_id))
+    st.button(
+        "Add the comment",
+        icon=":material/add_comment:",
+        key=f"{key}:add",
+        on_click=_add_comment,
+        args=(case.id, section.section_id),
+    )
 
 
 def _add_comment(case_id: str, section_id: str) -> None:
     key = f"comment:{case_id}:{section_id}"
     text = st.session_state.get(key, "")
-    done = attempt(lambda: service().comment(case_id, section_id, text, actor("consultant"),
-                                             expected_version=seen(case_id)), keep=(key, text), success="Comment added.")
+    done = attempt(
+        lambda: service().comment(case_id, section_id, text, actor("consultant"), expected_version=seen(case_id)),
+        keep=(key, text),
+        success="Comment added.",
+    )
     if done is not None:
         st.session_state[key] = ""
 
@@ -358,8 +462,16 @@ def _history(svc: Service, profile: Profile, case: Case, section_id: str) -> Non
     if not events:
         st.caption("Nothing recorded yet.")
         return
-    rows = [{"When (UTC)": f"{e.at:%Y-%m-%d %H:%M}", "Who": e.by, "Role": e.role, "What": _what(profile, case, e),
-             "Version": e.v} for e in reversed(events)]
+    rows = [
+        {
+            "When (UTC)": f"{e.at:%Y-%m-%d %H:%M}",
+            "Who": e.by,
+            "Role": e.role,
+            "What": _what(profile, case, e),
+            "Version": e.v,
+        }
+        for e in reversed(events)
+    ]
     st.dataframe(rows, hide_index=True, width="stretch")
 
 

@@ -17,11 +17,11 @@ def test_the_consultant_checks_a_source_and_approves_a_section(streamlit_server,
     answer_all(svc, case.id, maker)
     for qid, text in {
         "patient_condition": "Homme de 67 ans, insuffisance mitrale sévère NYHA III, fraction d'éjection à 35 %, "
-                             "deux hospitalisations pour décompensation cardiaque au cours des six derniers mois.",
+        "deux hospitalisations pour décompensation cardiaque au cours des six derniers mois.",
         "urgency": "Décompensations répétées malgré un traitement médical maximal ; l'équipe estime qu'une "
-                   "intervention est nécessaire sous trois semaines, faute de quoi le pronostic vital est engagé.",
+        "intervention est nécessaire sous trois semaines, faute de quoi le pronostic vital est engagé.",
         "expected_benefit": "Réduction de la fuite mitrale à un grade inférieur ou égal à 2 et retour en classe "
-                            "NYHA II, d'après les résultats du registre du fabricant sur 212 patients.",
+        "NYHA II, d'après les résultats du registre du fabricant sur 212 patients.",
     }.items():
         svc.answer(case.id, qid, text, maker, replace=True)
 

@@ -44,7 +44,6 @@ def desk(app_test, case_id):
 def test_a_section_shows_its_text_sources_and_what_it_uses(desk):
     assert desk.title[0].value == "Review · Valvix TMV-28"
     body = texts(desk)
-    assert "2\\. Justification du besoin" not in body  # titles are subheaders, not markdown
     assert [s.value for s in desk.subheader][0] == "2. Justification du besoin et de l'intérêt pour le ou les patients"
     assert "Urgence \\: " in body and ":blue[\\[3\\]]" in body  # the draft with numbered citations
     labels = [e.label for e in desk.expander]  # the sources, numbered as in the text
@@ -139,3 +138,18 @@ def test_the_readiness_view_lists_blockers_and_sections_approved(app_test, svc, 
     at = run_ok(button(at, "Open", 3).click())  # the 4th section: ce_alternatives
     assert at.query_params["section"] == "ce_alternatives" and at.query_params["view"] == "sections"
     assert at.subheader[0].value.startswith("4. ")
+
+
+def test_an_edit_overtaken_by_a_changed_answer_shows_what_changed_until_confirmed(desk, svc, case_id, actor):
+    key = f"edit:{case_id}:need:fr"
+    desk.text_area(key=key).input(desk.text_area(key=key).value.replace("Urgence :", "Urgence vitale :", 1))
+    run_ok(button(desk, "Save as a new version").click())
+    svc.answer(case_id, "urgency", NEW_URGENCY, actor, replace=True)
+    at = run_ok(desk)
+    assert any("edited by hand \\(fr, v1, tester\\) before answers or documents changed" in w.value for w in at.warning)
+    underneath = at.code[0].value  # the generated text the edit was made on, against the one now
+    assert "+Urgence : Aggravation rapide" in underneath and "-Urgence : " in underneath
+    at = run_ok(button(at, "Keep my text (confirm it)").click())
+    assert not [f for f in svc.check(case_id) if f.kind == "stale_edit"]
+    assert [v.n for v in svc.section_versions(case_id, "need", "fr")] == [0, 1, 2]
+    assert not any("edited by hand" in w.value for w in at.warning)
