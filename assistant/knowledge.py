@@ -109,6 +109,9 @@ def _where(filters: dict[str, str]) -> dict | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+GET_PAGE = 5000  # chunks read from Chroma per call when building the lexical index
+
+
 def collection_for_case(case_id: str) -> str:
     return "case-" + hashlib.sha1(case_id.encode()).hexdigest()[:24]
 
@@ -381,8 +384,12 @@ class KnowledgeBase:
         cached = self._bm25.get(name)
         if cached and cached[0] == signature:
             return cached[1], cached[2], cached[3], cached[4]
-        data = collection.get(include=["documents", "metadatas"])
-        docs, metas, ids = data["documents"] or [], data["metadatas"] or [], data["ids"] or []
+        docs, metas, ids = [], [], []
+        for offset in range(0, signature[0], GET_PAGE):  # paged: SQLite caps the variables per query
+            data = collection.get(include=["documents", "metadatas"], limit=GET_PAGE, offset=offset)
+            docs += data["documents"] or []
+            metas += data["metadatas"] or []
+            ids += data["ids"] or []
         bm25 = BM25(docs)
         self._bm25[name] = (signature, bm25, docs, metas, ids)
         return bm25, docs, metas, ids

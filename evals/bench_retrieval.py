@@ -94,7 +94,8 @@ def grow(kb: KnowledgeBase, target: int) -> None:
     import numpy as np
 
     collection = kb._collection("corpus")
-    data = collection.get(include=["documents", "metadatas", "embeddings"])
+    base = collection.count()
+    data = collection.get(include=["documents", "metadatas", "embeddings"], limit=min(base, 5000))
     base = len(data["ids"])
     rng = np.random.default_rng(0)
     copy = 0
@@ -115,6 +116,13 @@ def grow(kb: KnowledgeBase, target: int) -> None:
     kb._bm25.clear()
 
 
+def _write(rows: dict) -> None:
+    """Written after each stage, so a long run that fails late still leaves its figures."""
+    out = ROOT / "evals" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_retrieval.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="MDR + IVDR + notes only, up to 10k chunks")
@@ -133,6 +141,7 @@ def main() -> None:
     chars = sum(f.stat().st_size for f in files)
     rows["mdr_ivdr"] = {"files": len(files), "mb": round(chars / 1e6, 2), "chunks": report.added,
                         "ingest_s": round(secs, 1), "chunks_per_s": round(report.added / secs, 1) if secs else 0}
+    _write(rows)
     if not args.quick and REFERENCE.exists():
         rest, _ = source_files([NOTES_DIR, REFERENCE])
         t = time.perf_counter()
@@ -142,6 +151,7 @@ def main() -> None:
                                    "chunks_per_s": round(report2.added / secs2, 1) if secs2 else 0}
     else:
         kb.add([NOTES_DIR])
+    _write(rows)
     all_files, _ = source_files([NOTES_DIR] + ([REFERENCE] if REFERENCE.exists() and not args.quick else regs))
     t = time.perf_counter()
     again = kb.add(all_files)
@@ -159,15 +169,14 @@ def main() -> None:
             count = kb._collection("corpus").count()
             latencies[str(count)] = latency(kb)
             dense[str(count)] = dense_latency(kb)
+            _write({**rows, "query_latency_ms_p50_p95": latencies})
     rows["query_latency_ms_p50_p95"] = latencies
     rows["baseline_dense_only_latency_ms_p50_p95"] = dense
     rows["hybrid_over_dense_p50_ratio"] = {k: round(latencies[k][0] / max(dense[k][0], 0.1), 1) for k in latencies}
     rows["peak_rss_mb"] = peak_mb()
 
     print(json.dumps(rows, indent=2))
-    out = ROOT / "evals" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bench_retrieval.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    _write(rows)
 
 
 if __name__ == "__main__":
