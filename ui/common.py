@@ -62,6 +62,9 @@ def memo(name: str, case: Case, extra: object, compute: Callable[[], Any]) -> An
 
 
 def actor(role: str | None = None) -> Actor:
+    """Who acts. A page may say which role it acts as; a logged-in account's role always wins."""
+    if st.session_state.get("account"):
+        return Actor(name=user_name(), role=current_role())
     return Actor(name=user_name(), role=role or current_role())
 
 

@@ -96,10 +96,10 @@ def _readiness(ready: Readiness) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader(f"Blockers ({len(ready.blockers)})")
-        findings_list(ready.blockers, "No blocker.")
+        findings_list(ready.blockers, "No blocker.", {s.section_id: s.title for s in ready.sections})
     with right:
         st.subheader(f"Warnings ({len(ready.warnings)})")
-        findings_list(ready.warnings, "No warning.")
+        findings_list(ready.warnings, "No warning.", {s.section_id: s.title for s in ready.sections})
 
 
 def _counts(s: SectionState) -> str:

@@ -63,18 +63,21 @@ def render(svc: Service) -> None:
                                  saved.local_only, disabled="local_only" in overrides)
         redact_local = st.checkbox("Remove patient identifiers even when the server is on this machine",
                                    saved.redact_local)
-        col1, col2 = st.columns(2)
+        col1, col2, col3 = st.columns(3)
         timeout = col1.number_input("Timeout (seconds)", min_value=1.0, max_value=600.0, value=float(saved.timeout),
                                     disabled="timeout" in overrides)
         max_retries = col2.number_input("Retries", min_value=0, max_value=10, value=int(saved.max_retries),
                                         disabled="max_retries" in overrides)
+        max_tokens = col3.number_input("Longest answer (tokens; 0: the server's default)", min_value=0,
+                                       max_value=200_000, value=int(saved.max_tokens), step=256,
+                                       disabled="max_tokens" in overrides)
         submitted = st.form_submit_button("Save")
     if submitted:
         try:
             new = LLMSettings.model_validate({
                 **saved.model_dump(), "provider": provider, "model": model.strip(), "base_url": base_url.strip(),
                 "embedding_model": embedding_model.strip(), "local_only": local_only, "redact_local": redact_local,
-                "timeout": timeout, "max_retries": int(max_retries),
+                "timeout": timeout, "max_retries": int(max_retries), "max_tokens": int(max_tokens),
             })
         except ValidationError as exc:
             st.error(f"Not saved: {exc.errors()[0]['msg']}")

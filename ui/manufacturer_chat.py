@@ -20,6 +20,7 @@ from assistant.interview import Prompt
 from assistant.profile import Profile
 from assistant.service import ConflictError, ServiceError
 
+from .clinician import clinician_link_panel
 from .common import actor, attempt, conflict_message, flash, go, md, memo, seen, service, show_flash
 
 RECENT_TURNS = 8
@@ -340,24 +341,6 @@ def answers_panel(case: Case, profile: Profile) -> None:
             b.button("Change", key=f"change:{q.id}", on_click=go, kwargs={"ask": q.id})
 
 
-def clinician_link_panel(case: Case) -> None:
-    with st.expander("A link for the treating physician", icon=":material/link:"):
-        st.caption("The physician opens only this case's urgency-letter form; the link is shown once.")
-        st.text_input("For", key=f"link-label:{case.id}", placeholder="e.g. Dr Martin, cardiology")
-        st.button("Create a link", key=f"link:{case.id}", on_click=_create_link, args=(case.id,))
-        token = st.session_state.get(f"link-token:{case.id}")
-        if token:
-            base = str(getattr(st.context, "url", "") or "").split("?")[0]
-            st.code(f"{base}?case={case.id}&token={token}", language=None)
-
-
-def _create_link(case_id: str) -> None:
-    label = st.session_state.get(f"link-label:{case_id}", "")
-    result = attempt(lambda: service().create_clinician_link(case_id, actor("manufacturer"), label), where="side")
-    if result is not None:
-        st.session_state[f"link-token:{case_id}"] = result[1]
-
-
 # -- the page ---------------------------------------------------------------------------------------
 def render(case: Case) -> None:
     svc = service()
@@ -369,7 +352,8 @@ def render(case: Case) -> None:
         documents_panel(case, profile)
         proposals_panel(case, profile, proposals)
         answers_panel(case, profile)
-        clinician_link_panel(case)
+        with st.expander("A link for the treating physician", icon=":material/link:"):
+            clinician_link_panel(case.id)
     with chat:
         transcript(profile, case)
         _conflict_box(case, profile)

@@ -119,6 +119,6 @@ def render(case: Case, state: Readiness) -> None:
         blockers_list(case, state)
         waivers_list(case)
         with st.expander(f"Warnings ({len(state.warnings)})", icon=":material/warning:"):
-            widgets.findings_list(state.warnings, "No warning.")
+            widgets.findings_list(state.warnings, "No warning.", {s.section_id: s.title for s in state.sections})
     with right, st.container(border=True):
         downloads(case, state)

@@ -132,13 +132,15 @@ _ICON = {"answer": ":material/chat:", "evidence": ":material/description:", "pro
          "passage": ":material/menu_book:"}
 
 
-def findings_list(found: list[Finding], empty: str = "Nothing to report.") -> None:
+def findings_list(found: list[Finding], empty: str = "Nothing to report.", titles: dict[str, str] | None = None) -> None:
+    """One line per finding; `titles` maps section ids to the titles the reader knows."""
     if not found:
         st.caption(empty)
     for f in found:
         tag = ":red[blocker]" if f.blocks else (":gray[waived]" if f.waived else ":orange[warning]")
         why = f" — waived: {md(f.waiver_reason or '')}" if f.waived else ""
-        st.markdown(f"{tag} · {md(f.section)} · {md(f.message)}{why}")
+        section = (titles or {}).get(f.section, f.section)
+        st.markdown(f"{tag} · {md(section)} · {md(f.message)}{why}")
 
 
 def evidence_checklist(section: SectionDraft) -> None:
