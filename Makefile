@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The web app on http://127.0.0.1:8501 with the embedded defaults (no key, no language model).
+# The knowledge base is brought up to date first (embedded once, then only what changed).
 run: $(STAMP)
+	$(PY) -m assistant corpus sync
 	$(PY) -m streamlit run ui/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true \
 		--browser.gatherUsageStats false
 
