@@ -88,7 +88,10 @@ class _Composer:
                 unknown += [q for q in template.when if q not in values and q not in unknown]
                 continue
             if state:
-                paragraphs.append(self._paragraph(template.get(self.lang)))
+                paragraph = self._paragraph(template.get(self.lang))
+                if template.when and not any(s.kind == "cite" for s in paragraph.spans):
+                    paragraph = self._cite_conditions(paragraph, list(template.when))
+                paragraphs.append(paragraph)
         for qid in unknown:
             paragraphs.append(Paragraph(spans=[self._placeholder(qid)]))
         if self.kinds:
@@ -150,6 +153,14 @@ class _Composer:
             value = i18n.t(value, self.lang)
         elif after == "." and value.endswith((".", "!", "?", "…")):
             value = value.rstrip(".")
+        spans = [Span(kind="text", text=value), Span(kind="cite", ref=self._cite_answer(qid))]
+        located = self._locate_in_evidence(answer.value) if question.type != "long_text" else None
+        if located:
+            spans.append(located)
+        return spans
+
+    def _cite_answer(self, qid: str) -> str:
+        answer = self.case.answers[qid]
         section = self.profile.section_of(qid).id
         cid = f"answer:{qid}"
         self.citations[cid] = Citation(
@@ -161,11 +172,18 @@ class _Composer:
         )
         if qid not in self.used_answers:
             self.used_answers.append(qid)
-        spans = [Span(kind="text", text=value), Span(kind="cite", ref=cid)]
-        located = self._locate_in_evidence(answer.value) if question.type != "long_text" else None
-        if located:
-            spans.append(located)
-        return spans
+        return cid
+
+    def _cite_conditions(self, paragraph: Paragraph, qids: list[str]) -> Paragraph:
+        """A paragraph chosen by answers and citing nothing (e.g. "The device has never carried CE
+        marking.") states those answers: cite them before its final full stop."""
+        cites = [Span(kind="cite", ref=self._cite_answer(q)) for q in qids if q in self.case.answers]
+        spans = list(paragraph.spans)
+        if spans and spans[-1].kind == "text" and spans[-1].text.endswith((".", "!", "?")):
+            last = spans.pop()
+            return Paragraph(spans=[*spans, Span(kind="text", text=last.text[:-1]), *cites,
+                                    Span(kind="text", text=last.text[-1])])
+        return Paragraph(spans=[*spans, *cites])
 
     def _locate_in_evidence(self, value: str) -> Span | None:
         """Cite the attached document (and page) where a short factual answer appears."""

@@ -143,6 +143,12 @@ class Advisory(Conditional):
     cites: tuple[str, ...] = ()
 
 
+class RetrievalExclusion(Conditional):
+    """Instruments whose passages do not ground this case (e.g. the MDR for an in vitro diagnostic)."""
+
+    instruments: tuple[str, ...] = Field(min_length=1)
+
+
 class Profile(_Strict):
     id: str = Field(pattern=_ID)
     name: Localized
@@ -157,6 +163,7 @@ class Profile(_Strict):
     provisions: tuple[Provision, ...]
     evidence_kinds: tuple[EvidenceKind, ...]
     advisories: tuple[Advisory, ...] = ()
+    retrieval_exclusions: tuple[RetrievalExclusion, ...] = ()
     sections: tuple[Section, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -11,7 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from . import access, checks, checks_extra, drafting, evidence, export, extract, interview, letter, progress, revisions
+from . import (
+    access,
+    checks,
+    checks_extra,
+    conditions,
+    drafting,
+    evidence,
+    export,
+    extract,
+    interview,
+    letter,
+    progress,
+    revisions,
+)
 from .access import Forbidden
 from .answers import AnswerError, clean_text, normalise
 from .case import ROLES, Case, ClinicianLink, Event, EvidenceFile, now
@@ -133,14 +146,21 @@ class Service(LLMOperations):
         if kb is None:
             return None
         self._sync_case_index(case_id)
+        case = self.case(case_id)
+        answers = case.values()
+        excluded = {
+            instrument for rule in self.profile(case).retrieval_exclusions
+            if conditions.evaluate(rule.when, answers) is True for instrument in rule.instruments
+        }
 
         def find(section) -> list[Passage]:
             if section.query is None:
                 return []
             query = section.query.get(lang)
-            corpus = kb.search(query, k=CORPUS_PASSAGES, include_corpus=True)
+            wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
+            corpus = [p for p in kb.search(query, k=wide, include_corpus=True) if p.instrument not in excluded]
             own = kb.search(query, k=EVIDENCE_PASSAGES, case_id=case_id, include_corpus=False)
-            return [p for p in corpus + own if (p.similarity or 0) >= RELEVANCE_THRESHOLD]
+            return [p for p in corpus[:CORPUS_PASSAGES] + own if (p.similarity or 0) >= RELEVANCE_THRESHOLD]
 
         return find
 

@@ -54,7 +54,7 @@ def test_approval_can_be_made_mandatory_and_a_changed_answer_withdraws_it(svc, a
 
 def test_advisory_when_article_120_may_make_the_derogation_unnecessary(svc, actor):
     case = svc.new_case("ansm", "individual", "Valve", actor)
-    for qid, value in [("previously_ce_marked", "yes"), ("certification_in_progress", "yes"),
+    for qid, value in [("is_ivd", "no"), ("previously_ce_marked", "yes"), ("certification_in_progress", "yes"),
                        ("previous_certificate_expiry", "2024-05-26"), ("nb_application_date", "2024-03-01")]:
         svc.answer(case.id, qid, value, actor)
     messages = [f.message for f in svc.check(case.id) if f.kind == "advisory"]
@@ -63,6 +63,7 @@ def test_advisory_when_article_120_may_make_the_derogation_unnecessary(svc, acto
 
 def test_advisory_when_the_certificate_expired_before_20_march_2023(svc, actor):
     case = svc.new_case("ansm", "individual", "Valve", actor)
+    svc.answer(case.id, "is_ivd", "no", actor)  # the MDR Article 120 advisories are not for IVDs
     svc.answer(case.id, "previously_ce_marked", "yes", actor)
     svc.answer(case.id, "previous_certificate_expiry", "2022-11-30", actor)
     messages = [f.message for f in svc.check(case.id, "fr") if f.kind == "advisory"]

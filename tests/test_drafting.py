@@ -24,6 +24,7 @@ def test_an_empty_case_drafts_every_section_with_placeholders_and_invents_nothin
 
 def test_every_answer_is_cited_where_it_is_used_and_provisions_link_to_the_official_text(svc, actor):
     case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
+    svc.answer(case.id, "is_ivd", "no", actor)  # the legal basis cited depends on it
     svc.answer(case.id, "urgency", "Trois hospitalisations en dix mois malgré un traitement maximal ; intervention prévue sous quatre semaines selon l'équipe de cardiologie, pronostic défavorable à un an.", actor)
     need = svc.draft(case.id, "fr").section("need")
     assert "answer:urgency" in need.citations and "urgency" in need.used_answers

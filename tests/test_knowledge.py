@@ -148,3 +148,20 @@ def test_hybrid_search_finds_the_english_article_and_the_french_note_for_a_frenc
     assert french_only and all(h.language == "fr" for h in french_only)
     mdr_only = kb.search("derogation", k=5, instrument="MDR")
     assert all(h.instrument == "MDR" for h in mdr_only)
+
+
+def test_an_ivd_case_is_grounded_in_the_ivdr_and_a_device_case_in_the_mdr(kb, tmp_path):
+    from assistant.service import Actor, Service
+    from assistant.store import CaseStore
+
+    svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
+    maker = Actor("maker", "manufacturer")
+    instruments = {}
+    for device, is_ivd in (("Test HbA1c rapide", "yes"), ("Valvix TMV-28", "no")):
+        case = svc.new_case("ansm", "individual", device, maker)
+        svc.answer(case.id, "is_ivd", is_ivd, maker)
+        find = svc.passages_for(case.id, "fr")
+        section = svc.profile(case).section("need")
+        instruments[is_ivd] = {p.instrument for p in find(section)}
+    assert instruments["yes"] and "MDR" not in instruments["yes"]
+    assert instruments["no"] and "IVDR" not in instruments["no"]
