@@ -32,6 +32,14 @@ def clean_text(raw: str) -> str:
     return re.sub(r"[ \t]+\n", "\n", text).strip()
 
 
+def shown(text: str, limit: int = 60) -> str:
+    """The text quoted in an error message: one line, short (the user typed the rest)."""
+    return repr(text[:limit] + "…" if len(text) > limit else text)
+
+
+_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+
+
 def parse_date(text: str) -> dt.date:
     value = text.strip().lower()
     for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"):
@@ -45,13 +53,13 @@ def parse_date(text: str) -> dt.date:
     m = re.fullmatch(r"([a-z]+)\s+(\d{1,2}),?\s+(\d{4})", value)
     if m and m.group(1) in _MONTHS:
         return dt.date(int(m.group(3)), _MONTHS[m.group(1)], int(m.group(2)))
-    raise AnswerError(f"not a date: {text!r} (use YYYY-MM-DD or DD/MM/YYYY)")
+    raise AnswerError(f"not a date: {shown(text)} (use YYYY-MM-DD or DD/MM/YYYY)")
 
 
 def normalise(question: Question, raw: str) -> str:
     """The value to record for `question`, or `AnswerError` with a one-line reason."""
     text = clean_text(raw)
-    if not text:
+    if not any(unicodedata.category(ch) not in _INVISIBLE for ch in text):  # "", or only zero-width/bidi marks
         raise AnswerError(f"{question.id}: an answer cannot be empty")
     if len(text) > MAX_ANSWER_CHARS:
         raise AnswerError(
@@ -64,7 +72,7 @@ def normalise(question: Question, raw: str) -> str:
             return "yes"
         if word in _NO:
             return "no"
-        raise AnswerError(f"{question.id}: answer yes or no (oui/non), not {text!r}")
+        raise AnswerError(f"{question.id}: answer yes or no (oui/non), not {shown(text)}")
     if question.type == "date":
         try:
             return parse_date(text).isoformat()
@@ -74,10 +82,10 @@ def normalise(question: Question, raw: str) -> str:
         for option in question.options:
             if text.lower() == option.lower() or text.lower() in (f"class {option.lower()}", f"classe {option.lower()}"):
                 return option
-        raise AnswerError(f"{question.id}: choose one of {', '.join(question.options)}, not {text!r}")
+        raise AnswerError(f"{question.id}: choose one of {', '.join(question.options)}, not {shown(text)}")
     if question.type == "number":
         if not re.fullmatch(r"\d+(?:[.,]\d+)?", text):
-            raise AnswerError(f"{question.id}: expected a number, got {text!r}")
+            raise AnswerError(f"{question.id}: expected a number, got {shown(text)}")
         return text.replace(",", ".")
     return text
 

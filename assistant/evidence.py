@@ -39,11 +39,23 @@ def _clean(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
+def shown_name(name: str) -> str:
+    """A file name fit for a one-line message: printable characters only, bounded length."""
+    name = "".join(ch for ch in name if ch.isprintable())
+    return (name[:100] + "…" if len(name) > 100 else name) or "file"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
 def read_pdf_bytes(data: bytes, name: str = "file") -> PdfText:
     """Extract the text of each page, or raise `EvidenceError` saying what is wrong."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    name = shown_name(name)
     if not data:
         raise EvidenceError(f"{name}: the file is empty")
     if len(data) > MAX_BYTES:
@@ -59,7 +71,7 @@ def read_pdf_bytes(data: bytes, name: str = "file") -> PdfText:
             try:
                 unlocked = reader.decrypt("")
             except Exception as exc:  # pypdf raises several types for unsupported crypto
-                raise EvidenceError(f"{name}: the PDF is encrypted and cannot be opened ({exc})") from exc
+                raise EvidenceError(f"{name}: the PDF is encrypted and cannot be opened ({_one_line(exc)})") from exc
             if not unlocked:
                 raise EvidenceError(
                     f"{name}: the PDF is password-protected: save an unprotected copy and attach that"
@@ -83,14 +95,21 @@ def read_pdf_bytes(data: bytes, name: str = "file") -> PdfText:
 
 
 def read_pdf(path: Path) -> tuple[bytes, PdfText]:
-    if not path.exists():
-        raise EvidenceError(f"{path}: no such file")
-    if not path.is_file():
-        raise EvidenceError(f"{path}: not a file")
+    where = shown_name(str(path))
     try:
+        if not path.exists():
+            raise EvidenceError(f"{where}: no such file")
+        if not path.is_file():
+            raise EvidenceError(f"{where}: not a file")
+        if path.stat().st_size > MAX_BYTES:  # before reading it into memory
+            raise EvidenceError(f"{shown_name(path.name)}: the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
         data = path.read_bytes()
-    except OSError as exc:
-        raise EvidenceError(f"{path}: cannot read ({exc.strerror})") from exc
+    except EvidenceError:
+        raise
+    except OSError as exc:  # unreadable, or a name the file system refuses (too long, NUL)
+        raise EvidenceError(f"{where}: cannot read ({exc.strerror or type(exc).__name__})") from exc
+    except ValueError as exc:  # a NUL byte in the path
+        raise EvidenceError(f"{where}: not a valid file name") from exc
     return data, read_pdf_bytes(data, path.name)
 
 

@@ -16,7 +16,10 @@ from .case import Case
 from .draft_model import Citation, Draft, Paragraph
 from .profile import Lang, Profile
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # "&copy;" would render as ©
+_MD_INDENT = re.compile(r"(?<=\n)[ \t]+")  # an indented line could start a code block
+_MD_LINE_START = re.compile(r"(?m)^(?:([#+\-=])|(\d+)([.)]))")  # headings, lists, setext underlines
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,11 @@ def references(draft: Draft) -> list[Citation]:
 
 # -- Markdown ---------------------------------------------------------------------------------
 def md_escape(text: str) -> str:
-    escaped = _MD_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"(?m)^(\s*)([#+\-]|\d+\.)(\s)", r"\1\\\2\3", escaped)
+    """Text that Markdown renders literally: no emphasis, link, HTML, entity, heading, list, quote,
+    code or table can come from it. Every added backslash precedes ASCII punctuation, which
+    CommonMark then shows as itself."""
+    escaped = _MD_ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", _MD_INDENT.sub("", text)))
+    return _MD_LINE_START.sub(lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], escaped)
 
 
 def paragraph_markdown(paragraph: Paragraph, citations: dict[str, Citation]) -> str:

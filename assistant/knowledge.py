@@ -376,7 +376,11 @@ class KnowledgeBase:
         from langchain_core.documents import Document
 
         docs = [Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in chunks]
-        self._index(f"case:{case_id}", collection_for_case(case_id), docs, "full")
+        namespace, name = f"case:{case_id}", collection_for_case(case_id)
+        records = self.record_manager(namespace)
+        if self._collection(name).count() < records.count():  # its vectors were lost with the store
+            records.clear()  # so that every chunk is embedded again, not skipped as "already indexed"
+        self._index(namespace, name, docs, "full")
 
     # -- search ------------------------------------------------------------------------------------------
     def _bm25_for(self, name: str, collection: Any) -> tuple[BM25, list[str], list[dict], list[str]]:

@@ -37,7 +37,7 @@ from .profile import LANGS, REQUEST_TYPES, Lang, Profile, load_profile
 from .pseudonym import patient_data_problems
 from .service_llm import LLMOperations
 from .settings import current_user
-from .store import CaseStore, StoreError
+from .store import CaseStore, StoreError, write_atomic
 from .store import ConflictError as StoreConflict
 
 if TYPE_CHECKING:
@@ -309,15 +309,13 @@ class Service(LLMOperations):
             kind = evidence.guess_kind(Path(path).name, pdf.pages, keywords)
             if kind is None:
                 known = ", ".join(k.id for k in profile.evidence_kinds)
-                raise ServiceError(f"{Path(path).name}: cannot tell what this document is: give --kind (one of {known})")
+                raise ServiceError(f"{evidence.shown_name(Path(path).name)}: cannot tell what this document is: give --kind (one of {known})")
         access.require_evidence_kind(actor.role, kind)
         folder = self.store.files_dir(case_id)
         folder.mkdir(parents=True, exist_ok=True)
         stored = folder / f"{pdf.sha256}.pdf"
-        if not stored.exists():
-            tmp = folder / f".{pdf.sha256}.tmp"
-            tmp.write_bytes(data)
-            tmp.replace(stored)
+        if not stored.exists():  # fsynced before the journal acknowledges it; a unique temporary name
+            write_atomic(stored, data)
         evidence.save_pages(folder, pdf.sha256, pdf.pages)
         record = EvidenceFile(
             id=pdf.sha256[:16], sha256=pdf.sha256, kind=kind, filename=_display_name(Path(path).name),

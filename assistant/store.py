@@ -17,10 +17,12 @@ import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import ValidationError
 
 from .case import Case, CaseError, Event, apply, now
+from .errors import ServiceError
 from .settings import data_home
 
 CASE_ID = re.compile(r"^[a-z0-9][a-z0-9\-]{2,63}$")
@@ -34,11 +36,16 @@ class ConflictError(StoreError):
     """The case changed since the caller read it: a later save would overwrite someone's work."""
 
 
+class InvalidCaseId(StoreError, ServiceError):
+    """A case id that is not a slug: refused wherever it arrives, as the user's error."""
+
+
 def validate_case_id(case_id: str) -> str:
     """A case id is a short slug, never a path."""
     if not isinstance(case_id, str) or not CASE_ID.fullmatch(case_id):
-        raise StoreError(
-            f"invalid case id {case_id!r}: use lowercase letters, digits and '-' (3-64 characters)"
+        shown = case_id[:70] + "…" if isinstance(case_id, str) and len(case_id) > 70 else case_id
+        raise InvalidCaseId(
+            f"invalid case id {shown!r}: use lowercase letters, digits and '-' (3-64 characters)"
         )
     return case_id
 
@@ -56,6 +63,21 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     _fsync_dir(path.parent)
+
+
+def _drop_torn_tail(fh: BinaryIO) -> None:
+    """Cut a torn last line (a crash mid-append, never acknowledged) so that the next event starts
+    on a line of its own instead of being glued to the fragment and lost with it."""
+    end = fh.seek(0, os.SEEK_END)
+    if end == 0:
+        return
+    fh.seek(end - 1)
+    if fh.read(1) == b"\n":
+        return
+    fh.seek(0)
+    keep = fh.read().rfind(b"\n") + 1
+    fh.truncate(keep)
+    fh.seek(keep)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -104,7 +126,10 @@ class CaseStore:
         path = self.folder(case_id) / "journal.jsonl"
         if not path.exists():
             raise StoreError(f"no case {case_id!r} in {self.root}")
-        lines = path.read_bytes().split(b"\n")
+        data = path.read_bytes()
+        lines = data.split(b"\n")
+        if not data.endswith(b"\n"):
+            lines[-1] = b""  # an unterminated last line is a torn append: never acknowledged
         events: list[Event] = []
         for n, line in enumerate(lines):
             if not line.strip():
@@ -161,6 +186,8 @@ class CaseStore:
         expected_version: int | None = None,
     ) -> Case:
         """Apply one change; refuse it if the case moved past `expected_version`."""
+        if not self.exists(case_id):  # before locking: the lock would create the folder
+            raise StoreError(f"no case {case_id!r} in {self.root}")
         with self.lock(case_id):
             case = self.load(case_id)
             if expected_version is not None and case.version != expected_version:
@@ -177,7 +204,8 @@ class CaseStore:
         except (CaseError, KeyError, ValidationError) as exc:
             raise StoreError(f"case {case_id}: cannot apply {event.type}: {exc}") from exc
         folder = self.folder(case_id)
-        with open(folder / "journal.jsonl", "ab") as fh:
+        with open(folder / "journal.jsonl", "a+b") as fh:
+            _drop_torn_tail(fh)
             fh.write(event.model_dump_json().encode() + b"\n")
             fh.flush()
             os.fsync(fh.fileno())
