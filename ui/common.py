@@ -194,6 +194,11 @@ def attempt(action: Callable[[], Any], where: str = "page", keep: tuple[str, str
 def save_upload(upload: Any, folder: Path) -> Path:
     """An uploaded file written under its own (sanitised) name in `folder`."""
     name = Path(upload.name or "document.pdf").name or "document.pdf"
-    path = folder / name
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in "/\\")
+    stem, dot, ext = name.rpartition(".")
+    if len(name.encode()) > 120:  # file systems refuse names over 255 bytes; keep it short and readable
+        stem = stem.encode()[:100].decode(errors="ignore")
+        name = f"{stem}.{ext[:10]}" if dot else stem
+    path = folder / (name or "document.pdf")
     path.write_bytes(upload.getvalue())
     return path

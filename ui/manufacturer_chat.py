@@ -21,7 +21,7 @@ from assistant.profile import Profile
 from assistant.service import ConflictError, ServiceError
 
 from .clinician import clinician_link_panel
-from .common import actor, attempt, conflict_message, flash, go, md, memo, seen, service, show_flash
+from .common import actor, attempt, conflict_message, flash, go, md, memo, save_upload, seen, service, show_flash
 
 RECENT_TURNS = 8
 
@@ -76,8 +76,7 @@ def attach_files(case_id: str, files: list, kind: str | None) -> bool:
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for upload in files:
-            path = Path(tmp) / (Path(upload.name or "document.pdf").name or "document.pdf")
-            path.write_bytes(upload.getvalue())
+            path = save_upload(upload, Path(tmp))
             try:
                 result = svc.attach(case_id, path, actor("manufacturer"), kind=kind)
             except ServiceError as exc:
