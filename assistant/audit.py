@@ -36,14 +36,19 @@ def _secrets() -> list[str]:
     return [v for k in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY") if len(v := os.environ.get(k, "")) >= 4]
 
 
+def scrub(text: str) -> str:
+    """`text` with any API key of the environment replaced: a model echoing a key must not spread it."""
+    for secret in _secrets():
+        text = text.replace(secret, "[KEY REMOVED]")
+    return text
+
+
 class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
     def record(self, entry: dict[str, Any]) -> None:
-        line = json.dumps(entry, ensure_ascii=False, default=str)
-        for secret in _secrets():
-            line = line.replace(secret, "[KEY REMOVED]")
+        line = scrub(json.dumps(entry, ensure_ascii=False, default=str))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _lock, open(self.path, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")

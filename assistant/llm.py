@@ -30,7 +30,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .audit import AuditLog, safe_url
+from .audit import AuditLog, safe_url, scrub
 from .redact import Redaction, Redactor, is_local_url
 
 ProviderName = Literal["none", "openai", "openai-compatible"]
@@ -61,6 +61,7 @@ class LLMSettings(BaseModel):
     max_retries: int = Field(default=2, ge=0, le=10)
     max_retry_wait: float = Field(default=30.0, ge=0, le=600)
     temperature: float = Field(default=0.2, ge=0, le=2)
+    max_tokens: int = Field(default=0, ge=0, le=200_000)  # the longest answer asked for; 0: the server's default
 
     @property
     def effective_model(self) -> str:
@@ -75,6 +76,7 @@ ENV_VARS: dict[str, str] = {
     "local_only": "DEROGATION_LLM_LOCAL_ONLY",
     "timeout": "DEROGATION_LLM_TIMEOUT",
     "max_retries": "DEROGATION_LLM_MAX_RETRIES",
+    "max_tokens": "DEROGATION_LLM_MAX_TOKENS",
 }
 
 
@@ -222,6 +224,8 @@ class OpenAIProvider(Provider):
         self.server = safe_url(base)
         self.local = is_local_url(base)
         self.timeout = settings.timeout
+        # Sent only when set: some models (OpenAI's reasoning ones) refuse `max_tokens`.
+        self._limits: dict[str, Any] = {"max_tokens": settings.max_tokens} if settings.max_tokens else {}
         if settings.local_only and not self.local:
             raise LLMError("refused", f"{self.server} is not on this machine and the 'local only' setting is on")
         headers = {"api-key": key} if key and ".azure.com" in self.server else None
@@ -233,6 +237,7 @@ class OpenAIProvider(Provider):
 
     def complete(self, messages: list[Message], *, json_mode: bool = False, temperature: float = 0.2) -> str:
         extra: dict[str, Any] = {"response_format": {"type": "json_object"}} if json_mode else {}
+        extra.update(self._limits)
         try:
             try:
                 resp = self._client.chat.completions.create(
@@ -243,7 +248,7 @@ class OpenAIProvider(Provider):
                     raise
                 # Some servers (LM Studio, older llama.cpp) refuse json_object: the prompt asks for JSON anyway.
                 resp = self._client.chat.completions.create(
-                    model=self.model, messages=messages, temperature=temperature  # type: ignore[arg-type]
+                    model=self.model, messages=messages, temperature=temperature, **self._limits  # type: ignore[arg-type]
                 )
         except Exception as exc:
             raise self._translate(exc) from exc
@@ -254,7 +259,8 @@ class OpenAIProvider(Provider):
     def stream(self, messages: list[Message], *, temperature: float = 0.2) -> Iterator[str]:
         try:
             chunks = self._client.chat.completions.create(
-                model=self.model, messages=messages, temperature=temperature, stream=True  # type: ignore[arg-type]
+                model=self.model, messages=messages, temperature=temperature, stream=True,  # type: ignore[arg-type]
+                **self._limits,
             )
             for chunk in chunks:
                 if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
@@ -374,7 +380,7 @@ class LLM:
             purpose, sent, redactions, stream=False, json_mode=json_mode,
             call=lambda: self.provider.complete(sent, json_mode=json_mode, temperature=self.settings.temperature),
         )
-        return self.redactor.restore(text)
+        return scrub(self.redactor.restore(text))
 
     def stream(self, messages: list[Message], *, purpose: str) -> Iterator[str]:
         """The answer in chunks as they arrive (identifiers restored). Retried only before the first chunk."""
@@ -401,9 +407,9 @@ class LLM:
                 held += chunk
                 ready, held = _split_restorable(held)
                 if ready:
-                    yield self.redactor.restore(ready)
+                    yield scrub(self.redactor.restore(ready))
             if held:
-                yield self.redactor.restore(held)
+                yield scrub(self.redactor.restore(held))
         except LLMError as exc:
             if opened:
                 attempts.append({"attempt": len(attempts), "outcome": exc.kind, "error": f"mid-stream: {exc}"})

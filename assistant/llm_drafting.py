@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from . import i18n, prompting
+from .audit import scrub
 from .case import Case
 from .draft_model import Citation, Paragraph, Placeholder, SectionDraft, Span
 from .grounding import Failure, check_section
@@ -71,7 +72,7 @@ def _facts_block(profile: Profile, case: Case, lang: Lang) -> str:
         except KeyError:
             continue
         lines.append(f"[A:{qid}] {label}: {' '.join(answer.value.split())}")
-    return "\n".join(lines) or "(none)"
+    return prompting.data_block("facts", "\n".join(lines) or "(none)")
 
 
 def _missing(profile: Profile, case: Case, section: Section, lang: Lang) -> list[tuple[str, str]]:
@@ -82,7 +83,10 @@ def _missing(profile: Profile, case: Case, section: Section, lang: Lang) -> list
 
 
 def _passages_block(passages: Sequence[Passage]) -> str:
-    return "\n\n".join(f"[P{n}] {p.citation}\n{p.text.strip()}" for n, p in enumerate(passages, 1)) or "(none)"
+    """Each passage inside its own <passage id="Pn"> tag: documents are data, never instructions."""
+    blocks = [prompting.data_block("passage", p.text, id=f"P{n}", citation=p.citation)
+              for n, p in enumerate(passages, 1)]
+    return "\n\n".join(blocks) or "(none)"
 
 
 def draft_messages(profile: Profile, case: Case, section: Section, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
@@ -236,10 +240,14 @@ def draft_section(
     offline: SectionDraft,
     on_chunk: OnChunk | None = None,
 ) -> SectionDraft:
-    """The section drafted by the model if it passes the grounding checks, else the offline draft."""
+    """The section drafted by the model if it passes the grounding checks, else the offline draft.
+
+    What happened with the model on the way (a 429 retried, a timeout) is added to the section's
+    notices, so the user sees it next to the text it concerns."""
     if not llm.enabled:
         return fallback(offline, [error_notice(LLMError("offline", llm.problem))]) if llm.problem else offline
     messages = draft_messages(profile, case, section, lang, passages)
+    seen = len(llm.notices)
     chunks: list[str] = []
     try:
         for chunk in llm.stream(messages, purpose=f"draft_section:{section.id}"):
@@ -248,16 +256,36 @@ def draft_section(
                 on_chunk(section.id, chunk)
     except LLMError as exc:
         return fallback(offline, [error_notice(exc)])
+    retries = [n for n in llm.notices[seen:] if "retrying" in n]
     parser = _Parser(profile, case, section, lang, passages)
-    paragraphs = parser.parse("".join(chunks))
+    paragraphs = parser.parse(scrub("".join(chunks)))  # a key cut across two chunks is removed here
     candidate = offline.model_copy(update={
         "paragraphs": paragraphs, "citations": parser.citations, "placeholders": parser.placeholders,
     })
     facts = case.values()
     failures = check_section(candidate, passages, facts, known_texts(profile, case))
     if failures:
-        return fallback(offline, [failure_notice(failures)])
-    return _complete(candidate, offline, parser, llm.label)
+        return fallback(offline, [*retries, failure_notice(failures)])
+    done = _complete(candidate, offline, parser, llm.label)
+    return done.model_copy(update={"notices": [*done.notices, *retries]}) if retries else done
+
+
+def offline_passages(offline: SectionDraft) -> list[Passage]:
+    """The retrieved passages the offline draft of a section rests on (its 'Sources' paragraph)."""
+    out = []
+    for ref in offline.used_passages:
+        c = offline.citations.get(ref)
+        if c is not None and c.kind == "passage" and c.text:
+            out.append(Passage(id=c.id, citation=c.label, text=c.text, source=c.source, page=c.page, url=c.url))
+    return out
+
+
+def _evidence_paragraph(offline: SectionDraft) -> Paragraph | None:
+    """The offline draft's evidence list: after the prose, before the retrieved sources, if any."""
+    if not offline.evidence or not offline.paragraphs:
+        return None
+    tail = 2 if offline.used_passages else 1
+    return offline.paragraphs[-tail] if len(offline.paragraphs) >= tail else None
 
 
 def _complete(candidate: SectionDraft, offline: SectionDraft, parser: _Parser, label: str) -> SectionDraft:
@@ -274,8 +302,8 @@ def _complete(candidate: SectionDraft, offline: SectionDraft, parser: _Parser, l
                 paragraphs.append(Paragraph(spans=[span]))
                 placeholders.append(ph)
                 have.add(ph.question_id)
-    if offline.evidence and offline.paragraphs:
-        evidence_para = offline.paragraphs[-1]
+    evidence_para = _evidence_paragraph(offline)
+    if evidence_para is not None:
         paragraphs.append(evidence_para)
         for span in evidence_para.spans:
             if span.kind == "cite" and span.ref in offline.citations:
@@ -286,7 +314,8 @@ def _complete(candidate: SectionDraft, offline: SectionDraft, parser: _Parser, l
         "citations": citations,
         "placeholders": placeholders,
         "used_answers": parser.used_answers,
-        "used_provisions": [c.source for c in citations.values() if c.kind in ("provision", "passage")],
+        "used_provisions": [c.source for c in citations.values() if c.kind == "provision"],
+        "used_passages": [c.id for c in citations.values() if c.kind == "passage"],
         "drafter": label,
     })
 
@@ -331,7 +360,7 @@ def review_section(
         "review_section",
         lang_name=LANG_NAMES[lang],
         section_title=section.title,
-        draft=markup(section, used),
+        draft=prompting.data_block("draft", markup(section, used)),
         facts=_facts_block(profile, case, lang),
         passages=_passages_block(used),
     )

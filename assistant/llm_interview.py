@@ -99,7 +99,8 @@ def propose_facts(
     clipped = text[:MAX_TEXT_CHARS]
     notices = [f"only the first {MAX_TEXT_CHARS} characters were read"] if len(text) > MAX_TEXT_CHARS else []
     messages = prompting.render(
-        "extract_facts", source_kind=source_kind, questions=_question_lines(questions, case, lang), text=clipped,
+        "extract_facts", source_kind=source_kind, questions=_question_lines(questions, case, lang),
+        text=prompting.data_block("document", clipped, kind=source_kind),
     )
     try:
         result = llm.structured(messages, Extraction, purpose="extract_facts")
@@ -157,7 +158,7 @@ def next_followup(llm: LLM, profile: Profile, case: Case, question_id: str, lang
             section_title=section.title.get(lang),
             question=question.text.get(lang),
             expectations=question.followup.get(lang),
-            answer=answer.value,
+            answer=prompting.data_block("answer", answer.value),
         )
         try:
             verdict = llm.structured(messages, Judgement, purpose=f"followup:{question_id}")

@@ -1,25 +1,67 @@
-"""Prompt files: one per purpose in `assistant/prompts/`, each declaring the variables it takes.
+"""Prompt files: one per purpose in the top-level `prompts/` folder, each declaring its variables.
 
 A prompt file starts with a comment block that documents its variables, one per line
 (`- name: what it holds`), then a `## system` part and a `## user` part. `{{name}}` marks where a
 variable goes. `render` refuses a missing or undeclared variable, so a prompt and its caller
 cannot drift apart silently.
+
+Where the folder is found, first match wins:
+1. `$DEROGATION_PROMPTS` (a folder holding the same files: to adapt the wording without code);
+2. `prompts/` at the root of a source checkout (next to `assistant/`);
+3. `<prefix>/share/derogation-assistant/prompts`, where an installed package puts them
+   (`[tool.setuptools.data-files]` in pyproject.toml).
+
+Text that comes from documents, answers or retrieved passages is data, never instructions:
+`data_block` wraps it in a tag the prompts name (`<passage id="P1">…</passage>`) and
+neutralises any copy of that tag inside the text, so a document cannot close the block early
+and speak as the prompt.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import sysconfig
 from functools import cache
 from pathlib import Path
 
-PROMPT_DIR = Path(__file__).parent / "prompts"
+PACKAGE_NAME = "derogation-assistant"
+ENV_VAR = "DEROGATION_PROMPTS"
 _VAR = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _DECLARED = re.compile(r"^-\s*([a-z_][a-z0-9_]*)\s*:", re.MULTILINE)
 _HEADER = re.compile(r"\A\s*<!--(.*?)-->", re.DOTALL)
+DATA_TAGS = ("passage", "document", "answer", "facts", "draft")
+_DATA_TAG = re.compile(rf"<\s*(/?)\s*({'|'.join(DATA_TAGS)})\b", re.IGNORECASE)
 
 
 class PromptError(ValueError):
-    """A prompt file that cannot be rendered as asked."""
+    """A prompt file that cannot be found or rendered as asked."""
+
+
+def candidates() -> list[Path]:
+    """The folders searched for prompt files, in order."""
+    out = []
+    if os.environ.get(ENV_VAR, "").strip():
+        out.append(Path(os.environ[ENV_VAR]).expanduser())
+    out.append(Path(__file__).resolve().parent.parent / "prompts")
+    for prefix in dict.fromkeys([sysconfig.get_path("data"), sys.prefix, sys.base_prefix]):
+        out.append(Path(prefix) / "share" / PACKAGE_NAME / "prompts")
+    return out
+
+
+def prompt_dir() -> Path:
+    """The first candidate folder that holds prompt files, or PromptError naming every place looked at."""
+    looked = candidates()
+    if os.environ.get(ENV_VAR, "").strip() and not any(looked[0].glob("*.md")):
+        raise PromptError(f"${ENV_VAR} is {str(looked[0])!r}, which holds no prompt (*.md) file")
+    for folder in looked:
+        if any(folder.glob("*.md")):
+            return folder
+    raise PromptError(
+        "the prompts folder is missing: looked in " + ", ".join(str(p) for p in looked)
+        + f". Run from a source checkout, reinstall the package, or set ${ENV_VAR} to a folder of prompt files."
+    )
 
 
 class PromptFile:
@@ -55,11 +97,16 @@ class PromptFile:
 
 
 @cache
+def _load(path: Path, mtime: float) -> PromptFile:
+    return PromptFile(path.stem, path.read_text(encoding="utf-8"))
+
+
 def load(name: str) -> PromptFile:
-    path = PROMPT_DIR / f"{name}.md"
+    folder = prompt_dir()
+    path = folder / f"{name}.md"
     if not path.exists():
-        raise PromptError(f"no prompt file {path.name} in {PROMPT_DIR}")
-    return PromptFile(name, path.read_text(encoding="utf-8"))
+        raise PromptError(f"no prompt file {path.name} in {folder}")
+    return _load(path, path.stat().st_mtime)
 
 
 def render(name: str, **values: object) -> list[dict[str, str]]:
@@ -67,4 +114,18 @@ def render(name: str, **values: object) -> list[dict[str, str]]:
 
 
 def names() -> list[str]:
-    return sorted(p.stem for p in PROMPT_DIR.glob("*.md"))
+    return sorted(p.stem for p in prompt_dir().glob("*.md"))
+
+
+# -- data, never instructions -----------------------------------------------------------------------
+def data_block(tag: str, text: str, **attrs: object) -> str:
+    """`text` inside `<tag attr="…">…</tag>`, with any data tag it holds (`</passage>`…) defused."""
+    if tag not in DATA_TAGS:
+        raise PromptError(f"{tag!r} is not one of the data tags the prompts name: {', '.join(DATA_TAGS)}")
+    inner = _DATA_TAG.sub(r"‹\1\2", text.strip())
+    head = "".join(f' {k}="{_attr(v)}"' for k, v in attrs.items() if v not in (None, ""))
+    return f"<{tag}{head}>\n{inner}\n</{tag}>"
+
+
+def _attr(value: object) -> str:
+    return " ".join(str(value).split()).replace('"', "'").replace("<", "‹").replace(">", "›")

@@ -7,15 +7,32 @@ on a case is logged in the case folder's audit log (`llm-audit.jsonl`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import audit, evidence, llm_drafting, llm_interview
+from .audit import safe_url
 from .draft_model import Draft, SectionDraft
-from .llm import LLM, LLMConfigError, LLMError, LLMSettings, OfflineProvider, load_settings, open_llm, save_settings
+from .llm import (
+    LLM,
+    OPENAI_URL,
+    LLMConfigError,
+    LLMError,
+    LLMSettings,
+    OfflineProvider,
+    api_key_present,
+    build_provider,
+    env_overrides,
+    load_settings,
+    open_llm,
+    save_settings,
+    settings_file,
+)
 from .passages import Passage
 from .profile import Lang
+from .redact import is_local_url
 
 if TYPE_CHECKING:
     from .profile import Section
@@ -58,6 +75,48 @@ class LLMOperations:
     def save_llm_settings(self, settings: LLMSettings) -> None:
         save_settings(settings, self.store.home)
 
+    def update_llm_settings(self, **values: Any) -> LLMSettings:
+        """Change some saved settings (the others are kept); ServiceError names a value that is not valid.
+        There is no field for a key: it is only ever read from OPENAI_API_KEY."""
+        from pydantic import ValidationError
+
+        from .service import ServiceError
+
+        current = self.llm_settings(env=False)
+        try:
+            new = LLMSettings.model_validate({**current.model_dump(), **values})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(x) for x in err["loc"]) or "?"
+            raise ServiceError(f"{field}: {err['msg']}") from None
+        self.save_llm_settings(new)
+        return new
+
+    def llm_status(self) -> dict[str, Any]:
+        """What the configured model is and where each value comes from, without calling it and
+        without the key (only whether one is set)."""
+        effective = self.llm_settings()
+        provider = build_provider(effective)
+        overrides = env_overrides()
+        base = effective.base_url or os.environ.get("OPENAI_BASE_URL", "") or (
+            OPENAI_URL if effective.provider == "openai" else "")
+        return {
+            "provider": effective.provider,
+            "model": effective.effective_model,
+            "base_url": safe_url(base) if base else "",
+            "server_on_this_machine": is_local_url(base) if base else None,
+            "local_only": effective.local_only,
+            "redact_local": effective.redact_local,
+            "timeout_s": effective.timeout,
+            "max_retries": effective.max_retries,
+            "embedding_model": effective.embedding_model,
+            "api_key": "set in OPENAI_API_KEY (never shown or stored)" if api_key_present() else "not set",
+            "from_environment": {field: f"${var}" for field, var in overrides.items()},
+            "settings_file": str(settings_file(self.store.home)),
+            "usable": provider.enabled,
+            "problem": getattr(provider, "problem", ""),
+        }
+
     def check_llm(self) -> str:
         """One tiny call with the effective settings: the model's answer, or ServiceError saying why."""
         from .service import ServiceError
@@ -83,12 +142,19 @@ class LLMOperations:
         return audit.read(self.store.folder(case_id) / audit.FILE_NAME)
 
     # -- drafting -----------------------------------------------------------------------------
-    def section_passages(self, case_id: str, section_id: str, lang: Lang) -> list[Passage]:
-        """The passages a model may cite for a section. Retrieval overrides this; until then, the
-        section's provisions (knowledge-base notes where they exist)."""
+    def section_passages(
+        self, case_id: str, section_id: str, lang: Lang, offline: SectionDraft | None = None
+    ) -> list[Passage]:
+        """The passages a model may cite for a section: those retrieval found for it (the corpus and
+        the case's own documents, as listed under the offline draft's 'Sources'), then the
+        knowledge-base notes of the section's provisions."""
         case = self.case(case_id)
         profile = self.profile(case)
-        return llm_drafting.provision_passages(profile, profile.section(section_id), lang)
+        if offline is None:
+            offline = self._compose(case_id, lang).section(section_id)  # type: ignore[attr-defined]
+        found = llm_drafting.offline_passages(offline)
+        found += llm_drafting.provision_passages(profile, profile.section(section_id), lang)
+        return list({p.id: p for p in found}.values())
 
     def llm_redraft(
         self,
@@ -109,7 +175,7 @@ class LLMOperations:
         for offline in draft.sections:
             section = profile.section(offline.section_id)
             given = passages.get(section.id) if passages is not None else None
-            found = list(given) if given is not None else self.section_passages(case_id, section.id, draft.lang)
+            found = list(given) if given is not None else self.section_passages(case_id, section.id, draft.lang, offline)
             sections.append(llm_drafting.draft_section(
                 session, profile, case, section, draft.lang, found, offline, on_chunk,
             ))
@@ -141,24 +207,31 @@ class LLMOperations:
                 raise item
             yield item
 
-    def review_section_llm(self, case_id: str, section_id: str, lang: Lang | None = None) -> list[llm_drafting.ReviewIssue]:
-        """A model's claim-by-claim check of a drafted section against its sources (advisory)."""
+    def review_section_llm(
+        self, case_id: str, section_id: str, lang: Lang | None = None, section: SectionDraft | None = None
+    ) -> list[llm_drafting.ReviewIssue]:
+        """A reviewer's 'check this section against its sources': the model reads the section (the one
+        on screen when given, else the offline draft with the users' edits) claim by claim against
+        the facts and passages it cites. Advisory: the issues are listed for the reviewer."""
         from .service import ServiceError
 
         case = self.case(case_id)
         lang = lang or case.settings.language
-        draft: Draft = self.draft(case_id, lang)  # type: ignore[attr-defined]
-        try:
-            section = draft.section(section_id)
-        except KeyError:
-            raise ServiceError(f"unknown section {section_id!r}") from None
+        if section is None:
+            draft: Draft = self.draft(case_id, lang, use_llm=False)  # type: ignore[attr-defined]
+            try:
+                section = draft.section(section_id)
+            except KeyError:
+                raise ServiceError(f"unknown section {section_id!r}") from None
         session = self.llm_session(case_id)
         if not session.enabled:
             raise ServiceError(session.problem or "no language model is configured (offline mode)")
+        cited = [Passage(id=c.id, citation=c.label, text=c.text, source=c.source, page=c.page, url=c.url)
+                 for c in section.citations.values() if c.kind == "passage" and c.text]
+        notes = llm_drafting.provision_passages(self.profile(case), self.profile(case).section(section_id), lang)
+        passages = list({p.id: p for p in [*cited, *notes]}.values())
         try:
-            return llm_drafting.review_section(
-                session, self.profile(case), case, section, self.section_passages(case_id, section_id, lang), lang
-            )
+            return llm_drafting.review_section(session, self.profile(case), case, section, passages, lang)
         except LLMError as exc:
             raise ServiceError(f"the review could not be done: {exc}") from None
 
