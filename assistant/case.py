@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .draft_model import Citation
 from .profile import Lang, RequestType
 
 Role = Literal["manufacturer", "clinician", "consultant"]
@@ -27,6 +28,7 @@ EventType = Literal[
     "setting_changed",
     "restored",
     "section_edited",
+    "section_drafted",  # a language-model draft of a section that passed the grounding checks, kept as a version
     "commented",
     "evidence_kind_set",
     "proposal_dismissed",
@@ -120,6 +122,10 @@ class SectionEdit(Model):
     role: Role
     at: dt.datetime
     note: str = ""
+    drafter: str = ""  # "llm:<model>" for a language-model draft; "" for a person's text
+    # Citations the text uses that the generated section may not have: the passages a model cited,
+    # and the answers it cited beyond the section's own (their text as it was when drafted).
+    citations: dict[str, Citation] = Field(default_factory=dict)
 
 
 class Comment(Model):
@@ -296,12 +302,13 @@ def apply(case: Case | None, event: Event) -> Case:
 def _apply_collaboration(new: Case, event: Event) -> None:
     """Events of review, documents, the clinician letter and its links (modifies `new` in place)."""
     d = event.data
-    if event.type == "section_edited":
+    if event.type in ("section_edited", "section_drafted"):
         edits = new.edits.setdefault(d["section"], [])
         n = 1 + sum(1 for e in edits if e.lang == d["lang"])
         edits.append(SectionEdit(
             n=n, lang=d["lang"], text=d["text"], base_fingerprint=d["base_fingerprint"],
             base_text=d.get("base_text", ""), by=event.by, role=event.role, at=event.at, note=d.get("note", ""),
+            drafter=d.get("drafter", ""), citations=d.get("citations") or {},
         ))
     elif event.type == "commented":
         new.comments.append(Comment(

@@ -15,6 +15,10 @@ _MSG = {
         "fr": "le texte de la section a été modifié à la main ({}) avant un changement des réponses ou des pièces : relisez-le et enregistrez-le à nouveau, ou revenez au texte généré",
         "en": "the section's text was edited by hand ({}) before answers or documents changed: review it and save it again, or go back to the generated text",
     },
+    "stale_model_draft": {
+        "fr": "le texte de la section a été rédigé par le modèle de langage ({}) avant un changement des réponses ou des pièces : relisez-le et enregistrez-le à nouveau, faites-le rédiger à nouveau, ou revenez au texte généré",
+        "en": "the section's text was drafted by the language model ({}) before answers or documents changed: review it and save it again, have it drafted again, or go back to the generated text",
+    },
     "document_mismatch": {
         "fr": "« {} » : la pièce {} (p. {}) indique « {} », la réponse enregistrée est « {} »",
         "en": "'{}': document {} (p. {}) says '{}', the recorded answer is '{}'",
@@ -35,7 +39,8 @@ def findings(profile: Profile, case: Case, generated: Draft, pages_of: PagesOf, 
     for edit in revisions.stale_edits(case, generated):
         section = next(s.section_id for s in generated.sections if edit in case.edits.get(s.section_id, []))
         out.append(Finding(section=section, kind="stale_edit", severity="blocker",
-                           message=_MSG["stale_edit"][lang].format(f"{edit.lang}, v{edit.n}, {edit.by}")))
+                           message=_MSG["stale_model_draft" if edit.drafter else "stale_edit"][lang].format(
+                               f"{edit.lang}, v{edit.n}, {edit.by}")))
     for p in extract.proposals(profile, case, pages_of):
         if p.current is None:
             continue

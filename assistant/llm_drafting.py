@@ -244,8 +244,25 @@ def draft_section(
 
     What happened with the model on the way (a 429 retried, a timeout) is added to the section's
     notices, so the user sees it next to the text it concerns."""
+    return draft_section_checked(llm, profile, case, section, lang, passages, offline, on_chunk)[0]
+
+
+def draft_section_checked(
+    llm: LLM,
+    profile: Profile,
+    case: Case,
+    section: Section,
+    lang: Lang,
+    passages: Sequence[Passage],
+    offline: SectionDraft,
+    on_chunk: OnChunk | None = None,
+) -> tuple[SectionDraft, list[str]]:
+    """`draft_section`, and why the model's text was not used: each grounding failure, or the
+    model's error (empty when the model's draft is the one returned)."""
     if not llm.enabled:
-        return fallback(offline, [error_notice(LLMError("offline", llm.problem))]) if llm.problem else offline
+        if not llm.problem:
+            return offline, []
+        return fallback(offline, [error_notice(LLMError("offline", llm.problem))]), [llm.problem]
     messages = draft_messages(profile, case, section, lang, passages)
     seen = len(llm.notices)
     chunks: list[str] = []
@@ -255,7 +272,7 @@ def draft_section(
             if on_chunk:
                 on_chunk(section.id, chunk)
     except LLMError as exc:
-        return fallback(offline, [error_notice(exc)])
+        return fallback(offline, [error_notice(exc)]), [f"language model unavailable: {exc}"]
     retries = [n for n in llm.notices[seen:] if "retrying" in n]
     parser = _Parser(profile, case, section, lang, passages)
     paragraphs = parser.parse(scrub("".join(chunks)))  # a key cut across two chunks is removed here
@@ -265,9 +282,9 @@ def draft_section(
     facts = case.values()
     failures = check_section(candidate, passages, facts, known_texts(profile, case))
     if failures:
-        return fallback(offline, [*retries, failure_notice(failures)])
+        return fallback(offline, [*retries, failure_notice(failures)]), [f.reason for f in failures]
     done = _complete(candidate, offline, parser, llm.label)
-    return done.model_copy(update={"notices": [*done.notices, *retries]}) if retries else done
+    return (done.model_copy(update={"notices": [*done.notices, *retries]}) if retries else done), []
 
 
 def offline_passages(offline: SectionDraft) -> list[Passage]:

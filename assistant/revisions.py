@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .case import Case, SectionEdit
@@ -55,10 +56,13 @@ def to_source(section: SectionDraft) -> str:
     return "\n\n".join(out)
 
 
-def parse_source(text: str, generated: SectionDraft, strict: bool = True) -> list[Paragraph]:
-    """Paragraphs from edited text. A marker must name a citation or gap of the generated section
-    (strict), or is dropped (not strict: an older edit read against newer answers)."""
-    known_refs = set(generated.citations)
+def parse_source(
+    text: str, generated: SectionDraft, strict: bool = True, extra: Mapping[str, Citation] | None = None
+) -> list[Paragraph]:
+    """Paragraphs from edited text. A marker must name a citation or gap of the generated section, or
+    one of `extra` (the citations an edit brought, e.g. a model's passages) (strict), or is dropped
+    (not strict: an older edit read against newer answers)."""
+    known_refs = set(generated.citations) | set(extra or {})
     gaps = {s.ref for p in generated.paragraphs for s in p.spans if s.kind == "placeholder"}
     paragraphs = []
     for block in re.split(r"\n\s*\n", text.strip()):
@@ -92,12 +96,21 @@ def parse_source(text: str, generated: SectionDraft, strict: bool = True) -> lis
     return paragraphs
 
 
-def edited_section(generated: SectionDraft, edit_text: str, fingerprint: str, strict: bool = False) -> SectionDraft:
-    """The generated section with its paragraphs replaced by the edited text."""
-    paragraphs = parse_source(edit_text, generated, strict=strict)
+def edited_section(
+    generated: SectionDraft, edit_text: str, fingerprint: str, strict: bool = False,
+    extra: Mapping[str, Citation] | None = None, drafter: str = "edited",
+) -> SectionDraft:
+    """The generated section with its paragraphs replaced by the edited text. `extra`: citations the
+    edit brought (the generated section's own win: an answer's text is then the current one)."""
+    extra = extra or {}
+    paragraphs = parse_source(edit_text, generated, strict=strict, extra=extra)
     cited = {s.ref for p in paragraphs for s in p.spans if s.kind == "cite"}
     gaps = {s.ref for p in paragraphs for s in p.spans if s.kind == "placeholder"}
-    citations: dict[str, Citation] = {cid: c for cid, c in generated.citations.items() if cid in cited}
+    citations: dict[str, Citation] = {
+        cid: generated.citations.get(cid) or extra[cid]
+        for cid in dict.fromkeys([*generated.citations, *extra]) if cid in cited
+    }
+    brought = [c.source for cid, c in extra.items() if cid in cited and c.kind == "answer"]
     placeholders: list[Placeholder] = [
         p for p in generated.placeholders if (p.question_id or p.evidence_kind) in gaps
     ]
@@ -105,12 +118,35 @@ def edited_section(generated: SectionDraft, edit_text: str, fingerprint: str, st
         "paragraphs": paragraphs,
         "citations": citations,
         "placeholders": placeholders,
-        "used_answers": [q for q in generated.used_answers if f"answer:{q}" in cited],
+        "used_answers": list(dict.fromkeys([q for q in generated.used_answers if f"answer:{q}" in cited] + brought)),
         "used_evidence": [e for e in generated.used_evidence if any(c.startswith(f"evidence:{e}") for c in cited)],
         "used_provisions": [c.source for c in citations.values() if c.kind == "provision"],
+        "used_passages": [cid for cid, c in citations.items() if c.kind == "passage"] if extra else generated.used_passages,
         "fingerprint": fingerprint,
-        "drafter": "edited",
+        "drafter": drafter,
     })
+
+
+def carried_citations(edit: SectionEdit | None, case: Case) -> dict[str, Citation]:
+    """The citations an edit in force brought, for the next version made from its text; an answer's
+    text is brought up to date (saving again confirms the text on the current facts)."""
+    if edit is None:
+        return {}
+    out = {}
+    for cid, c in edit.citations.items():
+        if c.kind == "answer":
+            value = case.value(c.source)
+            if value is None:
+                continue
+            c = c.model_copy(update={"text": value})
+        out[cid] = c
+    return out
+
+
+def _moved_answers(case: Case, edit: SectionEdit) -> dict[str, str | None]:
+    """The answers an edit cited beyond its section's own, as they are now, where they changed since."""
+    return {c.source: case.value(c.source) for c in edit.citations.values()
+            if c.kind == "answer" and case.value(c.source) != c.text}
 
 
 # -- the case's edits -------------------------------------------------------------------------------
@@ -125,10 +161,13 @@ def current_edit(case: Case, section_id: str, lang: Lang) -> SectionEdit | None:
 
 def effective_fingerprint(case: Case, section_id: str, generated_fingerprint: str) -> str:
     """What an approval is given on: the generated fingerprint, plus the edits in force if any."""
-    texts = [(lang, e.text) for lang in LANGS if (e := current_edit(case, section_id, lang))]
-    if not texts:
+    edits = [(lang, e) for lang in LANGS if (e := current_edit(case, section_id, lang))]
+    if not edits:
         return generated_fingerprint
-    material = generated_fingerprint + "".join(f"\n{lang}\n{text}" for lang, text in texts)
+    material = generated_fingerprint + "".join(f"\n{lang}\n{e.text}" for lang, e in edits)
+    # answers an edit cited beyond the section's own: a change to one withdraws an approval too
+    material += "".join(f"\n{c.source}={case.value(c.source)}" for _, e in edits
+                        for c in e.citations.values() if c.kind == "answer")
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
@@ -139,7 +178,8 @@ def apply_edits(draft: Draft, case: Case) -> Draft:
         fingerprint = effective_fingerprint(case, section.section_id, section.fingerprint)
         edit = current_edit(case, section.section_id, draft.lang)
         if edit is not None and edit.text is not None:
-            sections.append(edited_section(section, edit.text, fingerprint))
+            sections.append(edited_section(section, edit.text, fingerprint, extra=edit.citations,
+                                           drafter=edit.drafter or "edited"))
         elif fingerprint != section.fingerprint:
             sections.append(section.model_copy(update={"fingerprint": fingerprint}))
         else:
@@ -148,12 +188,13 @@ def apply_edits(draft: Draft, case: Case) -> Draft:
 
 
 def stale_edits(case: Case, generated: Draft) -> list[SectionEdit]:
-    """Edits in force made on a generated text that has changed since (answers or documents moved)."""
+    """Edits in force made on a generated text that has changed since (answers or documents moved),
+    or citing an answer (beyond the section's own) that changed since."""
     out = []
     for section in generated.sections:
         for lang in LANGS:
             edit = current_edit(case, section.section_id, lang)
-            if edit is not None and edit.base_fingerprint != section.fingerprint:
+            if edit is not None and (edit.base_fingerprint != section.fingerprint or _moved_answers(case, edit)):
                 out.append(edit)
     return out
 

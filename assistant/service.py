@@ -29,13 +29,13 @@ from .access import Forbidden
 from .answers import AnswerError, clean_text, normalise
 from .case import ROLES, Case, ClinicianLink, Event, EvidenceFile, now
 from .checks import Finding
-from .draft_model import Draft, SectionDraft
+from .draft_model import Citation, Draft, SectionDraft
 from .errors import ServiceError
 from .passages import Passage
 from .pdf import Block, PdfFontError
 from .profile import LANGS, REQUEST_TYPES, Lang, Profile, load_profile
 from .pseudonym import patient_data_problems
-from .service_llm import LLMOperations
+from .service_llm_flow import LLMFlowOperations
 from .settings import current_user
 from .store import CaseStore, StoreError, write_atomic
 from .store import ConflictError as StoreConflict
@@ -93,7 +93,7 @@ CORPUS_PASSAGES = 4
 EVIDENCE_PASSAGES = 2
 
 
-class Service(LLMOperations):
+class Service(LLMFlowOperations):
     def __init__(self, store: CaseStore | None = None, knowledge: KnowledgeBase | str | None = None) -> None:
         """`knowledge`: a KnowledgeBase, "auto" (the default one under the data home, opened on
         first use), or None (no retrieval: drafts cite the profile's provisions only)."""
@@ -255,9 +255,11 @@ class Service(LLMOperations):
         source: str = "user",
         expected_version: int | None = None,
         followup: bool = False,
+        asked: str = "",
     ) -> Case:
         """Record an answer. If the question awaits a follow-up, the text completes the earlier
-        answer (unless `replace`). Patient fields are screened for identifying data."""
+        answer (unless `replace`). Patient fields are screened for identifying data. `asked`: the
+        question as it was put, when it was not the profile's wording (a model's follow-up)."""
         case = self.case(case_id)
         profile = self.profile(case)
         try:
@@ -280,9 +282,10 @@ class Service(LLMOperations):
         followup = bool(  # `followup`: the answer to a follow-up asked by llm_followup
             previous and not replace and (followup or interview.needs_followup(profile, question, previous))
         )
-        return self._commit(case_id, "answered", {
-            "question_id": question_id, "value": value, "source": source, "followup": followup,
-        }, actor, expected_version)
+        data = {"question_id": question_id, "value": value, "source": source, "followup": followup}
+        if asked.strip():
+            data["asked"] = clean_text(asked)[:500]
+        return self._commit(case_id, "answered", data, actor, expected_version)
 
     def attach(
         self, case_id: str, path: Path, actor: Actor, kind: str | None = None, note: str = "",
@@ -471,22 +474,29 @@ class Service(LLMOperations):
         case = self.case(case_id)
         generated = self.generated_section(case_id, section_id, lang)
         current = revisions.current_edit(case, section_id, lang)
+        carried: dict[str, Citation] = {}
         if text is not None:
             text = clean_text(text)
             if len(text) > revisions.MAX_EDIT_CHARS:
                 raise ServiceError(f"the text is {len(text)} characters long (the limit is {revisions.MAX_EDIT_CHARS})")
+            carried = revisions.carried_citations(current, case)  # e.g. the passages a model's version cites
             try:
-                revisions.parse_source(text, generated, strict=True)
+                paragraphs = revisions.parse_source(text, generated, strict=True, extra=carried)
             except revisions.RevisionError as exc:
                 raise ServiceError(str(exc)) from None
             if current is None and text == revisions.to_source(generated):
                 raise ServiceError("nothing to save: the text is the generated one")
+            kept = {s.ref for p in paragraphs for s in p.spans if s.kind == "cite"}
+            carried = {cid: c for cid, c in carried.items() if cid in kept}
         elif current is None:
             raise ServiceError("the section already shows the generated text")
-        return self._commit(case_id, "section_edited", {
+        data = {
             "section": section_id, "lang": lang, "text": text, "base_fingerprint": generated.fingerprint,
             "base_text": revisions.to_source(generated), "note": clean_text(note),
-        }, actor, expected_version)
+        }
+        if carried:
+            data["citations"] = {cid: c.model_dump(mode="json") for cid, c in carried.items()}
+        return self._commit(case_id, "section_edited", data, actor, expected_version)
 
     def section_versions(self, case_id: str, section_id: str, lang: Lang) -> list[revisions.Version]:
         """v0 the generated text, then each saved edit in `lang`, oldest first."""

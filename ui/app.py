@@ -3,6 +3,7 @@
 Routing is by query parameters, so a refresh or a shared link shows the same thing:
   ?case=ID&token=T                  the clinician letter flow of that case only (a link for a physician)
   ?role=manufacturer|consultant|clinician&case=ID&view=…   a role's pages for a case
+  ?page=llm                         the language-model settings (manufacturer and consultant roles)
   (no case)                         the case list and a new case
 Every change goes through assistant.service at once; the session only caches what the store holds.
 """
@@ -17,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import streamlit as st  # noqa: E402
 
 from assistant import access  # noqa: E402
-from ui import clinician, common, consultant, home, login, manufacturer  # noqa: E402
+from ui import clinician, common, consultant, home, llm_panels, llm_settings, login, manufacturer  # noqa: E402
 
 st.set_page_config(page_title="Derogation assistant", page_icon=":material/medical_services:", layout="wide")
 
@@ -45,8 +46,15 @@ def main() -> None:
             st.button("Log out", icon=":material/logout:", on_click=login.log_out)
         if case_id:
             st.button("All cases", icon=":material/arrow_back:", on_click=common.go,
-                      kwargs={"case": None, "view": None, "section": None, "ask": None})
+                      kwargs={"case": None, "view": None, "section": None, "ask": None, "page": None})
+        if access.may_view(role, "llm_settings"):
+            st.button("Language model", icon=":material/auto_awesome:", on_click=common.go, kwargs={"page": "llm"},
+                      key="nav:llm-settings", help="Which language model helps (or none: the offline mode)")
+            llm_panels.status_caption()
         st.divider()
+    if params.get("page") == "llm":
+        settings_page(role)
+        return
     if not access.may_view(role, "case_list") and (signed_in or not case_id):
         # A clinician works from the link they were sent (on a shared deployment, only from it).
         st.info("Open the link the manufacturer sent you: it leads to the letter for your patient.")
@@ -61,6 +69,17 @@ def main() -> None:
         st.button("Back to all cases", on_click=common.go, kwargs={"case": None})
         return
     {"manufacturer": manufacturer.render, "consultant": consultant.render, "clinician": clinician.internal_flow}[role](case_id)
+
+
+def settings_page(role: str) -> None:
+    """The language-model settings, for the roles allowed to change them."""
+    try:
+        access.require_view(role, "llm_settings")
+    except access.Forbidden as exc:
+        st.error(f"This page is not available: {exc}.")
+        return
+    st.button("Back", icon=":material/arrow_back:", on_click=common.go, kwargs={"page": None})
+    llm_settings.render(common.service())
 
 
 main()

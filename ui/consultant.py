@@ -32,12 +32,14 @@ from .common import (
     show_flash,
     synced_choice,
 )
+from .llm_panels import draft_buttons, draft_outcomes, review_button
 from .widgets import findings_list, section_sources, section_text
 
 LANG_LABELS = {"fr": "Français", "en": "English"}
 VIEWS = {"sections": "Sections", "readiness": "Readiness"}
 _DOT = {"approved": ":green[●]", "changes_requested": ":orange[●]", "stale": ":red[●]", "draft": ":gray[○]"}
 _CHANGES = ("answered", "evidence_attached", "evidence_removed", "waived", "waiver_withdrawn", "restored")
+_TEXT_CHANGES = ("section_edited", "section_drafted")
 
 
 def render(case_id: str) -> None:
@@ -59,6 +61,7 @@ def render(case_id: str) -> None:
     ready: Readiness = memo("review:readiness", case, lang, lambda: svc.readiness(case_id, lang))
     _summary(ready)
     show_flash()
+    draft_outcomes(case, lang)
     if view == "readiness":
         _readiness(ready)
     else:
@@ -165,6 +168,8 @@ def _section(
         section_text(section)
         for notice in section.notices:
             st.caption(md(notice))
+        draft_buttons(case, section.section_id, lang, "consultant", every=False)
+        review_button(case, section, lang)
     with sources:
         st.markdown("**Sources**")
         section_sources(svc, case, section, key=f"src:{section.section_id}")
@@ -185,7 +190,7 @@ def _stale_notice(svc: Service, case: Case, section_id: str) -> None:
     """Why an approval no longer holds: what changed since it was given."""
     events = svc.history(case.id, section_id)
     approvals = [e for e in events if e.type == "reviewed" and e.data.get("status") == "approved"]
-    since = [e for e in events if approvals and e.v > approvals[-1].v and e.type in _CHANGES + ("section_edited",)]
+    since = [e for e in events if approvals and e.v > approvals[-1].v and e.type in _CHANGES + _TEXT_CHANGES]
     who = f" by {md(approvals[-1].by)} on {approvals[-1].at:%Y-%m-%d %H:%M} UTC" if approvals else ""
     lines = [
         f"**Approval withdrawn.** This section was approved{who}, but what it is built from changed "
@@ -500,6 +505,8 @@ def _what(profile: Profile, case: Case, e: Event) -> str:
         if d.get("text") is None:
             return f"went back to the generated text ({d.get('lang')})"
         return f"saved an edited text ({d.get('lang')})" + (f": {d['note']}" if d.get("note") else "")
+    if e.type == "section_drafted":
+        return f"drafted the section ({d.get('lang')}), kept as a version: {d.get('note', '')}"
     if e.type == "commented":
         return f"commented: {d.get('text', '')[:120]}"
     if e.type == "restored":

@@ -12,7 +12,7 @@ from assistant.case import Case
 from assistant.progress import Readiness
 from assistant.service import ServiceError
 
-from . import manufacturer_chat, manufacturer_export, widgets
+from . import llm_panels, manufacturer_chat, manufacturer_export, widgets
 from .common import go, md, memo, offline_service, remember, service, show_flash, synced_choice
 
 VIEWS = {"interview": "Interview", "draft": "Draft preview", "export": "Check & export"}
@@ -73,6 +73,7 @@ def draft_preview(case: Case) -> None:
             return offline_service().draft(case.id, lang, use_llm=False)
 
     draft = memo("draft", case, lang, compute)
+    llm_panels.draft_outcomes(case, lang)
     ids = [s.section_id for s in draft.sections]
     profile = svc.profile(case)
     labels = {s.section_id: f"{s.number}. {profile.section(s.section_id).title.get('en')}" for s in draft.sections}
@@ -85,6 +86,7 @@ def draft_preview(case: Case) -> None:
             widgets.section_text(section)
         for notice in section.notices:
             st.caption(md(notice))
+        llm_panels.draft_buttons(case, chosen, lang, "manufacturer")
         open_items = [p for p in section.placeholders if not p.waived]
         if open_items:
             st.markdown("**Still to complete in this section**")

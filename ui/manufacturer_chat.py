@@ -20,6 +20,7 @@ from assistant.interview import Prompt
 from assistant.profile import Profile
 from assistant.service import ConflictError, ServiceError
 
+from . import llm_panels
 from .clinician import clinician_link_panel
 from .common import actor, attempt, conflict_message, flash, go, md, memo, save_upload, seen, service, show_flash
 
@@ -39,15 +40,17 @@ def _skipped_key(case_id: str) -> str:
 
 
 # -- saving -----------------------------------------------------------------------------------------
-def save_answer(case_id: str, question_id: str, text: str, replace: bool) -> None:
-    """Save on the version this page showed; on a conflict keep the text and say what happened."""
+def save_answer(case_id: str, question_id: str, text: str, replace: bool, followup: bool = False,
+                asked: str = "") -> None:
+    """Save on the version this page showed; on a conflict keep the text and say what happened.
+    `followup`, `asked`: the answer to a language model's follow-up, and what it asked."""
     svc = service()
     try:
         case = svc.answer(case_id, question_id, text, actor("manufacturer"), replace=replace,
-                          expected_version=seen(case_id))
+                          expected_version=seen(case_id), followup=followup, asked=asked)
     except ConflictError as exc:
         st.session_state[_conflict_key(case_id)] = {"question_id": question_id, "text": text, "replace": replace,
-                                                    "why": conflict_message(exc)}
+                                                    "followup": followup, "asked": asked, "why": conflict_message(exc)}
         return
     except ServiceError as exc:
         flash("error", f"Not saved: {exc}. Your text is back in the box below: correct it and send it again.", "chat")
@@ -57,12 +60,14 @@ def save_answer(case_id: str, question_id: str, text: str, replace: bool) -> Non
     if st.query_params.get("ask") == question_id:
         go(ask=None)
     flash("success", f"Saved (case version {case.version}).", "chat")
+    llm_panels.after_answer(case_id, question_id)
 
 
 def _retry_conflict(case_id: str) -> None:
     pending = st.session_state.pop(_conflict_key(case_id), None)
     if pending:
-        save_answer(case_id, pending["question_id"], pending["text"], pending["replace"])
+        save_answer(case_id, pending["question_id"], pending["text"], pending["replace"],
+                    pending.get("followup", False), pending.get("asked", ""))
 
 
 def _discard_conflict(case_id: str) -> None:
@@ -94,7 +99,8 @@ def attach_files(case_id: str, files: list, kind: str | None) -> bool:
     return ok
 
 
-def _on_chat_submit(case_id: str, question_id: str | None, replace: bool) -> None:
+def _on_chat_submit(case_id: str, question_id: str | None, replace: bool, followup: bool = False,
+                    asked: str = "") -> None:
     value = st.session_state.get(_chat_key(case_id))
     text = (getattr(value, "text", None) if value is not None and not isinstance(value, str) else value) or ""
     files = list(getattr(value, "files", None) or [])
@@ -104,7 +110,7 @@ def _on_chat_submit(case_id: str, question_id: str | None, replace: bool) -> Non
         if question_id is None:
             flash("info", "Every question is answered: to change an answer, use Change in the Answers list.", "chat")
         else:
-            save_answer(case_id, question_id, text, replace)
+            save_answer(case_id, question_id, text, replace, followup, asked)
 
 
 def _accept(case_id: str, p: Proposal) -> None:
@@ -150,7 +156,7 @@ def _turn(profile: Profile, case: Case, event: Event) -> None:
                         + (f" for **{md(d['answers']['device_name'])}**." if d.get("answers", {}).get("device_name") else "."))
     elif event.type == "answered":
         with st.chat_message("assistant", avatar=":material/support_agent:"):
-            st.markdown(md(_question_text(profile, d["question_id"], d.get("followup", False))))
+            st.markdown(md(d.get("asked") or _question_text(profile, d["question_id"], d.get("followup", False))))
         with st.chat_message("user", avatar=":material/person:"):
             st.markdown(md(d["value"]))
             source = d.get("source", "user")
@@ -296,6 +302,7 @@ def documents_panel(case: Case, profile: Profile) -> None:
     st.selectbox("What is it?", options, index=options.index(wanted) if wanted in options else 0,
                  key=f"{key}:kind", format_func=lambda k: "Let the assistant propose" if k == "(guess)" else names[k])
     st.button("Attach", key=f"{key}:go", on_click=_attach_from_panel, args=(case.id, key), icon=":material/upload_file:")
+    with_model = llm_panels.usable()
     for ev in case.evidence:
         with st.container(border=True):
             st.markdown(f":material/description: **{md(ev.filename)}** · {ev.pages} page(s)  \n{md(names.get(ev.kind, ev.kind))}"
@@ -309,6 +316,8 @@ def documents_panel(case: Case, profile: Profile) -> None:
                                  key=f"kind:{ev.id}", format_func=lambda k: names[k])
                     st.button("Save the kind", key=f"setkind:{ev.id}", on_click=_set_kind,
                               args=(case.id, ev.id, f"kind:{ev.id}"))
+            if with_model and ev.text_pages:
+                llm_panels.document_button(case.id, ev.id, ev.filename)
 
 
 def proposals_panel(case: Case, profile: Profile, proposals: list[Proposal]) -> None:
@@ -357,8 +366,12 @@ def render(case: Case) -> None:
         transcript(profile, case)
         _conflict_box(case, profile)
         show_flash("chat")
+        llm_panels.facts_box(case)
+        followup = None if st.query_params.get("ask") else llm_panels.pending_followup(case, profile)
         prompt, replace = _current_prompt(case, profile)
-        if prompt is not None:
+        if followup is not None:
+            llm_panels.ask_followup(case, profile, followup)
+        elif prompt is not None:
             _ask(case, profile, prompt, replace, None if replace else by_question.get(prompt.question.id))
         else:
             skipped = st.session_state.get(_skipped_key(case.id))
@@ -372,6 +385,10 @@ def render(case: Case) -> None:
                     a, b, _ = st.columns([1, 1, 2])
                     a.button("Draft preview", on_click=go, kwargs={"view": "draft", "ask": None})
                     b.button("Check & export", on_click=go, kwargs={"view": "export", "ask": None})
-    st.chat_input("Type your answer, or drop a PDF here…" if prompt else "Drop a PDF here to attach it…",
+    if followup is not None:
+        target = (case.id, followup.question_id, False, True, followup.text)
+    else:
+        target = (case.id, prompt.question.id if prompt else None, replace)
+    st.chat_input("Type your answer, or drop a PDF here…" if prompt or followup else "Drop a PDF here to attach it…",
                   key=_chat_key(case.id), accept_file="multiple", file_type=["pdf"], on_submit=_on_chat_submit,
-                  args=(case.id, prompt.question.id if prompt else None, replace))
+                  args=target)
