@@ -58,35 +58,57 @@ def tokens(text: str) -> list[str]:
 
 
 class BM25:
-    def __init__(self, docs: list[str], k1: float = 1.4, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.tfs = [Counter(tokens(d)) for d in docs]
-        self.lens = [sum(tf.values()) for tf in self.tfs]
-        self.avg = (sum(self.lens) / len(self.lens)) if self.lens else 0.0
-        df: Counter[str] = Counter()
-        for tf in self.tfs:
-            df.update(tf.keys())
-        n = len(docs)
-        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-        self.postings: dict[str, list[int]] = {}
-        for i, tf in enumerate(self.tfs):
-            for t in tf:
-                self.postings.setdefault(t, []).append(i)
+    """Okapi BM25 over an inverted index held as numpy arrays: a query costs one vectorised
+    update per query term, so latency stays low at tens of thousands of chunks."""
 
-    def top(self, query: str, n: int, allowed: Callable[[int], bool] | None = None) -> list[tuple[int, float]]:
-        scores: dict[int, float] = {}
+    def __init__(self, docs: list[str], k1: float = 1.4, b: float = 0.75) -> None:
+        import numpy as np
+
+        tfs = [Counter(tokens(d)) for d in docs]
+        lens = [sum(tf.values()) for tf in tfs]
+        avg = (sum(lens) / len(lens)) if lens else 0.0
+        self.n = len(docs)
+        ids: dict[str, list[int]] = {}
+        weights: dict[str, list[float]] = {}
+        for i, tf in enumerate(tfs):
+            norm = k1 * (1 - b + b * lens[i] / (avg or 1))
+            for t, f in tf.items():
+                ids.setdefault(t, []).append(i)
+                weights.setdefault(t, []).append(f * (k1 + 1) / (f + norm))
+        self.postings = {t: (np.asarray(ids[t], np.int32), np.asarray(weights[t], np.float32)) for t in ids}
+        self.idf = {t: math.log(1 + (self.n - len(v) + 0.5) / (len(v) + 0.5)) for t, v in ids.items()}
+        self._masks: dict[tuple, Any] = {}
+
+    def mask(self, metas: list[dict], filters: dict[str, str]) -> Any:
+        """Which chunks pass the metadata filters (computed once per filter set)."""
+        import numpy as np
+
+        key = tuple(sorted((k, v) for k, v in filters.items() if v))
+        if key not in self._masks:
+            self._masks[key] = np.fromiter(
+                (all(m.get(k) == v for k, v in key) for m in metas), dtype=bool, count=len(metas)
+            ) if key else None
+        return self._masks[key]
+
+    def top(self, query: str, n: int, allowed: Any = None) -> list[tuple[int, float]]:
+        """The `n` best chunks for `query`, among those `allowed` (a boolean mask) if given."""
+        import numpy as np
+
+        scores = np.zeros(self.n, np.float32)
+        hit = np.zeros(self.n, bool)
         for t in set(tokens(query)):
-            idf = self.idf.get(t)
-            if idf is None:
+            posting = self.postings.get(t)
+            if posting is None:
                 continue
-            for i in self.postings[t]:
-                tf = self.tfs[i][t]
-                norm = tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * self.lens[i] / (self.avg or 1)))
-                scores[i] = scores.get(i, 0.0) + idf * norm
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        if allowed:
-            ranked = [kv for kv in ranked if allowed(kv[0])]
-        return ranked[:n]
+            scores[posting[0]] += self.idf[t] * posting[1]
+            hit[posting[0]] = True
+        if allowed is not None:
+            hit &= allowed
+        candidates = np.flatnonzero(hit)
+        if len(candidates) > n:
+            candidates = candidates[np.argpartition(-scores[candidates], n - 1)[:n]]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return [(int(i), float(scores[i])) for i in order]
 
 
 class _Embeddings:
@@ -443,10 +465,7 @@ class KnowledgeBase:
                 model_of[vid] = name
             bm25, docs, metas, ids = self._bm25_for(name, collection)
 
-            def allowed(i: int, metas=metas, filters=filters) -> bool:
-                return all(not v or metas[i].get(key) == v for key, v in filters.items())
-
-            for rank, (i, _score) in enumerate(bm25.top(query, n, allowed)):
+            for rank, (i, _score) in enumerate(bm25.top(query, n, bm25.mask(metas, filters))):
                 vid = ids[i]
                 fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
                 if vid not in found:
@@ -457,15 +476,18 @@ class KnowledgeBase:
         for name in {model_of[v] for v in missing}:  # lexical-only hits: measure their similarity
             these = [v for v in missing if model_of[v] == name]  # too, so thresholds are comparable
             embedder = self.embedder_for(name)
-            sims = self._similarities(embedder, qvecs[embedder.model_id], [found[v][0] for v in these])
+            sims = self._similarities(self._collection(name), qvecs[embedder.model_id], these)
             for vid, sim in zip(these, sims, strict=True):
                 found[vid] = (found[vid][0], found[vid][1], sim)
         return [_passage(vid, *found[vid], score=score) for vid, score in ranked]
 
-    def _similarities(self, embedder: Any, qvec: list[float], texts: list[str]) -> list[float]:
+    def _similarities(self, collection: Any, qvec: list[float], ids: list[str]) -> list[float]:
+        """Cosine similarity of the query to stored chunks, from their stored vectors."""
         import numpy as np
 
-        vecs = np.asarray(embedder.embed_documents(texts), dtype=float)
+        got = collection.get(ids=ids, include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        vecs = np.asarray([by_id[i] for i in ids], dtype=float)
         q = np.asarray(qvec, dtype=float)
         norms = np.linalg.norm(vecs, axis=1) * (np.linalg.norm(q) or 1)
         return [float(s) for s in (vecs @ q) / np.where(norms == 0, 1, norms)]

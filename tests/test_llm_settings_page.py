@@ -5,8 +5,6 @@ import json
 import pytest
 from conftest import ROOT
 from llm_server import llm_server  # noqa: F401 (fixture)
-
-pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 SCRIPT = f"""
