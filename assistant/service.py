@@ -160,7 +160,12 @@ class Service(LLMFlowOperations):
             wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
             corpus = [p for p in kb.search(query, k=wide, include_corpus=True) if p.instrument not in excluded]
             own = kb.search(query, k=EVIDENCE_PASSAGES, case_id=case_id, include_corpus=False)
-            return [p for p in corpus[:CORPUS_PASSAGES] + own if (p.similarity or 0) >= RELEVANCE_THRESHOLD]
+            kept, seen = [], set()
+            for p in corpus[:CORPUS_PASSAGES] + own:  # two chunks of one note are one source for a reader
+                if (p.similarity or 0) >= RELEVANCE_THRESHOLD and (p.citation or p.id) not in seen:
+                    seen.add(p.citation or p.id)
+                    kept.append(p)
+            return kept
 
         return find
 

@@ -165,3 +165,17 @@ def test_an_ivd_case_is_grounded_in_the_ivdr_and_a_device_case_in_the_mdr(kb, tm
         instruments[is_ivd] = {p.instrument for p in find(section)}
     assert instruments["yes"] and "MDR" not in instruments["yes"]
     assert instruments["no"] and "IVDR" not in instruments["no"]
+
+
+def test_a_section_cites_each_source_once(kb, tmp_path):
+    from assistant.service import Actor, Service
+    from assistant.store import CaseStore
+
+    svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
+    maker = Actor("maker", "manufacturer")
+    case = svc.new_case("ansm", "global", "Valvix TMV-28", maker)
+    svc.answer(case.id, "is_ivd", "no", maker)
+    find = svc.passages_for(case.id, "fr")
+    for section in svc.profile(case).sections:
+        citations = [p.citation for p in find(section)]
+        assert len(citations) == len(set(citations)), section.id
