@@ -183,29 +183,17 @@ class LLMOperations:
 
     def draft_stream(self, case_id: str, lang: Lang | None = None) -> Iterator[DraftEvent]:
         """The draft section by section, the model's text streamed as it comes (for the UI)."""
-        import queue
-        import threading
+        from .streaming import stream
 
-        events: queue.Queue[DraftEvent | BaseException | None] = queue.Queue()
+        def work(emit: Callable[[DraftEvent], None]) -> None:
+            def on_chunk(section_id: str, text: str) -> None:
+                emit(DraftEvent("text", section_id, text=text))
 
-        def on_chunk(section_id: str, text: str) -> None:
-            events.put(DraftEvent("text", section_id, text=text))
+            result: Draft = self.draft(case_id, lang, on_chunk=on_chunk)  # type: ignore[attr-defined]
+            for s in result.sections:
+                emit(DraftEvent("section", s.section_id, section=s))
 
-        def work() -> None:
-            try:
-                result: Draft = self.draft(case_id, lang, on_chunk=on_chunk)  # type: ignore[attr-defined]
-                for s in result.sections:
-                    events.put(DraftEvent("section", s.section_id, section=s))
-            except BaseException as exc:  # handed to the reader's thread
-                events.put(exc)
-            finally:
-                events.put(None)
-
-        threading.Thread(target=work, daemon=True).start()
-        while (item := events.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        return stream(work)
 
     def review_section_llm(
         self, case_id: str, section_id: str, lang: Lang | None = None, section: SectionDraft | None = None

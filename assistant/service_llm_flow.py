@@ -17,11 +17,9 @@ change (including the answers it cites beyond the section's own), approvals foll
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from . import access, llm_drafting, llm_interview, revisions
 from .draft_model import Citation, SectionDraft
@@ -30,11 +28,11 @@ from .llm import LLMConfigError, build_provider, load_settings
 from .passages import Passage
 from .profile import LANGS, Lang
 from .service_llm import DraftEvent, LLMOperations
+from .streaming import stream as _stream
 
 if TYPE_CHECKING:
     from .case import Case
 
-T = TypeVar("T")
 MODEL_AUTHOR = "language model ({})"
 
 
@@ -60,26 +58,6 @@ class AfterAnswer:
 def model_author(drafter: str) -> str:
     """'llm:gpt-4o-mini' -> 'language model (gpt-4o-mini)'."""
     return MODEL_AUTHOR.format(drafter.removeprefix("llm:") or "?")
-
-
-def _stream(work: Callable[[Callable[[T], None]], None]) -> Iterator[T]:
-    """Run `work(emit)` in a thread; yield what it emits as it comes (its exception is raised here)."""
-    items: queue.Queue[Any] = queue.Queue()
-    done = object()
-
-    def run() -> None:
-        try:
-            work(items.put)
-        except BaseException as exc:  # handed to the reader's thread
-            items.put(exc)
-        finally:
-            items.put(done)
-
-    threading.Thread(target=run, daemon=True).start()
-    while (item := items.get()) is not done:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
 
 
 class LLMFlowOperations(LLMOperations):
