@@ -179,6 +179,7 @@ def _docx_paragraph(doc, paragraph: Paragraph, citations: dict[str, Citation]) -
     from docx.enum.text import WD_COLOR_INDEX
 
     p = doc.add_paragraph()
+    last = ""
     for span in paragraph.spans:
         if span.kind == "text":
             p.add_run(span.text)
@@ -188,12 +189,13 @@ def _docx_paragraph(doc, paragraph: Paragraph, citations: dict[str, Citation]) -
             run.font.highlight_color = WD_COLOR_INDEX.YELLOW
         else:
             c = citations[span.ref]
-            p.add_run(" [")
+            p.add_run(_gap(last) + "[")
             if c.url:
                 _add_hyperlink(p, c.label, c.url)
             else:
                 p.add_run(c.label).italic = True
             p.add_run("]")
+        last = span.text if span.kind == "text" else "]"
 
 
 def to_docx(profile: Profile, case: Case, draft: Draft, out: Path) -> None:
@@ -276,15 +278,22 @@ def _pdf_runs(paragraph: Paragraph, citations: dict[str, Citation]) -> list:
     from .pdf import Run
 
     runs = []
+    last = ""
     for span in paragraph.spans:
         if span.kind == "text":
             runs.append(Run(span.text))
         elif span.kind == "placeholder":
-            runs.append(Run(f" [{span.text}]", mark=True))
+            runs.append(Run(f"{_gap(last)}[{span.text}]", mark=True))
         else:
             c = citations[span.ref]
-            runs += [Run(" ["), Run(c.label, link=c.url) if c.url else Run(c.label, italic=True), Run("]")]
+            runs += [Run(_gap(last) + "["), Run(c.label, link=c.url) if c.url else Run(c.label, italic=True), Run("]")]
+        last = span.text if span.kind == "text" else "]"
     return runs
+
+
+def _gap(before: str) -> str:
+    """The space before a bracketed citation or placeholder, unless the text already ends with one."""
+    return "" if not before or before.endswith((" ", "\u00a0", "(", "«")) else " "
 
 
 def to_pdf(profile: Profile, case: Case, draft: Draft, out: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import shutil
 import tempfile
@@ -160,12 +161,14 @@ class Service(LLMFlowOperations):
             wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
             corpus = [p for p in kb.search(query, k=wide, include_corpus=True) if p.instrument not in excluded]
             own = kb.search(query, k=EVIDENCE_PASSAGES, case_id=case_id, include_corpus=False)
-            kept, seen = [], set()
-            for p in corpus[:CORPUS_PASSAGES] + own:  # two chunks of one note are one source for a reader
-                if (p.similarity or 0) >= RELEVANCE_THRESHOLD and (p.citation or p.id) not in seen:
-                    seen.add(p.citation or p.id)
-                    kept.append(p)
-            return kept
+            kept: dict[str, Passage] = {}  # one passage per source for a reader: two chunks of a note,
+            for p in corpus[:CORPUS_PASSAGES] + own:  # or its two translations, are one source
+                if (p.similarity or 0) < RELEVANCE_THRESHOLD:
+                    continue
+                key = _source_key(p)
+                if key not in kept or (p.language == lang and kept[key].language != lang):
+                    kept[key] = p
+            return list(kept.values())
 
         return find
 
@@ -651,6 +654,12 @@ class Service(LLMFlowOperations):
             raise ConflictError(str(exc)) from exc
         except StoreError as exc:
             raise ServiceError(str(exc)) from exc
+
+
+def _source_key(p: Passage) -> str:
+    """A note's translations share a key (`mdr-61.en.md` and `mdr-61.fr.md`); else the citation."""
+    m = re.match(r"(.+)\.(?:en|fr)\.md$", Path(p.source).name)
+    return f"note:{m.group(1)}" if m else (p.citation or p.id)
 
 
 def _display_name(name: str) -> str:

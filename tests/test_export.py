@@ -67,3 +67,17 @@ def test_markup_in_answers_is_escaped_in_markdown_and_literal_in_docx(svc, actor
     assert "<script>" not in md and "\\<script\\>" in md and "\\*\\*Bold\\*\\*" in md
     svc.export(case.id, "docx", tmp_path / "x.docx")
     assert any("<script>alert(1)</script> **Bold**" in p for p in docx_text(tmp_path / "x.docx")[1])
+
+
+def test_citations_read_cleanly_with_one_space_before_each_bracket(svc, actor, make_pdf, tmp_path):
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
+    answer_all(svc, case.id, actor)
+    attach_all_mandatory(svc, case.id, actor, make_pdf)
+    svc.export(case.id, "docx", tmp_path / "r.docx")
+    text = "\n".join(p.text for p in Document(tmp_path / "r.docx").paragraphs)
+    assert "[" in text and "  [" not in text
+    svc.export(case.id, "pdf", tmp_path / "r.pdf")
+    from pypdf import PdfReader
+
+    pdf_text = "\n".join(page.extract_text() for page in PdfReader(tmp_path / "r.pdf").pages)
+    assert "RDM art. 59(1)" in pdf_text and "  [" not in pdf_text
