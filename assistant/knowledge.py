@@ -521,6 +521,7 @@ def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: f
         language=str(meta.get("language", "")),
         url=str(meta.get("url", "")),
         case_id=str(meta.get("case_id", "")),
+        evidence_kind=str(meta.get("evidence_kind", "")),
         score=round(score, 6),
         similarity=None if similarity is None else round(similarity, 4),
     )

@@ -19,5 +19,6 @@ class Passage(BaseModel):
     language: str = ""
     url: str = ""
     case_id: str = ""  # set for a case's own evidence
+    evidence_kind: str = ""  # and what that document is (the profile's evidence kind id)
     score: float = 0.0  # the fused rank score
     similarity: float | None = None  # cosine similarity to the query, for relevance thresholds

@@ -149,6 +149,10 @@ class Service(LLMFlowOperations):
         self._sync_case_index(case_id)
         case = self.case(case_id)
         answers = case.values()
+        kinds_of: dict[str, set[str]] = {}
+        for kind in self.profile(case).evidence_kinds:
+            for section_id in kind.sections:
+                kinds_of.setdefault(section_id, set()).add(kind.id)
         excluded = {
             instrument for rule in self.profile(case).retrieval_exclusions
             if conditions.evaluate(rule.when, answers) is True for instrument in rule.instruments
@@ -160,7 +164,10 @@ class Service(LLMFlowOperations):
             query = section.query.get(lang)
             wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
             corpus = [p for p in kb.search(query, k=wide, include_corpus=True) if p.instrument not in excluded]
-            own = kb.search(query, k=EVIDENCE_PASSAGES, case_id=case_id, include_corpus=False)
+            # The case's documents ground the sections that call for their kind (a clinician's letter
+            # does not source the device's characteristics).
+            own = [p for p in kb.search(query, k=EVIDENCE_PASSAGES * 3, case_id=case_id, include_corpus=False)
+                   if p.evidence_kind in kinds_of.get(section.id, ())][:EVIDENCE_PASSAGES]
             kept: dict[str, Passage] = {}  # one passage per source for a reader: two chunks of a note,
             for p in corpus[:CORPUS_PASSAGES] + own:  # or its two translations, are one source
                 if (p.similarity or 0) < RELEVANCE_THRESHOLD:

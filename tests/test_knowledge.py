@@ -187,3 +187,24 @@ def test_a_section_cites_each_source_once(kb, tmp_path):
         assert len(stems) == len(set(stems)), section.id
         notes_cited += len(notes)
     assert notes_cited
+
+
+def test_a_cases_documents_ground_only_the_sections_that_call_for_their_kind(kb, tmp_path, make_pdf):
+    from assistant.service import Actor, Service
+    from assistant.store import CaseStore
+
+    svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
+    maker = Actor("maker", "manufacturer")
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", maker)
+    svc.answer(case.id, "is_ivd", "no", maker)
+    letter = make_pdf(["Lettre du médecin : urgence, le patient P-014 en impasse thérapeutique, aucune "
+                       "alternative, intervention nécessaire sous trois semaines, intérêt du patient."], "lettre.pdf")
+    svc.attach(case.id, letter, maker, kind="clinician_letter")
+    profile = svc.profile(svc.case(case.id))
+    find = svc.passages_for(case.id, "fr")
+    own = {s.id: [p for p in find(s) if p.case_id] for s in profile.sections}
+    letter_sections = set(profile.evidence_kind("clinician_letter").sections)
+    assert any(own[s] for s in letter_sections)
+    for section_id, passages in own.items():
+        if section_id not in letter_sections:
+            assert passages == [], section_id
