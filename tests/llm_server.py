@@ -179,6 +179,18 @@ class ScriptedLLMServer:
                                  "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
 
+def point_at(monkeypatch: pytest.MonkeyPatch, server: ScriptedLLMServer, retries: int = 0) -> ScriptedLLMServer:
+    """Configure the product (through its environment variables) to use `server`, with a short
+    timeout so that a test of a failure stays fast."""
+    monkeypatch.setenv("DEROGATION_LLM", "openai-compatible")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    monkeypatch.setenv("DEROGATION_LLM_MODEL", "scripted-model")
+    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "1")
+    monkeypatch.setenv("DEROGATION_LLM_MAX_RETRIES", str(retries))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    return server
+
+
 @pytest.fixture
 def llm_server():
     server = ScriptedLLMServer()

@@ -4,7 +4,7 @@ import time
 
 import pytest
 from helpers import answer_all
-from llm_server import llm_server  # noqa: F401 (fixture)
+from llm_server import llm_server, point_at  # noqa: F401 (fixture)
 
 from assistant import audit, drafting
 from assistant.passages import Passage
@@ -27,13 +27,7 @@ GOOD = (
 
 @pytest.fixture
 def llm_env(monkeypatch, llm_server):  # noqa: F811
-    monkeypatch.setenv("DEROGATION_LLM", "openai-compatible")
-    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.url)
-    monkeypatch.setenv("DEROGATION_LLM_MODEL", "scripted-model")
-    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "1")
-    monkeypatch.setenv("DEROGATION_LLM_MAX_RETRIES", "1")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    return llm_server
+    return point_at(monkeypatch, llm_server, retries=1)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Extraction of several facts from one answer or a document, and the follow-up loop, with a scripted server."""
 
 import pytest
-from llm_server import llm_server  # noqa: F401 (fixture)
+from llm_server import llm_server, point_at  # noqa: F401 (fixture)
 
 FREE_TEXT = (
     "Nous sommes Cardiotech SAS. Le dispositif Valvix TMV-28 est de classe III, stérilisé à l'oxyde d'éthylène. "
@@ -21,12 +21,7 @@ EXTRACTION = {"facts": [
 
 @pytest.fixture
 def llm_env(monkeypatch, llm_server):  # noqa: F811
-    monkeypatch.setenv("DEROGATION_LLM", "openai-compatible")
-    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.url)
-    monkeypatch.setenv("DEROGATION_LLM_MODEL", "scripted-model")
-    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "1")
-    monkeypatch.setenv("DEROGATION_LLM_MAX_RETRIES", "0")
-    return llm_server
+    return point_at(monkeypatch, llm_server, retries=0)
 
 
 @pytest.fixture

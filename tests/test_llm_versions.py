@@ -3,7 +3,7 @@ Service against the scripted OpenAI-compatible server on 127.0.0.1."""
 
 import pytest
 from helpers import answer_all, attach_all_mandatory
-from llm_server import llm_server  # noqa: F401 (fixture)
+from llm_server import llm_server, point_at  # noqa: F401 (fixture)
 
 from assistant.access import Forbidden
 from assistant.service import Actor, ServiceError
@@ -19,13 +19,7 @@ CONSULTANT = Actor(name="c.reviewer", role="consultant")
 
 @pytest.fixture
 def llm_env(monkeypatch, llm_server):  # noqa: F811
-    monkeypatch.setenv("DEROGATION_LLM", "openai-compatible")
-    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.url)
-    monkeypatch.setenv("DEROGATION_LLM_MODEL", "scripted-model")
-    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "1")
-    monkeypatch.setenv("DEROGATION_LLM_MAX_RETRIES", "0")
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    return llm_server
+    return point_at(monkeypatch, llm_server, retries=0)
 
 
 @pytest.fixture

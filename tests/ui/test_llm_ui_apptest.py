@@ -9,7 +9,7 @@ import json
 
 import pytest
 from helpers import answer_all, attach_all_mandatory
-from llm_server import llm_server  # noqa: F401 (fixture)
+from llm_server import llm_server, point_at  # noqa: F401 (fixture)
 
 GROUNDED = (
     "Le patient P-001 présente la situation clinique décrite [A:patient_condition]. L'urgence est établie "
@@ -53,12 +53,7 @@ def offline(data_home, monkeypatch):
 
 @pytest.fixture
 def llm_env(offline, monkeypatch, llm_server):  # noqa: F811
-    monkeypatch.setenv("DEROGATION_LLM", "openai-compatible")
-    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.url)
-    monkeypatch.setenv("DEROGATION_LLM_MODEL", "scripted-model")
-    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "1")
-    monkeypatch.setenv("DEROGATION_LLM_MAX_RETRIES", "0")
-    return llm_server
+    return point_at(monkeypatch, llm_server, retries=0)
 
 
 @pytest.fixture
