@@ -32,6 +32,17 @@ class CoverFacts:
     case_id: str
     version: int
 
+    def rows(self) -> list[tuple[str, str]]:
+        """The cover page's lines, in order: (i18n key of the label, value). Every format uses these."""
+        return [
+            ("applicant", self.applicant),
+            ("device", self.device),
+            ("request_type", self.request_type),
+            ("authority", self.authority),
+            ("date", self.date),
+            ("case", f"{self.case_id} (v{self.version})"),
+        ]
+
 
 def cover_facts(profile: Profile, case: Case, draft: Draft) -> CoverFacts:
     lang = draft.lang
@@ -72,10 +83,10 @@ def paragraph_markdown(paragraph: Paragraph, citations: dict[str, Citation]) -> 
         if span.kind == "text":
             out += md_escape(span.text)
         elif span.kind == "placeholder":
-            out += ("" if not out or out.endswith((" ", "(", "«")) else " ") + f"**\\[{md_escape(span.text)}\\]**"
+            out += _gap(out) + f"**\\[{md_escape(span.text)}\\]**"
         else:
             c = citations[span.ref]
-            out += "" if not out or out.endswith(" ") else " "
+            out += _gap(out)
             out += f"[{md_escape(c.label)}]({c.url})" if c.url else f"\\[{md_escape(c.label)}\\]"
     return out
 
@@ -92,14 +103,7 @@ def to_markdown(profile: Profile, case: Case, draft: Draft) -> str:
     cover = cover_facts(profile, case, draft)
     lines = [f"# {md_escape(draft.title)}", ""]
     sep = " : " if lang == "fr" else ": "
-    for key, value in (
-        ("authority", cover.authority),
-        ("applicant", cover.applicant),
-        ("device", cover.device),
-        ("request_type", cover.request_type),
-        ("date", cover.date),
-        ("case", f"{cover.case_id} (v{cover.version})"),
-    ):
+    for key, value in cover.rows():
         lines.append(f"- **{i18n.t(key, lang)}**{sep}{md_escape(value)}")
     lines += ["", f"*{md_escape(i18n.t('draft_notice', lang))}*", ""]
     for section in draft.sections:
@@ -218,14 +222,7 @@ def to_docx(profile: Profile, case: Case, draft: Draft, out: Path) -> None:
     doc.add_heading(draft.title, level=0)
     table = doc.add_table(rows=0, cols=2)
     table.style = "Light List Accent 1"
-    for key, value in (
-        ("applicant", cover.applicant),
-        ("device", cover.device),
-        ("request_type", cover.request_type),
-        ("authority", cover.authority),
-        ("date", cover.date),
-        ("case", f"{cover.case_id} (v{cover.version})"),
-    ):
+    for key, value in cover.rows():
         row = table.add_row().cells
         row[0].text = i18n.t(key, lang)
         row[1].text = value
@@ -304,14 +301,7 @@ def to_pdf(profile: Profile, case: Case, draft: Draft, out: Path) -> None:
     sep = " : " if lang == "fr" else ": "
     cover = cover_facts(profile, case, draft)
     blocks = [Block.of("title", draft.title)]
-    for key, value in (
-        ("applicant", cover.applicant),
-        ("device", cover.device),
-        ("request_type", cover.request_type),
-        ("authority", cover.authority),
-        ("date", cover.date),
-        ("case", f"{cover.case_id} (v{cover.version})"),
-    ):
+    for key, value in cover.rows():
         blocks.append(Block.of("meta", Run(i18n.t(key, lang) + sep, bold=True), value))
     blocks += [Block.of("space"), Block.of("small", Run(i18n.t("draft_notice", lang), italic=True)), Block("pagebreak")]
     for section in draft.sections:
