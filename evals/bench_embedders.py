@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from assistant import embeddings as emb  # noqa: E402
+from assistant.knowledge.embeddings import onnx as emb  # noqa: E402
 
 # (key, English passage, French passage, French query). The French passage says the same as
 # the English one in other words; the query asks for it without copying either.
@@ -570,7 +570,7 @@ def cached_load_time(name: str, cache: Path) -> float | None:
 
     code = (
         f"import sys,time; sys.path.insert(0, {str(ROOT)!r}); t=time.perf_counter();"
-        "from assistant.embeddings import load_embedder;"
+        "from assistant.knowledge.embeddings.onnx import load_embedder;"
         f"e=load_embedder({name!r}, __import__('pathlib').Path({str(cache)!r})); e.embed_query('x');"
         "print(time.perf_counter()-t)"
     )

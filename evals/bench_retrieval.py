@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.corpus import NOTES_DIR, source_files  # noqa: E402
-from assistant.embeddings import load_embedder  # noqa: E402
-from assistant.knowledge import KnowledgeBase  # noqa: E402
+from assistant.knowledge.embeddings.onnx import load_embedder  # noqa: E402
+from assistant.knowledge.index import KnowledgeBase  # noqa: E402
+from assistant.knowledge.sources import NOTES_DIR, source_files  # noqa: E402
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "eu"
 QUERIES = [

@@ -24,9 +24,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.corpus import NOTES_DIR, CorpusError, chunks_of_file, source_files  # noqa: E402
-from assistant.embeddings import load_embedder  # noqa: E402
-from assistant.knowledge import KnowledgeBase  # noqa: E402
+from assistant.knowledge.embeddings.onnx import load_embedder  # noqa: E402
+from assistant.knowledge.index import KnowledgeBase  # noqa: E402
+from assistant.knowledge.sources import NOTES_DIR, CorpusError, chunks_of_file, source_files  # noqa: E402
 
 RESULTS = ROOT / "evals" / "results"
 DEFAULT_REFERENCE = ROOT.parent / "shared" / "reference" / "eu"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from assistant.pdf import text_pdf
+from assistant.documents.pdf import text_pdf
 
 INDIVIDUAL = {
     "lettre-medecin-P-014.pdf": [

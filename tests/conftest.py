@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.pdf import text_pdf
+from assistant.case.store import CaseStore
+from assistant.documents.pdf import text_pdf
 from assistant.service import Actor, Service
-from assistant.store import CaseStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

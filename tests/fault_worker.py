@@ -49,9 +49,9 @@ def work(svc, case_id: str, pdfs: list[Path], out_dir: Path, trial: str, rng: ra
 
 def main() -> None:
     home, case_id, pdf_dir, out_dir = sys.argv[1:5]
-    from assistant import evidence
+    from assistant.case import evidence
+    from assistant.case.store import CaseStore
     from assistant.service import Service
-    from assistant.store import CaseStore
 
     svc = Service(CaseStore(Path(home)))  # no knowledge base: nothing is embedded
     pdfs = sorted(Path(pdf_dir).glob("*.pdf"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import answer_all
 
-from assistant.access import may_view, rights
 from assistant.service import Actor, Forbidden
+from assistant.service.access import may_view, rights
 
 MANUFACTURER = Actor("m.martin", "manufacturer")
 CONSULTANT = Actor("j.durand", "consultant")
@@ -72,7 +72,7 @@ def test_the_cli_refuses_a_forbidden_change_with_one_clear_line(cli):
 
 
 def test_team_accounts_log_in_with_their_role_and_a_wrong_password_is_refused(home):
-    from assistant import users
+    from assistant.service import accounts as users
 
     assert not users.login_required(home)
     users.add("j.durand", "consultant", "correct horse battery", home)

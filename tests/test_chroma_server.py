@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import SourceChunk
-from assistant.knowledge import KnowledgeBase
+from assistant.knowledge.index import KnowledgeBase
+from assistant.knowledge.sources import SourceChunk
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
@@ -60,7 +60,7 @@ and the other Member States.
 
 
 def test_a_shared_chroma_server_holds_the_corpus_and_keeps_cases_apart(tmp_path, chroma_url, monkeypatch):
-    from assistant.embeddings import load_embedder
+    from assistant.knowledge.embeddings.onnx import load_embedder
 
     embedder = load_embedder("e5-small", Path(os.environ["DEROGATION_MODELS"]))
     note = tmp_path / "corpus" / "art59-2.md"

@@ -1,6 +1,6 @@
 from helpers import answer_all
 
-from assistant import export
+from assistant.documents import request as export
 
 
 def _markdown(svc, case_id, lang="fr"):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import embeddings
-from assistant.embeddings import Embedder, default_embedder, load_embedder
+from assistant.knowledge.embeddings import onnx as embeddings
+from assistant.knowledge.embeddings.onnx import Embedder, default_embedder, load_embedder
 
 FR_QUERY = "Quel est le délai pour déclarer un incident grave ayant entraîné le décès d'un patient ?"
 EN_TRANSLATION = "What is the deadline for reporting a serious incident that led to the death of a patient?"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import MODELS
 
-from assistant import evaluation
-from assistant.draft_model import Citation, Paragraph, SectionDraft, Span
-from assistant.evaluation import ExpectedFinding, ScenarioError
+from assistant.drafting.model import Citation, Paragraph, SectionDraft, Span
+from assistant.service import evaluation
+from assistant.service.evaluation import ExpectedFinding, ScenarioError
 
 # What issue 6 asks the scenarios to cover, by scenario name.
 COVERAGE = {
@@ -94,8 +94,8 @@ def test_a_sentence_without_source_and_a_citation_to_a_missing_page_are_counted(
 
 
 def test_one_scenario_with_retrieval_cites_passages_that_resolve(tmp_path):
-    from assistant.embeddings import load_embedder
-    from assistant.knowledge import KnowledgeBase
+    from assistant.knowledge.embeddings.onnx import load_embedder
+    from assistant.knowledge.index import KnowledgeBase
 
     kb = KnowledgeBase(tmp_path / "kb", embedder=load_embedder("e5-small", Path(MODELS)))
     report = evaluation.run(evaluation.load_scenarios(only="individual_late_renewal"), knowledge=kb,

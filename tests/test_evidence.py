@@ -3,7 +3,7 @@ import json
 import pytest
 from conftest import SHARED
 
-from assistant.evidence import EvidenceError, read_pdf
+from assistant.case.evidence import EvidenceError, read_pdf
 from assistant.service import ServiceError
 
 

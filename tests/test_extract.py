@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.extract import extract
+from assistant.interview.documents import extract
 
 CERT_EN = ("CertiMed Notified Body (fictional), NB 9876\n\nEC DESIGN-EXAMINATION CERTIFICATE\n"
            "Certificate No. CM-734215\nManufacturer: Valvix Medical SAS\nValid until: 26/05/2024")

@@ -23,11 +23,11 @@ from conftest import ROOT, run_cli
 from docx import Document
 from helpers import answer_all, attach_all_mandatory
 
-from assistant import i18n
-from assistant.knowledge import KnowledgeBase
-from assistant.pdf import text_pdf
+from assistant.case.store import CaseStore
+from assistant.documents.pdf import text_pdf
+from assistant.drafting import words as i18n
+from assistant.knowledge.index import KnowledgeBase
 from assistant.service import Actor, ConflictError, Service, ServiceError
-from assistant.store import CaseStore
 
 TRIALS = 220
 
@@ -207,7 +207,7 @@ HAMMER = """
 import os, sys, time
 from pathlib import Path
 from assistant.service import Actor, Service
-from assistant.store import CaseStore
+from assistant.case.store import CaseStore
 case_id, who, go, n = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
 svc, actor = Service(CaseStore()), Actor(who, "manufacturer")
 questions = ["applicant_contact", "device_references"] if who == "a" else ["healthcare_facilities", "other_approvals"]

@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from assistant import evidence
-from assistant.answers import MAX_ANSWER_CHARS, clean_text
-from assistant.case import Event
-from assistant.pdf import text_pdf
+from assistant.case import evidence
+from assistant.case.answers import MAX_ANSWER_CHARS, clean_text
+from assistant.case.model import Event
+from assistant.case.store import CaseStore
+from assistant.documents.pdf import text_pdf
 from assistant.service import Actor, Service, ServiceError
-from assistant.store import CaseStore
 
 FUZZ = settings(max_examples=100, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -1,8 +1,8 @@
 """The mechanical checks after every model draft: citations, quotes, numbers, dates, standards, names."""
 
-from assistant.draft_model import Citation, Paragraph, SectionDraft, Span
-from assistant.grounding import check_section
-from assistant.passages import Passage
+from assistant.drafting.grounding import check_section
+from assistant.drafting.model import Citation, Paragraph, SectionDraft, Span
+from assistant.knowledge.passage import Passage
 
 PASSAGES = [
     Passage(id="note:mdr-59-1.fr#0", citation="RDM art. 59(1)",

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.interview import open_prompts
+from assistant.interview.engine import open_prompts
 from assistant.service import ServiceError
 
 

@@ -8,9 +8,9 @@ import shutil
 import pytest
 from conftest import SHARED
 
-from assistant.corpus import NOTES_DIR
-from assistant.knowledge import EmbeddingMismatch, KnowledgeBase
-from assistant.pdf import text_pdf
+from assistant.documents.pdf import text_pdf
+from assistant.knowledge.index import EmbeddingMismatch, KnowledgeBase
+from assistant.knowledge.sources import NOTES_DIR
 
 REGULATION_PDF = [
     "Regulation (EU) 2017/745 of the European Parliament and of the Council on medical devices.\n\n"
@@ -30,7 +30,7 @@ REGULATION_PDF = [
 def embedder(tmp_path_factory):
     import os
 
-    from assistant.embeddings import load_embedder
+    from assistant.knowledge.embeddings.onnx import load_embedder
 
     cache = os.environ.get("DEROGATION_MODELS") or str(tmp_path_factory.mktemp("models"))
     return load_embedder("e5-small", __import__("pathlib").Path(cache))
@@ -87,7 +87,7 @@ def test_unusable_pdfs_get_a_clear_message_and_leave_the_store_intact(kb, tmp_pa
 
 
 def test_a_case_never_sees_another_cases_documents(kb):
-    from assistant.corpus import SourceChunk
+    from assistant.knowledge.sources import SourceChunk
 
     def chunk(case_id: str, text: str) -> SourceChunk:
         meta = {"source": f"evidence:{case_id}", "case_id": case_id, "citation": f"Doc {case_id} (p. 1)",
@@ -151,8 +151,8 @@ def test_hybrid_search_finds_the_english_article_and_the_french_note_for_a_frenc
 
 
 def test_an_ivd_case_is_grounded_in_the_ivdr_and_a_device_case_in_the_mdr(kb, tmp_path):
+    from assistant.case.store import CaseStore
     from assistant.service import Actor, Service
-    from assistant.store import CaseStore
 
     svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
     maker = Actor("maker", "manufacturer")
@@ -168,8 +168,8 @@ def test_an_ivd_case_is_grounded_in_the_ivdr_and_a_device_case_in_the_mdr(kb, tm
 
 
 def test_a_section_cites_each_source_once(kb, tmp_path):
+    from assistant.case.store import CaseStore
     from assistant.service import Actor, Service
-    from assistant.store import CaseStore
 
     svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
     maker = Actor("maker", "manufacturer")
@@ -190,8 +190,8 @@ def test_a_section_cites_each_source_once(kb, tmp_path):
 
 
 def test_a_cases_documents_ground_only_the_sections_that_call_for_their_kind(kb, tmp_path, make_pdf):
+    from assistant.case.store import CaseStore
     from assistant.service import Actor, Service
-    from assistant.store import CaseStore
 
     svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
     maker = Actor("maker", "manufacturer")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from docx import Document
 
-from assistant.letter import plain_text
+from assistant.documents.letter import plain_text
 from assistant.service import Actor, ConflictError, ServiceError
 
 DOCTOR = Actor(name="Dr Claire Martin", role="clinician")

@@ -14,10 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from assistant import cli, evidence
-from assistant.answers import clean_text
-from assistant.export import md_escape
-from assistant.llm_interview import FactProposal
+from assistant.case import evidence
+from assistant.case.answers import clean_text
+from assistant.cli import main as cli
+from assistant.documents.request import md_escape
+from assistant.interview.assisted import FactProposal
 from assistant.service import Service, ServiceError
 
 

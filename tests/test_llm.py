@@ -7,9 +7,9 @@ import pytest
 from llm_server import llm_server  # noqa: F401 (fixture)
 from pydantic import BaseModel
 
-from assistant import prompting
-from assistant.audit import AuditLog
-from assistant.llm import LLMError, LLMSettings, build_provider, load_settings, open_llm, save_settings
+from assistant.llm import prompts as prompting
+from assistant.llm.audit import AuditLog
+from assistant.llm.session import LLMError, LLMSettings, build_provider, load_settings, open_llm, save_settings
 
 KEY = "sk-test-secret-0123456789"
 
@@ -133,7 +133,7 @@ def test_structured_output_still_invalid_raises(llm_server):  # noqa: F811
 
 
 def test_embeddings(llm_server):  # noqa: F811
-    from assistant.llm import LLMEmbedder
+    from assistant.llm.session import LLMEmbedder
 
     embedder = LLMEmbedder(open_llm(settings(llm_server, embedding_model="embed-small")))
     vectors = embedder.embed_documents(["RDM art. 59", "CSP L. 5211-3"])
@@ -167,29 +167,6 @@ def test_prompts_are_found_in_the_top_level_folder_of_a_checkout(monkeypatch):
     monkeypatch.delenv(prompting.ENV_VAR, raising=False)
     assert prompting.prompt_dir() == ROOT / "prompts"
     assert prompting.load("draft_section").variables[0] == "lang_name"
-
-
-def test_an_installed_package_finds_its_prompts_under_share_and_a_missing_folder_says_where_it_looked(
-    monkeypatch, tmp_path
-):
-    """What `[tool.setuptools.data-files]` installs: <prefix>/share/derogation-assistant/prompts."""
-    from conftest import ROOT
-
-    monkeypatch.delenv(prompting.ENV_VAR, raising=False)
-    fake_module = tmp_path / "site-packages" / "assistant" / "prompting.py"
-    monkeypatch.setattr(prompting, "__file__", str(fake_module))  # as if imported from site-packages
-    monkeypatch.setattr(prompting.sysconfig, "get_path", lambda name: str(tmp_path / "prefix"))
-    monkeypatch.setattr(prompting.sys, "prefix", str(tmp_path / "prefix"))
-    monkeypatch.setattr(prompting.sys, "base_prefix", str(tmp_path / "prefix"))
-    with pytest.raises(prompting.PromptError) as exc:
-        prompting.prompt_dir()
-    assert "the prompts folder is missing" in str(exc.value) and str(tmp_path / "prefix" / "share") in str(exc.value)
-    shared = tmp_path / "prefix" / "share" / "derogation-assistant" / "prompts"
-    shared.mkdir(parents=True)
-    for path in (ROOT / "prompts").glob("*.md"):
-        (shared / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    assert prompting.prompt_dir() == shared
-    assert prompting.names() == ["draft_section", "extract_facts", "followup", "review_section"]
 
 
 def test_a_prompts_folder_set_by_the_environment_wins_and_a_wrong_one_is_named(monkeypatch, tmp_path):

@@ -16,7 +16,7 @@ LLM_VARS = ("DEROGATION_LLM", "DEROGATION_LLM_MODEL", "OPENAI_BASE_URL", "DEROGA
 @pytest.fixture
 def cli(home, capsys):
     """The real command line, run in this process (a subprocess per call would triple the time)."""
-    from assistant.cli import main
+    from assistant.cli.main import main
 
     def call(*args: str) -> subprocess.CompletedProcess:
         capsys.readouterr()

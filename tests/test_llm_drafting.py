@@ -6,8 +6,9 @@ import pytest
 from helpers import answer_all
 from llm_server import llm_server, point_at  # noqa: F401 (fixture)
 
-from assistant import audit, drafting
-from assistant.passages import Passage
+from assistant.drafting import offline as drafting
+from assistant.knowledge.passage import Passage
+from assistant.llm import audit
 
 PASSAGES = {"need": [
     Passage(id="note:mdr-59-1.fr#0", citation="RDM art. 59(1)",
@@ -200,8 +201,10 @@ def test_a_rate_limit_retried_during_a_draft_is_shown_with_the_section(svc, case
 
 
 def test_draft_stream_yields_text_as_it_comes_then_each_finished_section(svc, case_id, llm_env):
+    from assistant.service import Actor, DraftEvent
+
     llm_env.always("Le besoin est établi [A:urgency].", chunk_size=5)
-    events = list(svc.draft_stream(case_id, "fr"))
+    events = [e for e in svc.llm_draft_stream(case_id, Actor("c", "consultant"), "fr") if isinstance(e, DraftEvent)]
     sections = [e for e in events if e.kind == "section"]
     assert [e.section_id for e in sections] == [s.section_id for s in svc.draft(case_id, "fr", use_llm=False).sections]
     first_section = events.index(sections[0])

@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 from helpers import LONG, answer_all
 
-from assistant import audit
-from assistant.grounding import check_section
-from assistant.llm_drafting import known_texts
+from assistant.drafting.grounding import check_section
+from assistant.drafting.with_model import known_texts
+from assistant.llm import audit
 
 pytestmark = [
     pytest.mark.llm_e2e,

@@ -11,7 +11,7 @@ SCRIPT = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 from assistant.service import Service
-from ui.llm_settings import render
+from ui.views.llm_settings import render
 render(Service())
 """
 

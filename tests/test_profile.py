@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.profile import PROFILE_DIR, ProfileError, load_profile, load_profile_file
+from assistant.case.profile import PROFILE_DIR, ProfileError, load_profile, load_profile_file
 
 SECTION_ORDER = [
     "identification", "need", "clinical_investigation", "ce_alternatives", "therapeutic_alternatives",

@@ -80,7 +80,7 @@ def test_an_approval_goes_stale_when_an_answer_it_rests_on_changes(svc, actor, c
 
 
 def test_comments_and_edits_are_counted_per_section(svc, actor, case_id):
-    from assistant.revisions import to_source
+    from assistant.drafting.revisions import to_source
 
     svc.comment(case_id, "need", "Quote the hospital's admission dates.", actor)
     svc.comment(case_id, "need", "And the NYHA class.", actor)

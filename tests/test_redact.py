@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.redact import Redactor, is_local_url
+from assistant.case.privacy import Redactor, is_local_url
 
 
 def test_names_nir_and_birth_date_are_replaced_by_tokens():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from llm_server import llm_server  # noqa: F401 (fixture)
 
-from assistant.corpus import SourceChunk
-from assistant.knowledge import KnowledgeBase, collection_for_case
-from assistant.knowledge_errors import KnowledgeError
-from assistant.remote_embeddings import OpenAIEmbedder
+from assistant.errors import KnowledgeError
+from assistant.knowledge.embeddings.remote import OpenAIEmbedder
+from assistant.knowledge.index import KnowledgeBase, collection_for_case
+from assistant.knowledge.sources import SourceChunk
 
 NOTE = """---
 id: test-59

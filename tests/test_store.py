@@ -2,8 +2,8 @@ import json
 
 import pytest
 
+from assistant.case.store import CaseStore, StoreError, validate_case_id
 from assistant.service import ConflictError, ServiceError
-from assistant.store import CaseStore, StoreError, validate_case_id
 
 
 @pytest.mark.parametrize("bad", ["../x", "a/b", "/etc", "..", "A-UPPER", "x", "a b", "é-case", "a" * 65, "", "c\x00x"])

@@ -10,15 +10,19 @@ Every change goes through assistant.service at once; the session only caches wha
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import streamlit as st  # noqa: E402
 
-from assistant import access  # noqa: E402
-from ui import clinician, common, consultant, home, llm_panels, llm_settings, login, manufacturer  # noqa: E402
+from assistant.service import access  # noqa: E402
+from ui import state as common  # noqa: E402
+from ui.components import llm as llm_panels  # noqa: E402
+from ui.views import (
+    clinician,  # noqa: E402
+    consultant,  # noqa: E402
+    home,  # noqa: E402
+    llm_settings,  # noqa: E402
+    login,  # noqa: E402
+)
+from ui.views.manufacturer import page as manufacturer  # noqa: E402
 
 st.set_page_config(page_title="Derogation assistant", page_icon=":material/medical_services:", layout="wide")
 

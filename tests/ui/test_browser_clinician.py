@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from docx import Document
 
+from assistant.case.store import CaseStore
 from assistant.service import Actor, Service
-from assistant.store import CaseStore
 
 FIELDS = [
     ("Nom du médecin", "Claire Martin"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from helpers import answer_all
 
+from assistant.case.store import CaseStore
 from assistant.service import Actor, Service
-from assistant.store import CaseStore
 
 
 def test_the_consultant_checks_a_source_and_approves_a_section(streamlit_server, browser, wait_idle, screenshot):

@@ -11,8 +11,8 @@ import sys
 import time
 import urllib.request
 
+from assistant.case.store import CaseStore
 from assistant.service import Service
-from assistant.store import CaseStore
 
 
 def send(page, text: str, wait_idle) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ui.common import save_upload
+from ui.state import save_upload
 
 
 @dataclass

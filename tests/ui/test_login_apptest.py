@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant import users
+from assistant.case.store import CaseStore
 from assistant.service import Actor, Service
-from assistant.store import CaseStore
+from assistant.service import accounts as users
 
 
 def _texts(at) -> str:

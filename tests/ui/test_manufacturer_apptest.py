@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from helpers import LONG, SAMPLE, answer_all, attach_all_mandatory
 
-from assistant.pdf import text_pdf
+from assistant.documents.pdf import text_pdf
 from assistant.service import Actor, Service
 
 CERTIFICATE = [

@@ -1,0 +1,238 @@
+"""Mechanical grounding checks run after every language-model draft of a section.
+
+A draft passes only if:
+- every citation id exists among the passages given (or the case answers, for `[A:…]`);
+- every quoted span occurs word for word in the source cited right after it (else in a cited
+  passage or a case fact);
+- every number, date, standard reference (ISO/EN/IEC …) and proper noun in its text occurs in
+  the case facts, in the passages the section cites, or in the product's own vetted wording
+  (the authority profile);
+- every paragraph cites something or shows a placeholder.
+
+The comparison is deliberately plain: normalised strings, no model. A failure names the text
+and the reason, for the reviewer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from assistant.drafting.model import Paragraph, SectionDraft
+from assistant.knowledge.passage import Passage
+
+FailureKind = str  # unknown_citation | quote_not_found | ungrounded_number | ungrounded_date |
+#                    ungrounded_standard | ungrounded_name | uncited_paragraph | empty_draft
+
+_MONTHS = {
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
+    "september": 9, "october": 10, "november": 11, "december": 12,
+}
+_M = "|".join(sorted(_MONTHS, key=len, reverse=True))
+DATE = re.compile(
+    rf"(?<!\d)(?:(?P<iso>(?:19|20)\d{{2}}-\d{{2}}-\d{{2}})"
+    rf"|(?P<dmy>\d{{1,2}})[/.](?P<dmy_m>\d{{1,2}})[/.](?P<dmy_y>(?:19|20)\d{{2}})"
+    rf"|(?P<d>\d{{1,2}})(?:er)?\s+(?P<m>{_M})\.?\s+(?P<y>(?:19|20)\d{{2}})"
+    rf"|(?P<m2>{_M})\.?\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>(?:19|20)\d{{2}}))(?!\d)",
+    re.IGNORECASE,
+)
+STANDARD = re.compile(
+    r"\b(?:(?:NF|BS|DIN)\s+)?(?:EN|ISO|IEC|ASTM|IEEE|AAMI|CEI)(?:\s*/\s*|\s+)?(?:(?:ISO|IEC|TR|TS)(?:\s*/\s*|\s+))*"
+    r"[A-Z]?\s?\d{2,6}(?:[-‑]\d+)*(?::\d{4})?(?:\+A\d+(?::\d{4})?)?"
+)
+NUMBER = re.compile(r"(?<![\d])\d+(?:[.,]\d+)?(?![\d])")
+WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.UNICODE)
+QUOTE = re.compile(r"«\s*(.+?)\s*»|“(.+?)”|\"(.+?)\"")
+_SENTENCE_END = re.compile(r"(?:^|[.!?:;]\s*|\n)$")
+_OPENERS = "«“\"'([ "
+_ALWAYS_KNOWN = {
+    # Words a writer capitalises mid-sentence without naming anything new.
+    "i", "eu", "ue", "ce", "dm", "mdr", "ivdr", "rdm", "rdiv", "annex", "annexe", "article", "art",
+    "regulation", "règlement", "directive", "member", "states", "state", "union", "european",
+    "européenne", "commission", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+    "sunday", *[m for m in _MONTHS if m.isascii()],
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.reason}"
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents on the comparison side, unified quotes, dashes and whitespace."""
+    text = unicodedata.normalize("NFKD", text).replace("’", "'").replace("‘", "'")
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    text = re.sub(r"[‐‑‒–—]", "-", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _iso(m: re.Match[str]) -> str | None:
+    g = m.groupdict()
+    try:
+        if g["iso"]:
+            return dt.date.fromisoformat(g["iso"]).isoformat()
+        if g["dmy"]:
+            return dt.date(int(g["dmy_y"]), int(g["dmy_m"]), int(g["dmy"])).isoformat()
+        if g["d"]:
+            return dt.date(int(g["y"]), _MONTHS[g["m"].lower()], int(g["d"])).isoformat()
+        return dt.date(int(g["y2"]), _MONTHS[g["m2"].lower()], int(g["d2"])).isoformat()
+    except (ValueError, KeyError):
+        return None
+
+
+def _numbers(text: str) -> set[str]:
+    text = re.sub(r"(?<=\d)[  ](?=\d{3}\b)", "", text)  # 1 000 -> 1000
+    return {n.replace(",", ".").lstrip("0") or "0" for n in NUMBER.findall(text)}
+
+
+def _standard_key(text: str) -> str:
+    return re.sub(r"[\s/‑-]+", "", text).upper()
+
+
+class Sources:
+    """What a draft may draw on, indexed for the plain checks."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.texts = [t for t in texts if t]
+        joined = "\n".join(self.texts)
+        self.norm = normalise(joined)
+        self.dates = {iso for m in DATE.finditer(joined) if (iso := _iso(m))}
+        self.numbers = _numbers(DATE.sub(" ", joined)) | _numbers(joined)
+        self.standards = {_standard_key(m.group(0)) for m in STANDARD.finditer(joined)}
+        self.standards_text = _standard_key(joined)
+        self.words = {normalise(w) for w in WORD.findall(joined)}
+
+    def has_text(self, text: str) -> bool:
+        return normalise(text) in self.norm
+
+
+def check_section(
+    section: SectionDraft,
+    passages: Sequence[Passage],
+    facts: Mapping[str, str],
+    known: Iterable[str] = (),
+) -> list[Failure]:
+    """Every grounding failure of `section` (empty: the draft passes)."""
+    failures: list[Failure] = []
+    by_id = {p.id: p for p in passages}
+    source_of: dict[str, str] = {}
+    for ref, cit in section.citations.items():
+        if cit.kind == "passage" and ref in by_id:
+            source_of[ref] = by_id[ref].text
+        elif cit.kind == "answer" and cit.source in facts:
+            source_of[ref] = facts[cit.source]
+        elif cit.kind in ("evidence", "provision"):
+            source_of[ref] = cit.text
+    cited = dict.fromkeys(s.ref for p in section.paragraphs for s in p.spans if s.kind == "cite" and s.ref in by_id)
+    cited_passages = [by_id[ref].text for ref in cited]
+    allowed = Sources([*facts.values(), *cited_passages, *known])
+
+    if not any(s.kind != "text" or s.text.strip() for p in section.paragraphs for s in p.spans):
+        return [Failure("empty_draft", "", "the model returned no text for this section")]
+    for para in section.paragraphs:
+        for span in para.spans:
+            if span.kind == "cite" and span.ref not in source_of:
+                failures.append(Failure(
+                    "unknown_citation", span.ref, f"cites {span.ref!r}, which is not among the passages or facts given"
+                ))
+        if not any(s.kind in ("cite", "placeholder") for s in para.spans):
+            failures.append(Failure("uncited_paragraph", _excerpt(para.plain()),
+                                    "a paragraph with no citation and no placeholder"))
+        failures += _check_quotes(para, source_of, allowed)
+        failures += _check_facts(para.plain(), allowed)
+    return _dedupe(failures)
+
+
+def _check_quotes(para: Paragraph, source_of: Mapping[str, str], allowed: Sources) -> list[Failure]:
+    out = []
+    spans = para.spans
+    for i, span in enumerate(spans):
+        if span.kind != "text":
+            continue
+        following = []
+        for nxt in spans[i + 1 :]:
+            if nxt.kind != "cite":
+                break
+            following.append(nxt.ref)
+        for m in QUOTE.finditer(span.text):
+            quote = next(g for g in m.groups() if g is not None)
+            if len(quote.split()) < 2:
+                continue  # a single quoted word (a device name in « ») is checked as a name
+            at_end = not span.text[m.end() :].strip(" .,;:)")
+            targets = [source_of[r] for r in following if r in source_of] if at_end and following else []
+            if targets:
+                if not any(normalise(quote) in normalise(t) for t in targets):
+                    out.append(Failure("quote_not_found", quote,
+                                       f"the quote «{_excerpt(quote)}» is not in the source cited after it ({', '.join(following)})"))
+            elif not allowed.has_text(quote):
+                out.append(Failure("quote_not_found", quote,
+                                   f"the quote «{_excerpt(quote)}» is in no case fact and no cited passage"))
+    return out
+
+
+def _check_facts(text: str, allowed: Sources) -> list[Failure]:
+    out = []
+    rest = text
+    for m in DATE.finditer(text):
+        iso = _iso(m)
+        if iso and iso not in allowed.dates:
+            out.append(Failure("ungrounded_date", m.group(0),
+                               f"the date {m.group(0)!r} is in no case fact and no cited passage"))
+    rest = DATE.sub(" ", rest)
+    for m in STANDARD.finditer(rest):
+        key = _standard_key(m.group(0))
+        if key not in allowed.standards and key not in allowed.standards_text:
+            out.append(Failure("ungrounded_standard", m.group(0),
+                               f"the standard {m.group(0)!r} is in no case fact and no cited passage"))
+    rest = STANDARD.sub(" ", rest)
+    for n in sorted(_numbers(rest) - allowed.numbers, key=lambda x: (len(x), x)):
+        out.append(Failure("ungrounded_number", n, f"the number {n} is in no case fact and no cited passage"))
+    for word in _proper_nouns(text):
+        if normalise(word) not in allowed.words and normalise(word) not in _ALWAYS_KNOWN \
+                and not allowed.has_text(word):
+            out.append(Failure("ungrounded_name", word,
+                               f"the name {word!r} is in no case fact and no cited passage"))
+    return out
+
+
+def _proper_nouns(text: str) -> list[str]:
+    """Capitalised words not opening a sentence, acronyms, and words mixing letters and digits."""
+    found = []
+    for m in WORD.finditer(text):
+        word = m.group(0).strip("'’-")
+        if not word or not (word[0].isupper() or any(c.isdigit() for c in word)):
+            continue
+        letters = [c for c in word if c.isalpha()]
+        acronym = len(letters) >= 2 and all(c.isupper() for c in letters)
+        mixed = any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:])
+        before = text[: m.start()].rstrip(_OPENERS)
+        opens_sentence = bool(_SENTENCE_END.search(before))
+        if acronym or mixed or not opens_sentence:
+            found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def _excerpt(text: str, n: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _dedupe(failures: list[Failure]) -> list[Failure]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for f in failures:
+        if (f.kind, f.text) not in seen:
+            seen.add((f.kind, f.text))
+            out.append(f)
+    return out

@@ -1,0 +1,88 @@
+"""The structure every drafter produces: sections of paragraphs made of text, citations and
+placeholders. Checks, review and export read this structure, whoever wrote it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.case.profile import Lang
+
+CitationKind = Literal["answer", "evidence", "provision", "passage"]
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Span(_M):
+    kind: Literal["text", "cite", "placeholder"]
+    text: str = ""  # the text, or for a placeholder what is missing
+    ref: str = ""  # a citation id, or for a placeholder the question id / evidence kind behind it
+
+
+class Paragraph(_M):
+    spans: list[Span] = Field(default_factory=list)
+
+    def plain(self) -> str:
+        return "".join(s.text for s in self.spans if s.kind == "text")
+
+
+class Citation(_M):
+    id: str
+    kind: CitationKind
+    label: str
+    url: str = ""
+    page: int | None = None
+    source: str = ""  # question id, evidence file name, provision id or source file
+    text: str = ""  # the cited passage or answer, for a reviewer to check
+
+
+class Placeholder(_M):
+    label: str
+    question_id: str = ""
+    evidence_kind: str = ""
+    waived: bool = False
+
+
+class EvidenceLine(_M):
+    kind: str
+    name: str
+    mandatory: bool
+    waived: bool = False
+    files: list[str] = Field(default_factory=list)  # evidence ids
+
+
+class SectionDraft(_M):
+    section_id: str
+    number: int
+    title: str
+    paragraphs: list[Paragraph]
+    citations: dict[str, Citation]
+    placeholders: list[Placeholder]
+    evidence: list[EvidenceLine]
+    used_answers: list[str]
+    used_evidence: list[str]
+    used_provisions: list[str]
+    used_passages: list[str] = Field(default_factory=list)
+    fingerprint: str
+    drafter: str = "offline"  # offline | llm:<model> | offline-fallback (a model draft was rejected or failed)
+    notices: list[str] = Field(default_factory=list)  # what the reader must know about how it was drafted
+
+
+class Draft(_M):
+    case_id: str
+    authority: str
+    lang: Lang
+    title: str
+    request_type: str
+    request_type_label: str
+    case_version: int
+    sections: list[SectionDraft]
+
+    def section(self, section_id: str) -> SectionDraft:
+        for s in self.sections:
+            if s.section_id == section_id:
+                return s
+        raise KeyError(section_id)

@@ -1,0 +1,27 @@
+"""The check: every finding about a case, in section order, blockers first (the export gate)."""
+
+from __future__ import annotations
+
+from assistant.case.evidence import PagesOf
+from assistant.case.model import Case
+from assistant.case.profile import Lang, Profile
+from assistant.drafting.model import Draft
+from assistant.gate import collaboration, completeness
+from assistant.gate.finding import Finding, Severity, blockers
+
+__all__ = ["Finding", "Severity", "blockers", "collect"]
+
+
+def collect(
+    profile: Profile, case: Case, draft: Draft, generated: Draft, pages_of: PagesOf, lang: Lang = "en",
+    grounded: bool = False,
+) -> list[Finding]:
+    """`draft`: the text in force (reviewers' edits applied); `generated`: the drafter's own text,
+    against which edits are found stale. `grounded`: retrieval ran, so a section without a
+    supporting passage is worth a warning."""
+    found = completeness.findings(profile, case, draft, lang, grounded=grounded)
+    found += collaboration.findings(profile, case, generated, pages_of, lang)
+    order = {s.section_id: n for n, s in enumerate(draft.sections)}
+    indexed = sorted(enumerate(found), key=lambda item: (
+        order.get(item[1].section, len(order)), item[1].severity != "blocker", item[1].waived, item[0]))
+    return [f for _, f in indexed]

@@ -1,0 +1,189 @@
+"""Facts found in attached documents, proposed as answers for the user to confirm.
+
+Plain regular expressions over the text of each page (French and English wording): the
+certificate number, its expiry date and notified body from a CE certificate; sterility, shelf life
+and storage conditions from the device's documents. Each proposal names the document and page it
+came from and the passage around it; nothing is recorded until the user accepts it (the answer's
+source is then `document:<evidence id>`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.case.answers import AnswerError, normalise, parse_date
+from assistant.case.evidence import PagesOf
+from assistant.case.model import Case
+from assistant.case.profile import Profile
+from assistant.interview.engine import applies
+
+_DATE = (
+    r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{2}-\d{2}"
+    r"|\d{1,2}(?:er)?\s+[A-Za-zéûÉÛ]+\.?\s+\d{4}|[A-Za-z]+\s+\d{1,2},?\s+\d{4}"
+)
+CERTIFICATE_KINDS = frozenset({"previous_ce_certificate", "notified_body_correspondence"})
+NOT_DEVICE_FACTS = frozenset({"previous_ce_certificate", "notified_body_correspondence", "clinician_letter",
+                              "prior_derogations_assessment"})
+
+_CERT_NUMBER = re.compile(
+    r"\b(?:certificate|certificat|cert\.)(?:\s+CE|\s+EC)?\s*(?:no\.?|n[°º]|nr\.?|number|numéro|num\.)\s*[:#]?\s*"
+    r"([A-Z0-9][A-Z0-9./\-]{1,40}[A-Z0-9])",
+    re.IGNORECASE,
+)
+_EXPIRY = re.compile(
+    r"\b(?:valid\s+until|valid\s+till|expiry\s+date|expiration\s+date|date\s+of\s+expiry|expires\s+on|expires"
+    r"|valable\s+jusqu[’']au|valide\s+jusqu[’']au|date\s+d[’']expiration|expire\s+le|fin\s+de\s+validité)"
+    rf"\s*[:\-]?\s*({_DATE})",
+    re.IGNORECASE,
+)
+_NB_LINE = re.compile(r"^[^\n]*\b(?:notified\s+body|organisme\s+notifié)\b[^\n]*$", re.IGNORECASE | re.MULTILINE)
+_NB_NUMBER = re.compile(r"\b(?:NB|n[°º]|no\.?|number|numéro)\s*(\d{4})\b", re.IGNORECASE)
+_NB_LABEL = re.compile(r"\b(?:notified\s+body|organisme\s+notifié)\s*[:\-]\s*([^\n]{3,120})", re.IGNORECASE)
+_STERILE = re.compile(r"(?<![\w])((?:non[\s\-]?)?st[ée]ril(?:e|isé|isée|ised|ized)?\b)", re.IGNORECASE)
+_STERILE_METHOD = re.compile(
+    r"oxyde\s+d[’']éthylène|ethylene\s+oxide|\bEO\b|\bETO\b|gamma|irradiat|rayonnement|vapeur|steam|autoclav|e-beam"
+    r"|faisceau\s+d[’']électrons|electron\s+beam",
+    re.IGNORECASE,
+)
+_SHELF = re.compile(
+    r"\b(?:shelf[\s\-]life|durée\s+de\s+validité|durée\s+de\s+conservation|durée\s+de\s+vie|use\s+by|péremption)"
+    r"\s*(?:de\s+|of\s+|is\s+|est\s+de\s+)?[:\-]?\s*([^\n.;]{1,80})",
+    re.IGNORECASE,
+)
+_STORAGE = re.compile(
+    r"\b(?:conditions?\s+de\s+(?:stockage|conservation)|storage\s+conditions?|to\s+be\s+stored|à\s+conserver"
+    r"|conserver|stocker|store)\b[^\n.]{3,160}",
+    re.IGNORECASE,
+)
+_STORAGE_HINT = re.compile(r"°|\bdegr|temp[ée]rat|humid|lumière|light|sec\b|dry|ambiante|room", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Found:
+    question_id: str
+    value: str
+    page: int  # 1-based
+    snippet: str  # the passage around the fact, as it reads in the document
+
+
+@dataclass(frozen=True)
+class Proposal:
+    question_id: str
+    value: str  # what would be recorded (normalised for the question's type)
+    evidence_id: str
+    filename: str
+    page: int
+    snippet: str
+    current: str | None = None  # the answer already recorded, when it differs from the document
+
+    @property
+    def key(self) -> str:
+        return f"{self.question_id}@{self.evidence_id}"
+
+    @property
+    def source(self) -> str:
+        return f"document:{self.evidence_id}"
+
+
+def _snippet(text: str, start: int, end: int, width: int = 90) -> str:
+    a, b = max(0, start - width), min(len(text), end + width)
+    out = re.sub(r"\s+", " ", text[a:b]).strip()
+    return ("…" if a else "") + out + ("…" if b < len(text) else "")
+
+
+def _sentence_from(text: str, start: int) -> tuple[str, int]:
+    """The text from `start` to the end of its sentence (or line)."""
+    m = re.compile(r"[.;\n]").search(text, start)
+    end = m.start() if m else len(text)
+    return text[start:end].strip(" ,:"), end
+
+
+def _certificate_facts(text: str, page: int) -> list[Found]:
+    found = []
+    for m in _CERT_NUMBER.finditer(text):
+        if any(ch.isdigit() for ch in m.group(1)):
+            found.append(Found("previous_certificate_number", m.group(1), page, _snippet(text, m.start(), m.end())))
+            break
+    for m in _EXPIRY.finditer(text):
+        try:
+            day = parse_date(m.group(1))
+        except (AnswerError, ValueError):
+            continue
+        found.append(Found("previous_certificate_expiry", day.isoformat(), page, _snippet(text, m.start(), m.end())))
+        break
+    label = _NB_LABEL.search(text)
+    if label and _NB_NUMBER.search(label.group(1)):
+        value = label.group(1).strip(" ,.;")
+        found.append(Found("previous_certificate_nb", value, page, _snippet(text, label.start(), label.end())))
+    else:
+        for m in _NB_LINE.finditer(text):
+            if _NB_NUMBER.search(m.group(0)):
+                found.append(Found("previous_certificate_nb", m.group(0).strip(" ,.;"), page,
+                                   _snippet(text, m.start(), m.end())))
+                break
+    return found
+
+
+def _device_facts(text: str, page: int) -> list[Found]:
+    found = []
+    m = _STERILE.search(text)
+    if m:
+        value, end = _sentence_from(text, m.start())
+        rest, _ = _sentence_from(text, end + 1) if end < len(text) else ("", end)
+        if not _STERILE_METHOD.search(value) and _STERILE_METHOD.search(rest):
+            value = f"{value}; {rest}"
+        found.append(Found("sterility", value[:200], page, _snippet(text, m.start(), end)))
+    m = _SHELF.search(text)
+    if m and any(ch.isdigit() for ch in m.group(1)):
+        found.append(Found("shelf_life", m.group(1).strip(" ,:"), page, _snippet(text, m.start(), m.end())))
+    for m in _STORAGE.finditer(text):
+        if _STORAGE_HINT.search(m.group(0)):
+            value = m.group(0).strip(" ,:")
+            found.append(Found("storage_conditions", value[0].upper() + value[1:], page, _snippet(text, m.start(), m.end())))
+            break
+    return found
+
+
+def extract(pages: list[str], kind: str) -> list[Found]:
+    """Facts found in a document of evidence kind `kind`, first occurrence of each, with its page."""
+    found: dict[str, Found] = {}
+    for number, text in enumerate(pages, start=1):
+        facts: list[Found] = []
+        if kind in CERTIFICATE_KINDS:
+            facts += _certificate_facts(text, number)
+        if kind not in NOT_DEVICE_FACTS:
+            facts += _device_facts(text, number)
+        for fact in facts:
+            found.setdefault(fact.question_id, fact)
+    return list(found.values())
+
+
+def proposals(profile: Profile, case: Case, pages_of: PagesOf, include_answered: bool = False) -> list[Proposal]:
+    """Facts from the case's documents the user may accept as answers.
+
+    Skipped: questions that do not apply, proposals the user dismissed, and (unless
+    `include_answered`) questions already answered with the same value. A question answered with a
+    different value gives a proposal with `current` set: the document and the answer disagree.
+    """
+    out: dict[str, Proposal] = {}
+    for ev in case.evidence:
+        for fact in extract(pages_of(ev.sha256), ev.kind):
+            try:
+                question = profile.question(fact.question_id)
+            except KeyError:
+                continue
+            if applies(profile, case, question) is False or f"{fact.question_id}@{ev.id}" in case.dismissed_proposals:
+                continue
+            try:
+                value = normalise(question, fact.value)
+            except AnswerError:
+                continue
+            current = case.value(fact.question_id)
+            if current is not None and current.strip().lower() == value.strip().lower() and not include_answered:
+                continue
+            out.setdefault(fact.question_id, Proposal(
+                question_id=fact.question_id, value=value, evidence_id=ev.id, filename=ev.filename,
+                page=fact.page, snippet=fact.snippet, current=current,
+            ))
+    return list(out.values())

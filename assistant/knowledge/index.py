@@ -1,0 +1,543 @@
+"""The knowledge base: a Chroma store of regulation texts, guidance and notes, plus one collection
+per case for its evidence; hybrid search (BM25 + dense, reciprocal rank fusion) with filters.
+
+Ingestion goes through LangChain's indexing API with a SQLite record manager, so it is idempotent
+and incremental. The embedding model is recorded in each collection and a different one is
+refused rather than mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import EmbeddingMismatch, KnowledgeError
+from assistant.knowledge.passage import Passage
+from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
+
+CORPUS = "corpus"
+RRF_K = 60
+__all__ = ["KnowledgeBase", "KnowledgeError", "EmbeddingMismatch", "IngestReport", "BM25", "tokens"]
+_STOP = set(
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "which", "with", "shall", "may", "must", "not", "any", "other", "such", "where", "when", "who", "whom", "what", "under", "into", "than", "then", "there", "these", "those", "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "est", "et", "il", "ils", "la", "le", "les", "leur", "lui", "mais", "ne", "ni", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sont", "sur", "un", "une", "vos", "votre", "été", "être", "sans", "entre", "dont", "lorsque"]
+)
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    added: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    chunks: int = 0
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase, accent-free words, without stop words, cut to 7 characters (a cheap stemmer
+    that joins "dérogation"/"dérogations"/"derogation")."""
+    return [w[:7] for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) > 1 and w not in _STOP]
+
+
+class BM25:
+    """Okapi BM25 over an inverted index held as numpy arrays: a query costs one vectorised
+    update per query term, so latency stays low at tens of thousands of chunks."""
+
+    def __init__(self, docs: list[str], k1: float = 1.4, b: float = 0.75) -> None:
+        import numpy as np
+
+        tfs = [Counter(tokens(d)) for d in docs]
+        lens = [sum(tf.values()) for tf in tfs]
+        avg = (sum(lens) / len(lens)) if lens else 0.0
+        self.n = len(docs)
+        ids: dict[str, list[int]] = {}
+        weights: dict[str, list[float]] = {}
+        for i, tf in enumerate(tfs):
+            norm = k1 * (1 - b + b * lens[i] / (avg or 1))
+            for t, f in tf.items():
+                ids.setdefault(t, []).append(i)
+                weights.setdefault(t, []).append(f * (k1 + 1) / (f + norm))
+        self.postings = {t: (np.asarray(ids[t], np.int32), np.asarray(weights[t], np.float32)) for t in ids}
+        self.idf = {t: math.log(1 + (self.n - len(v) + 0.5) / (len(v) + 0.5)) for t, v in ids.items()}
+        self._masks: dict[tuple, Any] = {}
+
+    def mask(self, metas: list[dict], filters: dict[str, str]) -> Any:
+        """Which chunks pass the metadata filters (computed once per filter set)."""
+        import numpy as np
+
+        key = tuple(sorted((k, v) for k, v in filters.items() if v))
+        if key not in self._masks:
+            self._masks[key] = np.fromiter(
+                (all(m.get(k) == v for k, v in key) for m in metas), dtype=bool, count=len(metas)
+            ) if key else None
+        return self._masks[key]
+
+    def top(self, query: str, n: int, allowed: Any = None) -> list[tuple[int, float]]:
+        """The `n` best chunks for `query`, among those `allowed` (a boolean mask) if given."""
+        import numpy as np
+
+        scores = np.zeros(self.n, np.float32)
+        hit = np.zeros(self.n, bool)
+        for t in set(tokens(query)):
+            posting = self.postings.get(t)
+            if posting is None:
+                continue
+            scores[posting[0]] += self.idf[t] * posting[1]
+            hit[posting[0]] = True
+        if allowed is not None:
+            hit &= allowed
+        candidates = np.flatnonzero(hit)
+        if len(candidates) > n:
+            candidates = candidates[np.argpartition(-scores[candidates], n - 1)[:n]]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return [(int(i), float(scores[i])) for i in order]
+
+
+class _Embeddings:
+    """Adapter from our embedder to LangChain's `Embeddings` interface."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_query(text)
+
+
+def _where(filters: dict[str, str]) -> dict | None:
+    clauses = [{k: v} for k, v in filters.items() if v]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+GET_PAGE = 5000  # chunks read from Chroma per call when building the lexical index
+
+
+def collection_for_case(case_id: str) -> str:
+    return "case-" + hashlib.sha1(case_id.encode()).hexdigest()[:24]
+
+
+class KnowledgeBase:
+    def __init__(self, home: Path, embedder: Any | None = None, chroma_url: str | None = None) -> None:
+        self.home = home
+        self.dir = home / "index"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._embedder = embedder
+        self._local_embedder: Any = None
+        self.chroma_url = chroma_url if chroma_url is not None else os.environ.get("DEROGATION_CHROMA_URL", "")
+        self._client: Any = None
+        self._lock = threading.RLock()
+        self._bm25: dict[str, tuple[tuple, BM25, list[str], list[dict], list[str]]] = {}
+        self.notices: list[str] = []  # what the user should know (e.g. a damaged store was rebuilt)
+
+    # -- parts ---------------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Any:
+        with self._lock:
+            if self._embedder is None:
+                from assistant.knowledge.embeddings.onnx import load_embedder
+
+                name = os.environ.get("DEROGATION_EMBEDDER", "e5-small")
+                if name.strip().lower() == "openai":
+                    from assistant.knowledge.embeddings.remote import OpenAIEmbedder, RemoteEmbedderError
+
+                    try:
+                        self._embedder = OpenAIEmbedder()
+                    except RemoteEmbedderError as exc:
+                        raise KnowledgeError(str(exc)) from exc
+                else:
+                    self._embedder = load_embedder(name, self._models_dir())
+            return self._embedder
+
+    def _models_dir(self) -> Path:
+        models = os.environ.get("DEROGATION_MODELS")  # a shared cache of converted models
+        return Path(models) if models else self.home / "models"
+
+    @property
+    def local_embedder(self) -> Any:
+        """The embedder for a case's own documents: never a remote service (they may hold
+        patient data), so the bundled default when the configured one is remote."""
+        with self._lock:
+            if getattr(self.embedder, "local", True):
+                return self.embedder
+            if self._local_embedder is None:
+                from assistant.knowledge.embeddings.onnx import default_embedder
+
+                self._local_embedder = default_embedder(self._models_dir())
+            return self._local_embedder
+
+    def embedder_for(self, collection: str) -> Any:
+        return self.embedder if collection == CORPUS else self.local_embedder
+
+    @property
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is not None and not self.chroma_url and not (self.dir / "chroma" / "chroma.sqlite3").exists():
+                self._client = None  # the folder was deleted under this process: do not write into the void
+            if self._client is None:
+                import chromadb
+                from chromadb.config import Settings
+
+                settings = Settings(anonymized_telemetry=False, allow_reset=False)
+                try:
+                    if self.chroma_url:
+                        m = re.match(r"^(https?)://([^:/]+)(?::(\d+))?", self.chroma_url)
+                        if not m:
+                            raise KnowledgeError(f"invalid Chroma server URL {self.chroma_url!r}")
+                        self._client = chromadb.HttpClient(
+                            host=m.group(2), port=int(m.group(3) or 8000), ssl=m.group(1) == "https", settings=settings
+                        )
+                    else:
+                        if not (self.dir / "chroma" / "chroma.sqlite3").exists():
+                            _forget_cached_stores()  # the folder was deleted under a running process
+                        self._client = chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=settings)
+                except KnowledgeError:
+                    raise
+                except Exception as exc:
+                    raise KnowledgeError(f"the vector store cannot be opened ({type(exc).__name__}: {exc})") from exc
+            return self._client
+
+    def record_manager(self, namespace: str):
+        from assistant.knowledge.record_manager import SQLiteRecordManager
+
+        return SQLiteRecordManager(namespace, self.dir / "records.sqlite")
+
+    def _collection(self, name: str, create: bool = True) -> Any:
+        model = self.embedder_for(name).model_id
+        try:
+            existing = {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}
+            if name not in existing:
+                if not create:
+                    return None
+                return self.client.create_collection(
+                    name, metadata={"embedding_model": model, "hnsw:space": "cosine"}, embedding_function=None
+                )
+            collection = self.client.get_collection(name, embedding_function=None)
+        except KnowledgeError:
+            raise
+        except Exception as exc:
+            raise KnowledgeError(f"the vector store is unreadable ({type(exc).__name__}): rebuild it with `derogation corpus rebuild`") from exc
+        stored = (collection.metadata or {}).get("embedding_model")
+        if stored and stored != model:
+            raise EmbeddingMismatch(
+                f"the index was built with the embedding model {stored!r}, not {model!r}: "
+                "vectors of two models cannot be mixed; rebuild it with `derogation corpus rebuild`"
+            )
+        return collection
+
+    def _vector_store(self, name: str) -> Any:
+        from langchain_chroma import Chroma
+
+        self._collection(name)  # creates it with its metadata, and checks the model
+        return Chroma(client=self.client, collection_name=name, embedding_function=_Embeddings(self.embedder_for(name)))
+
+    # -- ingestion ---------------------------------------------------------------------------------
+    def _index(self, namespace: str, collection: str, docs: list, cleanup: str) -> tuple[int, int, int]:
+        from langchain_core.indexing import index
+
+        result = index(
+            docs, self.record_manager(namespace), self._vector_store(collection),
+            cleanup=cleanup, source_id_key="source", batch_size=64, key_encoder="sha256",
+        )
+        self._bm25.pop(collection, None)
+        return result["num_added"], result["num_skipped"], result["num_deleted"]
+
+    def add(self, paths: Iterable[Path], progress: bool = False) -> IngestReport:
+        """Ingest files and folders. Unchanged files are skipped, changed ones re-embedded, and the
+        chunks of files that were deleted from an ingested folder are removed."""
+        from langchain_core.documents import Document
+
+        start = time.perf_counter()
+        paths = [Path(p).resolve() for p in paths]
+        files, problems = source_files([p for p in paths if p.exists()])
+        report = IngestReport(files=len(files), problems=problems)
+        rm = self.record_manager(CORPUS)
+        report.deleted += self._remove_missing(rm, paths)
+        bar = _progress(len(files), progress)
+        for path in files:
+            try:
+                chunks = chunks_of_file(path)
+            except CorpusError as exc:
+                report.problems.append(str(exc))
+                bar(path.name)
+                continue
+            docs = [Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in chunks]
+            added, skipped, deleted = self._index(CORPUS, CORPUS, docs, "scoped_full")
+            report.added += added
+            report.skipped += skipped
+            report.deleted += deleted
+            report.chunks += len(docs)
+            bar(path.name)
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def _remove_missing(self, rm: Any, paths: list[Path]) -> int:
+        gone = []
+        for source in rm.groups():
+            src = Path(source)
+            covered = any(src == p or p in src.parents for p in paths)
+            if covered and not src.exists():
+                gone.append(source)
+        return sum(self.remove_source(s) for s in gone)
+
+    def remove_source(self, source: str) -> int:
+        rm = self.record_manager(CORPUS)
+        keys = rm.list_keys(group_ids=[source])
+        if keys:
+            self._collection(CORPUS).delete(ids=keys)
+            rm.delete_keys(keys)
+            self._bm25.pop(CORPUS, None)
+        return len(keys)
+
+    def sources(self) -> list[tuple[str, int]]:
+        rm = self.record_manager(CORPUS)
+        return [(s, rm.count(s)) for s in rm.groups()]
+
+    def sync(self, progress: bool = False) -> IngestReport:
+        """Re-ingest every known source: changed files re-embedded, deleted ones removed."""
+        return self.add([Path(s) for s, _ in self.sources()] + [NOTES_DIR], progress)
+
+    def ensure_notes(self) -> IngestReport | None:
+        """Index the shipped notes if they are not in the store. A store that is unreadable or lost
+        vectors (deleted, damaged) is rebuilt from its sources, and `notices` says so."""
+        damage = self._damage()
+        if damage:
+            report = self.rebuild()
+            self.notices.append(
+                f"{damage}: rebuilt it from its sources ({report.files} file(s), {report.added} passage(s))"
+            )
+            return report
+        if any(Path(s).is_relative_to(NOTES_DIR) for s in self.record_manager(CORPUS).groups()):
+            return None
+        return self.add([NOTES_DIR])
+
+    def _damage(self) -> str | None:
+        """Why the corpus store must be rebuilt, in one line; None if it is sound."""
+        try:
+            expected = self.record_manager(CORPUS).count()
+        except Exception as exc:  # sqlite3.DatabaseError and kin: the file is not a database any more
+            return f"the index's list of sources was unreadable ({type(exc).__name__})"
+        _ = self.embedder_for(CORPUS)  # an embedder that cannot load is not a damaged store
+        try:
+            held = self._collection(CORPUS).count()
+        except EmbeddingMismatch:
+            raise  # not damage: the user must choose the model (`derogation corpus rebuild`)
+        except Exception as exc:
+            if self.chroma_url:
+                raise  # a Chroma server's store is not ours to wipe
+            return f"the vector store was unreadable ({type(exc).__name__})"
+        if held < expected:
+            return f"the vector store had lost {expected - held} of {expected} passage(s)"
+        return None
+
+    def rebuild(self, progress: bool = False) -> IngestReport:
+        """Drop the corpus collection and its records, then ingest every known source again.
+        If the store cannot drop the collection (damaged, or deleted), the whole index is wiped:
+        the cases' collections are re-made from their documents on their next search."""
+        sources = self._known_sources()
+        try:
+            self.client.delete_collection(CORPUS)
+            self.record_manager(CORPUS).clear()
+        except Exception:  # missing or damaged: start from an empty index
+            with self._lock:
+                _forget_cached_stores()
+                self._client = None
+            shutil.rmtree(self.dir / "chroma", ignore_errors=True)
+            for path in self.dir.glob("records.sqlite*"):  # records of vectors that are gone
+                path.unlink(missing_ok=True)
+        self._bm25.clear()
+        return self.add([p for p in sources if p.exists()] + [NOTES_DIR], progress)
+
+    def _known_sources(self) -> list[Path]:
+        """The ingested sources: from the records, else from the store's own metadata."""
+        try:
+            return [Path(s) for s, _ in self.sources()]
+        except Exception:
+            pass
+        try:
+            metas = self._collection(CORPUS, create=False).get(include=["metadatas"])["metadatas"] or []
+            return sorted({Path(str(m["source"])) for m in metas if m and m.get("source")})
+        except Exception:
+            return []
+
+    def health(self) -> str | None:
+        """None if the store answers; else what is wrong, in one line."""
+        try:
+            collection = self._collection(CORPUS)
+            collection.count()
+            return None
+        except KnowledgeError as exc:
+            return str(exc)
+        except Exception as exc:
+            return f"the vector store is damaged ({type(exc).__name__})"
+
+    # -- per-case evidence ----------------------------------------------------------------------------
+    def sync_case(self, case_id: str, chunks: list[SourceChunk]) -> None:
+        """Make the case's evidence collection hold exactly these chunks."""
+        from langchain_core.documents import Document
+
+        docs = [Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in chunks]
+        namespace, name = f"case:{case_id}", collection_for_case(case_id)
+        records = self.record_manager(namespace)
+        if self._collection(name).count() < records.count():  # its vectors were lost with the store
+            records.clear()  # so that every chunk is embedded again, not skipped as "already indexed"
+        self._index(namespace, name, docs, "full")
+
+    # -- search ------------------------------------------------------------------------------------------
+    def _bm25_for(self, name: str, collection: Any) -> tuple[BM25, list[str], list[dict], list[str]]:
+        signature = (collection.count(),)
+        cached = self._bm25.get(name)
+        if cached and cached[0] == signature:
+            return cached[1], cached[2], cached[3], cached[4]
+        docs, metas, ids = [], [], []
+        for offset in range(0, signature[0], GET_PAGE):  # paged: SQLite caps the variables per query
+            data = collection.get(include=["documents", "metadatas"], limit=GET_PAGE, offset=offset)
+            docs += data["documents"] or []
+            metas += data["metadatas"] or []
+            ids += data["ids"] or []
+        bm25 = BM25(docs)
+        self._bm25[name] = (signature, bm25, docs, metas, ids)
+        return bm25, docs, metas, ids
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        case_id: str | None = None,
+        instrument: str | None = None,
+        language: str | None = None,
+        include_corpus: bool = True,
+    ) -> list[Passage]:
+        """Hybrid search over the corpus (and the case's evidence when `case_id` is given)."""
+        if not query.strip():
+            return []
+        targets = []
+        if include_corpus:
+            # One ranked list per language, fused: a French query then surfaces the English official
+            # text as well as the French note, instead of same-language hits crowding it out.
+            for lang in [language] if language else ["fr", "en"]:
+                targets.append((CORPUS, {"instrument": instrument or "", "language": lang}, None))
+        if case_id:
+            targets.append((collection_for_case(case_id), {}, case_id))
+        qvecs: dict[str, list[float]] = {}  # per embedding model: a case's documents may use another
+        fused: dict[str, float] = {}
+        found: dict[str, tuple[str, dict, float | None]] = {}
+        model_of: dict[str, str] = {}
+        for name, filters, scoped_case in targets:
+            collection = self._collection(name, create=scoped_case is None)
+            if collection is None or collection.count() == 0:
+                continue
+            embedder = self.embedder_for(name)
+            if embedder.model_id not in qvecs:
+                qvecs[embedder.model_id] = embedder.embed_query(query)
+            qvec = qvecs[embedder.model_id]
+            n = min(max(k * 4, 20), collection.count())
+            where = _where(filters)
+            dense = collection.query(
+                query_embeddings=[qvec], n_results=n, where=where, include=["documents", "metadatas", "distances"]
+            )
+            for rank, (vid, doc, meta, dist) in enumerate(
+                zip(dense["ids"][0], dense["documents"][0], dense["metadatas"][0], dense["distances"][0], strict=True)
+            ):
+                fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
+                found[vid] = (doc, meta, 1 - dist)
+                model_of[vid] = name
+            bm25, docs, metas, ids = self._bm25_for(name, collection)
+
+            for rank, (i, _score) in enumerate(bm25.top(query, n, bm25.mask(metas, filters))):
+                vid = ids[i]
+                fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
+                if vid not in found:
+                    found[vid] = (docs[i], metas[i], None)
+                    model_of[vid] = name
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+        missing = [vid for vid, _ in ranked if found[vid][2] is None]
+        for name in {model_of[v] for v in missing}:  # lexical-only hits: measure their similarity
+            these = [v for v in missing if model_of[v] == name]  # too, so thresholds are comparable
+            embedder = self.embedder_for(name)
+            sims = self._similarities(self._collection(name), qvecs[embedder.model_id], these)
+            for vid, sim in zip(these, sims, strict=True):
+                found[vid] = (found[vid][0], found[vid][1], sim)
+        return [_passage(vid, *found[vid], score=score) for vid, score in ranked]
+
+    def _similarities(self, collection: Any, qvec: list[float], ids: list[str]) -> list[float]:
+        """Cosine similarity of the query to stored chunks, from their stored vectors."""
+        import numpy as np
+
+        got = collection.get(ids=ids, include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        vecs = np.asarray([by_id[i] for i in ids], dtype=float)
+        q = np.asarray(qvec, dtype=float)
+        norms = np.linalg.norm(vecs, axis=1) * (np.linalg.norm(q) or 1)
+        return [float(s) for s in (vecs @ q) / np.where(norms == 0, 1, norms)]
+
+
+def _forget_cached_stores() -> None:
+    """Chroma keeps one open store per path per process; drop them so a new client starts clean."""
+    try:
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:
+        pass
+
+
+def _clean_meta(meta: dict) -> dict:
+    return {k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in meta.items() if v is not None}
+
+
+def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: float) -> Passage:
+    page = int(meta.get("page") or 0) or None
+    return Passage(
+        id=f"passage:{vid}",
+        citation=str(meta.get("citation", "")),
+        text=text.split("\n", 1)[1] if "\n" in text else text,
+        source=str(meta.get("filename") or meta.get("source", "")),
+        instrument=str(meta.get("instrument", "")),
+        article=str(meta.get("article", "")),
+        paragraph=str(meta.get("paragraph", "")),
+        page=page,
+        language=str(meta.get("language", "")),
+        url=str(meta.get("url", "")),
+        case_id=str(meta.get("case_id", "")),
+        evidence_kind=str(meta.get("evidence_kind", "")),
+        score=round(score, 6),
+        similarity=None if similarity is None else round(similarity, 4),
+    )
+
+
+def _progress(total: int, enabled: bool) -> Callable[[str], None]:
+    if not enabled or total < 2:
+        return lambda _name: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+    def step(name: str) -> None:
+        bar.set_postfix_str(name[-30:])
+        bar.update(1)
+        if bar.n >= total:
+            bar.close()
+
+    return step

@@ -1,0 +1,217 @@
+"""What every part of the service builds on: the store, the knowledge base, a case and its
+profile, the draft and the findings of a case version, and the one way to record a change."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from assistant.case import conditions, evidence
+from assistant.case.model import ROLES, Case, EvidenceFile
+from assistant.case.profile import Lang, Profile, load_profile
+from assistant.case.store import CaseStore, StoreError
+from assistant.case.store import ConflictError as StoreConflict
+from assistant.config import current_user
+from assistant.drafting import offline as drafting
+from assistant.drafting import revisions
+from assistant.drafting.model import Draft, SectionDraft
+from assistant.errors import ConflictError, ServiceError
+from assistant.gate import findings as checks
+from assistant.gate.findings import Finding
+from assistant.knowledge.passage import Passage
+from assistant.service import access
+
+if TYPE_CHECKING:
+    from assistant.knowledge.index import KnowledgeBase
+
+
+ExportFormat = Literal["docx", "md", "pdf"]
+
+
+class ExportBlocked(ServiceError):
+    def __init__(self, blockers: list[Finding]) -> None:
+        self.blockers = blockers
+        super().__init__(f"export refused: {len(blockers)} blocker(s) remain")
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str = field(default_factory=current_user)
+    role: str = "manufacturer"
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ServiceError(f"unknown role {self.role!r} (one of {', '.join(ROLES)})")
+
+
+@dataclass(frozen=True)
+class Attached:
+    file: EvidenceFile
+    guessed_kind: bool
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: str
+    authority: str
+    request_type: str
+    device: str
+    version: int
+    updated_at: str
+    answered: int
+    open_questions: int
+    blockers: int
+    warnings: int
+
+
+RELEVANCE_THRESHOLD = 0.80  # cosine similarity under which a passage does not support a section
+
+
+CORPUS_PASSAGES = 4
+
+
+EVIDENCE_PASSAGES = 2
+
+
+class ServiceBase:
+    def __init__(self, store: CaseStore | None = None, knowledge: KnowledgeBase | str | None = None) -> None:
+        """`knowledge`: a KnowledgeBase, "auto" (the default one under the data home, opened on
+        first use), or None (no retrieval: drafts cite the profile's provisions only)."""
+        self.store = store or CaseStore()
+        self._knowledge = knowledge
+
+    @property
+    def knowledge(self) -> KnowledgeBase | None:
+        if self._knowledge == "auto":
+            from assistant.knowledge.index import KnowledgeBase
+
+            self._knowledge = KnowledgeBase(self.store.home)
+        return self._knowledge  # type: ignore[return-value]
+
+    def _ready_knowledge(self) -> KnowledgeBase | None:
+        kb = self.knowledge
+        if kb is None:
+            return None
+        from assistant.errors import KnowledgeError
+
+        try:
+            kb.ensure_notes()
+        except KnowledgeError as exc:
+            raise ServiceError(str(exc)) from exc
+        return kb
+
+    def _sync_case_index(self, case_id: str) -> None:
+        from assistant.knowledge.sources import evidence_chunks
+
+        case = self.case(case_id)
+        chunks = evidence_chunks(self.profile(case), case, self.pages(case_id), case.settings.language)
+        self.knowledge.sync_case(case_id, chunks)  # type: ignore[union-attr]
+
+    def passages_for(self, case_id: str, lang: Lang) -> drafting.PassagesFor | None:
+        """What grounds each section: corpus passages and the case's own evidence, above the
+        relevance threshold."""
+        kb = self._ready_knowledge()
+        if kb is None:
+            return None
+        self._sync_case_index(case_id)
+        case = self.case(case_id)
+        answers = case.values()
+        kinds_of: dict[str, set[str]] = {}
+        for kind in self.profile(case).evidence_kinds:
+            for section_id in kind.sections:
+                kinds_of.setdefault(section_id, set()).add(kind.id)
+        excluded = {
+            instrument for rule in self.profile(case).retrieval_exclusions
+            if conditions.evaluate(rule.when, answers) is True for instrument in rule.instruments
+        }
+
+        def find(section) -> list[Passage]:
+            if section.query is None:
+                return []
+            query = section.query.get(lang)
+            wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
+            corpus = [p for p in kb.search(query, k=wide, include_corpus=True) if p.instrument not in excluded]
+            # The case's documents ground the sections that call for their kind (a clinician's letter
+            # does not source the device's characteristics).
+            own = [p for p in kb.search(query, k=EVIDENCE_PASSAGES * 3, case_id=case_id, include_corpus=False)
+                   if p.evidence_kind in kinds_of.get(section.id, ())][:EVIDENCE_PASSAGES]
+            kept: dict[str, Passage] = {}  # one passage per source for a reader: two chunks of a note,
+            for p in corpus[:CORPUS_PASSAGES] + own:  # or its two translations, are one source
+                if (p.similarity or 0) < RELEVANCE_THRESHOLD:
+                    continue
+                key = _source_key(p)
+                if key not in kept or (p.language == lang and kept[key].language != lang):
+                    kept[key] = p
+            return list(kept.values())
+
+        return find
+
+    def case(self, case_id: str, version: int | None = None) -> Case:
+        try:
+            return self.store.load(case_id, version)
+        except StoreError as exc:
+            raise ServiceError(str(exc)) from exc
+
+    def profile(self, case: Case) -> Profile:
+        return load_profile(case.authority)
+
+    def pages(self, case_id: str) -> evidence.PagesOf:
+        folder = self.store.files_dir(case_id)
+        return lambda sha: evidence.load_pages(folder, sha)
+
+    def _compose(self, case_id: str, lang: Lang | None = None) -> Draft:
+        """The offline draft, grounded in retrieved passages when a knowledge base is configured."""
+        case = self.case(case_id)
+        lang = lang or case.settings.language
+        return drafting.compose(
+            self.profile(case), case, lang, self.pages(case_id), self.passages_for(case_id, lang)
+        )
+
+    def draft(
+        self, case_id: str, lang: Lang | None = None, *, use_llm: bool = True, passages=None, on_chunk=None
+    ) -> Draft:
+        """The draft; with a configured language model (and `use_llm`), each section is drafted by the
+        model where it passes the grounding checks (see `llm_redraft`), else it is the offline draft."""
+        draft = self._compose(case_id, lang)
+        if use_llm:
+            draft = self.llm_redraft(case_id, draft, passages, on_chunk)
+        return revisions.apply_edits(draft, self.case(case_id))
+
+    def llm_redraft(self, case_id: str, draft: Draft, passages=None, on_chunk=None, session=None) -> Draft:
+        """The offline `draft` with sections redrafted by a language model: none here (the model part
+        of the service, with_model.ModelOps, overrides this)."""
+        return draft
+
+    def check(self, case_id: str, lang: Lang = "en") -> list[Finding]:
+        case = self.case(case_id)
+        profile = self.profile(case)
+        generated = self._compose(case_id)
+        draft = revisions.apply_edits(generated, case)
+        return checks.collect(profile, case, draft, generated, self.pages(case_id), lang,
+                              grounded=self.knowledge is not None)
+
+    def generated_section(self, case_id: str, section_id: str, lang: Lang) -> SectionDraft:
+        """A section as the drafter writes it from the case, before any reviewer's edit (version 0)."""
+        draft = self._compose(case_id, lang)
+        try:
+            return draft.section(section_id)
+        except KeyError:
+            raise ServiceError(f"unknown section {section_id!r} for this case") from None
+
+    def _commit(self, case_id: str, type_: str, data: dict, actor: Actor, expected_version: int | None = None) -> Case:
+        access.require_change(actor.role, type_)
+        try:
+            return self.store.commit(case_id, type_, data, by=actor.name, role=actor.role, expected_version=expected_version)
+        except StoreConflict as exc:
+            raise ConflictError(str(exc)) from exc
+        except StoreError as exc:
+            raise ServiceError(str(exc)) from exc
+
+
+def _source_key(p: Passage) -> str:
+    """A note's translations share a key (`mdr-61.en.md` and `mdr-61.fr.md`); else the citation."""
+    m = re.match(r"(.+)\.(?:en|fr)\.md$", Path(p.source).name)
+    return f"note:{m.group(1)}" if m else (p.citation or p.id)

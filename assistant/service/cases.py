@@ -1,0 +1,269 @@
+"""A case from creation to export: the interview's answers, the documents, waivers, settings,
+the check and the export."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from assistant.case import evidence
+from assistant.case.answers import AnswerError, clean_text, normalise
+from assistant.case.model import Case, EvidenceFile, now
+from assistant.case.privacy import patient_data_problems
+from assistant.case.profile import REQUEST_TYPES, Lang, load_profile
+from assistant.case.store import write_atomic
+from assistant.documents import request as export
+from assistant.documents.pdf import PdfFontError
+from assistant.drafting import revisions
+from assistant.errors import ServiceError
+from assistant.gate import findings as checks
+from assistant.gate import readiness as progress
+from assistant.gate.findings import Finding
+from assistant.interview import documents as extract
+from assistant.interview import engine as interview
+from assistant.service import access
+from assistant.service.base import (
+    Actor,
+    Attached,
+    CaseSummary,
+    ExportBlocked,
+    ExportFormat,
+    ServiceBase,
+)
+
+
+class CaseOps(ServiceBase):
+    def questions(self, case_id: str) -> list[interview.Prompt]:
+        case = self.case(case_id)
+        return interview.open_prompts(self.profile(case), case)
+
+    def next_question(self, case_id: str, skipped: frozenset[str] = frozenset()) -> interview.Prompt | None:
+        case = self.case(case_id)
+        return interview.next_prompt(self.profile(case), case, skipped)
+
+    def cases(self) -> list[CaseSummary]:
+        out = []
+        for case_id in self.store.ids():
+            try:
+                case = self.case(case_id)
+                found = self.check(case_id)
+                prompts = self.questions(case_id)
+            except ServiceError:
+                continue
+            out.append(CaseSummary(
+                id=case.id, authority=case.authority, request_type=case.request_type, device=case.device,
+                version=case.version, updated_at=case.updated_at.isoformat(), answered=len(case.answers),
+                open_questions=len(prompts), blockers=len(checks.blockers(found)),
+                warnings=sum(1 for f in found if f.severity == "warning"),
+            ))
+        return sorted(out, key=lambda s: s.updated_at, reverse=True)
+
+    def new_case(self, authority: str, request_type: str, device: str, actor: Actor) -> Case:
+        access.require_change(actor.role, "created")
+        profile = load_profile(authority)
+        if request_type not in REQUEST_TYPES or request_type not in profile.request_types:
+            raise ServiceError(f"unknown request type {request_type!r} (one of {', '.join(profile.request_types)})")
+        answers = {}
+        if device and device.strip():
+            answers["device_name"] = normalise(profile.question("device_name"), device)
+        return self.store.create(
+            {"authority": authority, "request_type": request_type, "answers": answers},
+            by=actor.name, role=actor.role,
+        )
+
+    def answer(
+        self,
+        case_id: str,
+        question_id: str,
+        text: str,
+        actor: Actor,
+        *,
+        replace: bool = False,
+        source: str = "user",
+        expected_version: int | None = None,
+        followup: bool = False,
+        asked: str = "",
+    ) -> Case:
+        """Record an answer. If the question awaits a follow-up, the text completes the earlier
+        answer (unless `replace`). Patient fields are screened for identifying data. `asked`: the
+        question as it was put, when it was not the profile's wording (a model's follow-up)."""
+        case = self.case(case_id)
+        profile = self.profile(case)
+        try:
+            question = profile.question(question_id)
+        except KeyError:
+            raise ServiceError(f"unknown question {question_id!r} for authority {profile.id}") from None
+        if interview.applies(profile, case, question) is False:
+            raise ServiceError(f"question {question_id!r} does not apply to this case")
+        try:
+            value = normalise(question, text)
+        except AnswerError as exc:
+            raise ServiceError(str(exc)) from None
+        if question.patient_data:
+            problems = patient_data_problems(value, pseudonym=question.pseudonym)
+            if problems:
+                raise ServiceError(
+                    f"{question_id}: patient data must be pseudonymised: {'; '.join(problems)}"
+                )
+        previous = case.answers.get(question_id)
+        followup = bool(  # `followup`: the answer to a follow-up asked by llm_followup
+            previous and not replace and (followup or interview.needs_followup(profile, question, previous))
+        )
+        data = {"question_id": question_id, "value": value, "source": source, "followup": followup}
+        if asked.strip():
+            data["asked"] = clean_text(asked)[:500]
+        return self._commit(case_id, "answered", data, actor, expected_version)
+
+    def attach(
+        self, case_id: str, path: Path, actor: Actor, kind: str | None = None, note: str = "",
+        origin: str = "upload",
+    ) -> Attached:
+        access.require_change(actor.role, "evidence_attached")
+        if kind is not None:
+            access.require_evidence_kind(actor.role, kind)
+        case = self.case(case_id)
+        profile = self.profile(case)
+        if kind is not None:
+            try:
+                profile.evidence_kind(kind)
+            except KeyError:
+                known = ", ".join(k.id for k in profile.evidence_kinds)
+                raise ServiceError(f"unknown evidence kind {kind!r} (one of {known})") from None
+        try:
+            data, pdf = evidence.read_pdf(Path(path))
+        except evidence.EvidenceError as exc:
+            raise ServiceError(str(exc)) from None
+        guessed = kind is None
+        if kind is None:
+            keywords = {k.id: list(k.keywords) for k in profile.evidence_kinds if k.applies(case.request_type)}
+            kind = evidence.guess_kind(Path(path).name, pdf.pages, keywords)
+            if kind is None:
+                known = ", ".join(k.id for k in profile.evidence_kinds)
+                raise ServiceError(f"{evidence.shown_name(Path(path).name)}: cannot tell what this document is: give --kind (one of {known})")
+        access.require_evidence_kind(actor.role, kind)
+        folder = self.store.files_dir(case_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = folder / f"{pdf.sha256}.pdf"
+        if not stored.exists():  # fsynced before the journal acknowledges it; a unique temporary name
+            write_atomic(stored, data)
+        evidence.save_pages(folder, pdf.sha256, pdf.pages)
+        record = EvidenceFile(
+            id=pdf.sha256[:16], sha256=pdf.sha256, kind=kind, filename=_display_name(Path(path).name),
+            stored_as=f"files/{pdf.sha256}.pdf", size=pdf.size, pages=len(pdf.pages),
+            text_pages=pdf.text_pages, added_by=actor.name, role=actor.role, added_at=now(), note=note,
+            kind_confirmed=not guessed, origin=origin,
+        )
+        self._commit(case_id, "evidence_attached", {"file": record.model_dump(mode="json")}, actor)
+        warnings = []
+        if pdf.text_pages == 0:
+            warnings.append(f"{record.filename}: no text layer (scanned?): attached, but its content cannot be searched or cited by page")
+        return Attached(file=record, guessed_kind=guessed, warnings=warnings)
+
+    def remove_evidence(self, case_id: str, evidence_id: str, actor: Actor) -> Case:
+        case = self.case(case_id)
+        found = [e for e in case.evidence if e.id == evidence_id]
+        if not found:
+            raise ServiceError(f"no document {evidence_id!r} in case {case_id}")
+        access.require_evidence_kind(actor.role, found[0].kind)
+        return self._commit(case_id, "evidence_removed", {"evidence_id": evidence_id}, actor)
+
+    def waive(self, case_id: str, target: str, reason: str, actor: Actor) -> Case:
+        case = self.case(case_id)
+        profile = self.profile(case)
+        reason = (reason or "").strip()
+        if len(reason.split()) < 3:
+            raise ServiceError("a waiver needs a reason of at least a few words")
+        if any(k.id == target for k in profile.evidence_kinds):
+            target_type = "evidence"
+        elif any(q.id == target for q in profile.all_questions()):
+            target_type = "question"
+        else:
+            raise ServiceError(f"nothing to waive called {target!r}: give an evidence kind or a question id")
+        return self._commit(case_id, "waived", {"target": target, "target_type": target_type, "reason": reason}, actor)
+
+    def withdraw_waiver(self, case_id: str, target: str, actor: Actor) -> Case:
+        if target not in self.case(case_id).waivers:
+            raise ServiceError(f"no waiver on {target!r}")
+        return self._commit(case_id, "waiver_withdrawn", {"target": target}, actor)
+
+    def set_setting(self, case_id: str, actor: Actor, **values: object) -> Case:
+        return self._commit(case_id, "setting_changed", values, actor)
+
+    def restore(self, case_id: str, version: int, actor: Actor) -> Case:
+        old = self.case(case_id, version)
+        return self._commit(case_id, "restored", {"state": old.model_dump(mode="json")}, actor)
+
+    def export(
+        self, case_id: str, fmt: ExportFormat, out: Path, lang: Lang | None = None, actor: Actor | None = None
+    ) -> list[Finding]:
+        """Write the file; refuse (ExportBlocked) while unwaived blockers remain."""
+        if actor is not None:
+            access.require_change(actor.role, "export")
+        found = self.check(case_id)
+        blocking = checks.blockers(found)
+        if blocking:
+            raise ExportBlocked(blocking)
+        case = self.case(case_id)
+        profile = self.profile(case)
+        draft = revisions.apply_edits(self._compose(case_id, lang), case)
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        if fmt == "md":
+            tmp.write_text(export.to_markdown(profile, case, draft), encoding="utf-8")
+        elif fmt == "docx":
+            export.to_docx(profile, case, draft, tmp)
+        elif fmt == "pdf":
+            try:
+                export.to_pdf(profile, case, draft, tmp)
+            except PdfFontError as exc:
+                raise ServiceError(str(exc)) from None
+        else:
+            raise ServiceError(f"unknown export format {fmt!r} (docx, md or pdf)")
+        shutil.move(tmp, out)
+        return found
+
+    def readiness(self, case_id: str, lang: Lang | None = None, findings_lang: Lang = "en") -> progress.Readiness:
+        """Per section: answers, documents, findings and review status; plus the blockers and warnings."""
+        case = self.case(case_id)
+        return progress.readiness(
+            self.profile(case), case, self.draft(case_id, lang, use_llm=False), self.check(case_id, findings_lang)
+        )
+
+    def proposals(self, case_id: str, include_answered: bool = False) -> list[extract.Proposal]:
+        """Answers proposed from the attached documents (with document and page), for the user to confirm."""
+        case = self.case(case_id)
+        return extract.proposals(self.profile(case), case, self.pages(case_id), include_answered)
+
+    def accept_proposal(
+        self, case_id: str, question_id: str, evidence_id: str, actor: Actor, expected_version: int | None = None
+    ) -> Case:
+        """Record a proposed answer as the answer, with the document as its source."""
+        found = [p for p in self.proposals(case_id, include_answered=True)
+                 if p.question_id == question_id and p.evidence_id == evidence_id]
+        if not found:
+            raise ServiceError(f"no proposal for {question_id} from document {evidence_id} any more: reload the case")
+        p = found[0]
+        return self.answer(case_id, question_id, p.value, actor, replace=True, source=p.source,
+                           expected_version=expected_version)
+
+    def dismiss_proposal(self, case_id: str, question_id: str, evidence_id: str, actor: Actor) -> Case:
+        return self._commit(case_id, "proposal_dismissed", {"key": f"{question_id}@{evidence_id}"}, actor)
+
+    def set_evidence_kind(self, case_id: str, evidence_id: str, kind: str, actor: Actor) -> Case:
+        """Confirm (or correct) what a document is."""
+        case = self.case(case_id)
+        try:
+            self.profile(case).evidence_kind(kind)
+        except KeyError:
+            raise ServiceError(f"unknown evidence kind {kind!r}") from None
+        if not any(e.id == evidence_id for e in case.evidence):
+            raise ServiceError(f"no document {evidence_id!r} in case {case_id}")
+        return self._commit(case_id, "evidence_kind_set", {"evidence_id": evidence_id, "kind": kind}, actor)
+
+
+def _display_name(name: str) -> str:
+    """The file name shown to readers: no folders, no control characters, bounded length."""
+    name = Path(name).name
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:120] or "document.pdf"

@@ -1,0 +1,1 @@
+"""The prompts, one file per purpose of the language model (package data)."""

@@ -1,0 +1,157 @@
+"""Pieces several pages show: the per-section progress, a drafted section with its sources, findings."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from assistant.case.evidence import find_page
+from assistant.case.model import Case
+from assistant.drafting.model import Citation, Paragraph, SectionDraft
+from assistant.gate.findings import Finding
+from assistant.gate.readiness import Readiness
+from assistant.service import Service
+from ui.state import badge, md
+
+
+def progress_sidebar(readiness: Readiness, title: str = "Progress", titles: dict[str, str] | None = None) -> None:
+    """Per section: answers, mandatory documents, blockers and review status. `titles`: section id ->
+    the title to show (the UI's language), else the draft's own title."""
+    titles = titles or {}
+    sections = readiness.sections
+    answered = sum(s.answered for s in sections)
+    total = sum(s.questions for s in sections) or 1
+    st.sidebar.markdown(f"**{title}**")
+    st.sidebar.progress(answered / total, text=f"{answered} of {total} answers · {len(readiness.blockers)} blocker(s)")
+    for s in sections:
+        icon = ":green[●]" if s.complete and not s.blockers else (":orange[●]" if s.answered or s.evidence_present else ":gray[○]")
+        parts = [f"{s.answered}/{s.questions} answered"]
+        if s.evidence_needed:
+            parts.append(f"{s.evidence_present}/{s.evidence_needed} documents")
+        if s.blockers:
+            parts.append(f":red[{s.blockers} blocker(s)]")
+        st.sidebar.markdown(f"{icon} **{s.number}. {md(titles.get(s.section_id, s.title))}**  \n{' · '.join(parts)} {badge(s.status)}")
+
+
+def _numbers(section: SectionDraft) -> dict[str, int]:
+    numbers: dict[str, int] = {}
+    for paragraph in section.paragraphs:
+        for span in paragraph.spans:
+            if span.kind == "cite" and span.ref not in numbers:
+                numbers[span.ref] = len(numbers) + 1
+    return numbers
+
+
+def paragraph_markdown(paragraph: Paragraph, numbers: dict[str, int]) -> str:
+    out = ""
+    for span in paragraph.spans:
+        if span.kind == "text":
+            out += md(span.text)
+        elif span.kind == "placeholder":
+            out += ("" if not out or out.endswith(" ") else " ") + f":orange-background[**\\[{md(span.text)}\\]**]"
+        else:
+            out += f" :blue[\\[{numbers[span.ref]}\\]]"
+    return out
+
+
+def section_text(section: SectionDraft) -> None:
+    numbers = _numbers(section)
+    for paragraph in section.paragraphs:
+        st.markdown(paragraph_markdown(paragraph, numbers))
+
+
+def _highlight(page_text: str, needle: str) -> str:
+    """The page with the cited value in bold (matching ignores case and spacing)."""
+    if not needle or len(needle) < 3:
+        return md(page_text)
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in needle.split()), re.IGNORECASE)
+    m = pattern.search(page_text)
+    if not m:
+        return md(page_text)
+    return md(page_text[: m.start()]) + "**" + md(m.group(0)) + "**" + md(page_text[m.end():])
+
+
+def citation_detail(svc: Service, case: Case, citation: Citation, near_value: str = "") -> None:
+    """What a citation points at: the answer as recorded, the document page, or the provision."""
+    if citation.kind == "answer":
+        answer = case.answers.get(citation.source)
+        st.markdown(md(citation.text))
+        if answer:
+            last = answer.last
+            source = last.source
+            if source.startswith("document:"):
+                ev = next((e for e in case.evidence if e.id == source.split(":", 1)[1]), None)
+                source = f"from the document {ev.filename}" if ev else source
+            st.caption(f"Answer to “{md(citation.source)}” · given by {md(last.by)} ({last.role}) on "
+                       f"{last.at:%Y-%m-%d %H:%M} UTC · source: {md(source)}")
+    elif citation.kind == "evidence":
+        ev_id = citation.id.split(":")[1]
+        ev = next((e for e in case.evidence if e.id == ev_id), None)
+        if ev is None:
+            st.caption("This document is no longer attached.")
+            return
+        pages = svc.pages(case.id)(ev.sha256)
+        page = citation.page or (find_page(pages, near_value) if near_value else None) or 1
+        st.caption(f"{md(ev.filename)} · page {page} of {ev.pages} · attached by {md(ev.added_by)} on {ev.added_at:%Y-%m-%d}")
+        text = pages[page - 1] if 0 < page <= len(pages) else ""
+        with st.container(height=220, border=True):
+            st.markdown(_highlight(text, near_value) if text.strip() else "_No text on this page (scanned?)._")
+    else:
+        if citation.text:
+            st.markdown(md(citation.text))
+        where = f" · page {citation.page}" if citation.page else ""
+        if citation.source and citation.kind == "passage":
+            st.caption(f"{md(citation.source)}{where}")
+        if citation.url:
+            st.markdown(f"[Official text]({citation.url})")
+
+
+def section_sources(svc: Service, case: Case, section: SectionDraft, key: str) -> None:
+    """Each citation of the section, numbered as in the text; opening one shows the passage."""
+    numbers = _numbers(section)
+    if not numbers:
+        st.caption("This section cites nothing yet.")
+        return
+    near: dict[str, str] = {}
+    for paragraph in section.paragraphs:
+        last_answer = ""
+        for span in paragraph.spans:
+            if span.kind == "cite" and span.ref.startswith("answer:"):
+                last_answer = section.citations[span.ref].text
+            elif span.kind == "cite" and span.ref.startswith("evidence:"):
+                near.setdefault(span.ref, last_answer)
+    for ref, n in numbers.items():
+        citation = section.citations[ref]
+        with st.expander(f"[{n}] {citation.label}", icon=_ICON.get(citation.kind)):
+            citation_detail(svc, case, citation, near.get(ref, ""))
+
+
+_ICON = {"answer": ":material/chat:", "evidence": ":material/description:", "provision": ":material/gavel:",
+         "passage": ":material/menu_book:"}
+
+
+def findings_list(found: list[Finding], empty: str = "Nothing to report.", titles: dict[str, str] | None = None) -> None:
+    """One line per finding; `titles` maps section ids to the titles the reader knows."""
+    if not found:
+        st.caption(empty)
+    for f in found:
+        tag = ":red[blocker]" if f.blocks else (":gray[waived]" if f.waived else ":orange[warning]")
+        why = f" — waived: {md(f.waiver_reason or '')}" if f.waived else ""
+        section = (titles or {}).get(f.section, f.section)
+        st.markdown(f"{tag} · {md(section)} · {md(f.message)}{why}")
+
+
+def evidence_checklist(section: SectionDraft) -> None:
+    """The documents this section rests on: attached, waived or still missing."""
+    if not section.evidence:
+        return
+    st.markdown("**Documents for this section**")
+    for line in section.evidence:
+        if line.files:
+            mark = f":green[✔] {len(line.files)} attached"
+        elif line.waived:
+            mark = ":gray[waived]"
+        else:
+            mark = ":red[missing]" if line.mandatory else ":orange[recommended]"
+        st.markdown(f"{mark} · {md(line.name)}")

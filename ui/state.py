@@ -1,0 +1,204 @@
+"""What every page shares: the service, who is acting, query-parameter navigation, safe text,
+the version check between browser sessions, and one-shot messages."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from assistant.case.model import Case
+from assistant.case.store import CaseStore
+from assistant.config import current_user, data_home
+from assistant.service import Actor, ConflictError, Service, ServiceError
+
+ROLES = {"manufacturer": "Manufacturer", "consultant": "Consultant", "clinician": "Clinician"}
+STATUS_LABEL = {
+    "draft": "draft",
+    "changes_requested": "changes requested",
+    "approved": "approved",
+    "stale": "approval withdrawn: changed since",
+}
+STATUS_COLOR = {"draft": "gray", "changes_requested": "orange", "approved": "green", "stale": "red"}
+_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:=^])")
+
+
+# -- the service --------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _service(home: str, retrieval: bool) -> Service:
+    return Service(CaseStore(Path(home)), knowledge="auto" if retrieval else None)
+
+
+def retrieval_on() -> bool:
+    """Retrieval (the knowledge base) unless DEROGATION_RETRIEVAL=off, as in the CLI."""
+    return os.environ.get("DEROGATION_RETRIEVAL", "on").lower() not in ("off", "0", "no")
+
+
+def service() -> Service:
+    """One Service per data home (DEROGATION_HOME), shared by the sessions of this server."""
+    return _service(str(data_home()), retrieval_on())
+
+
+def offline_service() -> Service:
+    """The same store without retrieval: what the pages fall back on when the knowledge base fails."""
+    return _service(str(data_home()), False)
+
+
+def memo(name: str, case: Case, extra: object, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per case version (and `extra`, e.g. a language) in this session: the draft
+    and the checks are rebuilt only when the case changed, not on every click."""
+    key = f"memo:{name}:{case.id}"
+    stamp = (case.version, extra)
+    held = st.session_state.get(key)
+    if held is not None and held[0] == stamp:
+        return held[1]
+    value = compute()
+    st.session_state[key] = (stamp, value)
+    return value
+
+
+def actor(role: str | None = None) -> Actor:
+    """Who acts. A page may say which role it acts as; a logged-in account's role always wins."""
+    if st.session_state.get("account"):
+        return Actor(name=user_name(), role=current_role())
+    return Actor(name=user_name(), role=role or current_role())
+
+
+def user_name() -> str:
+    held = st.session_state.get("account")  # a logged-in account (ui/login.py) names itself
+    if held:
+        return held["name"]
+    return (st.query_params.get("user") or "").strip()[:80] or current_user()
+
+
+def current_role() -> str:
+    held = st.session_state.get("account")  # with a login, the role is the account's, not the URL's
+    if held:
+        return held["role"]
+    role = st.query_params.get("role", "manufacturer")
+    return role if role in ROLES else "manufacturer"
+
+
+# -- navigation: everything that must survive a refresh is in the URL or in the case store ------
+def go(**params: str | None) -> None:
+    """Change the query parameters (None removes one). Safe inside callbacks."""
+    for key, value in params.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        else:
+            st.query_params[key] = value
+
+
+def synced_choice(key: str, options: list[str], default: str, labels: dict[str, str] | None = None,
+                  label: str = "", widget: str = "segmented") -> str:
+    """A choice kept in the URL (?key=…), so a refresh shows the same view.
+    `widget`: segmented (buttons), radio or select."""
+    value = st.query_params.get(key, default)
+    if value not in options:
+        value = default
+    state_key = f"nav:{key}"
+    if st.session_state.get(state_key) not in options or st.session_state.get(f"{state_key}:url") != value:
+        st.session_state[state_key] = value
+        st.session_state[f"{state_key}:url"] = value
+
+    def changed() -> None:
+        chosen = st.session_state.get(state_key) or default
+        st.session_state[state_key] = chosen
+        st.session_state[f"{state_key}:url"] = chosen
+        go(**{key: chosen})
+
+    fmt = (lambda o: labels.get(o, o)) if labels else str
+    visibility = "collapsed" if not label else "visible"
+    if widget == "radio":
+        st.radio(label or key, options, key=state_key, format_func=fmt, on_change=changed,
+                 label_visibility=visibility)
+    elif widget == "select":
+        st.selectbox(label or key, options, key=state_key, format_func=fmt, on_change=changed,
+                     label_visibility=visibility)
+    else:
+        st.segmented_control(label or key, options, key=state_key, format_func=fmt, on_change=changed,
+                             label_visibility="collapsed" if not label else "visible", selection_mode="single")
+    return st.session_state.get(state_key) or default
+
+
+# -- safe text ------------------------------------------------------------------------------------
+def md(text: str) -> str:
+    """User text for st.markdown: every Markdown/Streamlit markup character escaped, line breaks kept."""
+    escaped = _MD_PUNCT.sub(r"\\\1", text or "")
+    return re.sub(r"\n(?!\n)", "  \n", escaped)
+
+
+def badge(status: str) -> str:
+    return f":{STATUS_COLOR.get(status, 'gray')}-badge[{STATUS_LABEL.get(status, status)}]"
+
+
+# -- one-shot messages (set in callbacks, shown on the next render) ------------------------------
+def flash(kind: str, message: str, where: str = "page") -> None:
+    st.session_state.setdefault("flash", []).append((where, kind, message))
+
+
+def show_flash(where: str = "page") -> None:
+    kept, shown = [], []
+    for item in st.session_state.get("flash", []):
+        (shown if item[0] == where else kept).append(item)
+    st.session_state["flash"] = kept
+    for _, kind, message in shown:
+        {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(message)
+
+
+# -- the version check between sessions ------------------------------------------------------------
+def remember(case: Case) -> None:
+    """The version this session last showed: a save made on an older version is refused."""
+    st.session_state[f"seen:{case.id}"] = case.version
+
+
+def seen(case_id: str) -> int | None:
+    return st.session_state.get(f"seen:{case_id}")
+
+
+def conflict_message(exc: ConflictError) -> str:
+    return (
+        "This case was changed in another window or by someone else since this page was shown, so your "
+        f"change was not saved (nothing was overwritten). The page now shows the latest state. Details: {exc}"
+    )
+
+
+def attempt(action: Callable[[], Any], where: str = "page", keep: tuple[str, str] | None = None,
+            success: str | None = None) -> Any:
+    """Run a Service call from a callback; show why it failed. `keep` = (state key, text) is kept
+    for the user to retry when the save is refused, so nothing typed is lost."""
+    try:
+        result = action()
+    except ConflictError as exc:
+        flash("warning", conflict_message(exc), where)
+        if keep:
+            st.session_state[keep[0]] = keep[1]
+        return None
+    except ServiceError as exc:
+        flash("error", str(exc), where)
+        if keep:
+            st.session_state[keep[0]] = keep[1]
+        return None
+    if keep:
+        st.session_state.pop(keep[0], None)
+    if success:
+        flash("success", success, where)
+    return result
+
+
+def save_upload(upload: Any, folder: Path) -> Path:
+    """An uploaded file written under its own (sanitised) name in `folder`."""
+    name = Path(upload.name or "document.pdf").name or "document.pdf"
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in "/\\")
+    stem, dot, ext = name.rpartition(".")
+    if len(name.encode()) > 120:  # file systems refuse names over 255 bytes; keep it short and readable
+        stem = stem.encode()[:100].decode(errors="ignore")
+        name = f"{stem}.{ext[:10]}" if dot else stem
+    path = folder / (name or "document.pdf")
+    path.write_bytes(upload.getvalue())
+    return path

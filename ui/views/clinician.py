@@ -1,0 +1,459 @@
+"""The treating physician's urgency letter.
+
+- `link_flow(case_id, token)`: what a link handed out by the manufacturer opens: that case's letter
+  and nothing else (no sidebar, no other case); an unknown or revoked token is refused.
+- `internal_flow(case_id)`: the same flow for a clinician using the app.
+- `clinician_link_panel(case_id)`: where the manufacturer creates and revokes those links.
+
+Each field is saved as soon as it is left (a refresh loses nothing) and screened by the Service:
+a refused value stays in its box with the reason under it. A field changed meanwhile in another
+window is not overwritten silently.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from assistant.case.model import Case
+from assistant.documents import letter as letters
+from assistant.documents.pdf import Block, Run
+from assistant.service import Actor, ServiceError
+from ui.state import actor as session_actor
+from ui.state import attempt, flash, md, save_upload, service, show_flash, synced_choice
+
+LANG_LABELS = {"fr": "Français", "en": "English"}
+_T = {
+    "title": {"fr": "Lettre du médecin demandeur", "en": "The treating physician's letter"},
+    "for": {
+        "fr": "Demande d'accès dérogatoire au dispositif « {device} »{maker} ({kind}).",
+        "en": 'Request for derogatory access to the device "{device}"{maker} ({kind}).',
+    },
+    "maker": {"fr": " du fabricant {}", "en": " by {}"},
+    "kind": {
+        "fr": {"individual": "patient unique", "global": "groupe de patients"},
+        "en": {"individual": "one patient", "global": "a group of patients"},
+    },
+    "how": {
+        "fr": "Chaque champ est enregistré dès que vous le quittez. L'aperçu montre la lettre telle qu'elle "
+        "sera signée ; ce qui manque y apparaît surligné.",
+        "en": "Each field is saved as soon as you leave it. The preview shows the letter as it will be signed; "
+        "whatever is missing is highlighted.",
+    },
+    "privacy": {
+        "fr": "Le patient n'est désigné que par un pseudonyme : jamais son nom, sa date de naissance ni son "
+        "numéro de sécurité sociale.",
+        "en": "The patient appears by pseudonym only: never their name, date of birth or social-security number.",
+    },
+    "case_pseudonym": {
+        "fr": "La demande du fabricant utilise le pseudonyme {}.",
+        "en": "The manufacturer's request uses the pseudonym {}.",
+    },
+    "pseudonym_differs": {
+        "fr": "Ce pseudonyme diffère de celui de la demande ({}) : vérifiez qu'il s'agit du même patient.",
+        "en": "This pseudonym differs from the one in the request ({}): check that it is the same patient.",
+    },
+    "optional": {"fr": "facultatif", "en": "optional"},
+    "preview": {"fr": "Aperçu de la lettre", "en": "Letter preview"},
+    "filled": {"fr": "{n} champ(s) obligatoire(s) sur {m} renseigné(s)", "en": "{n} of {m} required fields filled"},
+    "missing": {"fr": "Reste à renseigner : {}.", "en": "Still to fill in: {}."},
+    "finish": {"fr": "Terminer", "en": "Finish"},
+    "attach": {
+        "fr": "Générer la lettre et la joindre à la demande",
+        "en": "Generate the letter and attach it to the request",
+    },
+    "attach_again": {
+        "fr": "Générer à nouveau et remplacer la lettre jointe",
+        "en": "Generate again and replace the attached letter",
+    },
+    "attached": {
+        "fr": "Lettre jointe à la demande : **{file}** ({when} UTC).",
+        "en": "Letter attached to the request: **{file}** ({when} UTC).",
+    },
+    "outdated": {
+        "fr": "La lettre a changé depuis qu'elle a été jointe : générez-la à nouveau.",
+        "en": "The letter changed since it was attached: generate it again.",
+    },
+    "download": {"fr": "Télécharger la lettre à signer (DOCX)", "en": "Download the letter to sign (DOCX)"},
+    "sign": {
+        "fr": "La lettre jointe n'est pas signée : téléchargez-la, signez-la, puis déposez ici la version signée (PDF).",
+        "en": "The attached letter is unsigned: download it, sign it, then upload the signed copy here (PDF).",
+    },
+    "signed": {"fr": "Déposer la lettre signée (PDF)", "en": "Upload the signed letter (PDF)"},
+    "signed_ok": {"fr": "Lettre signée jointe à la demande : {}.", "en": "Signed letter attached to the request: {}."},
+    "signed_there": {"fr": "Lettre signée jointe : **{}**.", "en": "Signed letter attached: **{}**."},
+    "changed_elsewhere": {
+        "fr": "« {field} » a été modifié dans une autre fenêtre ; la valeur enregistrée est « {value} ». Votre texte "
+        "n'a pas été enregistré : il est toujours dans le champ.",
+        "en": '"{field}" was changed in another window; the saved value is "{value}". Your text was not saved: '
+        "it is still in the box.",
+    },
+    "keep_mine": {"fr": "Garder mon texte", "en": "Keep my text"},
+    "use_saved": {"fr": "Reprendre la valeur enregistrée", "en": "Use the saved value"},
+    "refused": {
+        "fr": "Ce lien n'ouvre aucune lettre : il est inconnu, a été révoqué, ou concerne une autre demande. "
+        "Demandez un nouveau lien au fabricant.",
+        "en": "This link opens no letter: it is unknown, was revoked, or belongs to another request. "
+        "Ask the manufacturer for a new link.",
+    },
+}
+
+
+def _t(key: str, lang: str, **kwargs: object) -> str:
+    text = _T[key][lang]
+    return text.format(**kwargs) if kwargs else text
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Who is writing the letter, and through what: a token link or a clinician session."""
+
+    case_id: str
+    token: str | None = None
+
+    def allowed(self) -> bool:
+        return self.token is None or service().clinician_link(self.case_id, self.token) is not None
+
+    def actor(self) -> Actor:
+        if self.token is None:
+            return session_actor("clinician")
+        name = service().case(self.case_id).letter.fields.get("physician_name")
+        link = service().clinician_link(self.case_id, self.token)
+        return Actor(name=f"Dr {name}" if name else f"clinician (link {link.id if link else '?'})", role="clinician")
+
+    def key(self, name: str) -> str:
+        return f"letter:{self.case_id}:{name}"
+
+
+# -- entry points ----------------------------------------------------------------------------------
+def link_flow(case_id: str, token: str) -> None:
+    """The letter of one case, opened by a manufacturer's link; nothing else is reachable from here."""
+    if not case_id or service().clinician_link(case_id, token) is None:
+        st.title(f"{_T['title']['fr']} · {_T['title']['en']}")
+        st.error(_T["refused"]["fr"], icon=":material/link_off:")
+        st.error(_T["refused"]["en"], icon=":material/link_off:")
+        return
+    _flow(Flow(case_id, token))
+
+
+def internal_flow(case_id: str) -> None:
+    _flow(Flow(case_id))
+
+
+# -- the flow ----------------------------------------------------------------------------------------
+def _flow(flow: Flow) -> None:
+    svc = service()
+    title, choice = st.columns([3, 1], vertical_alignment="bottom")
+    with choice:
+        lang = synced_choice("lang", ["fr", "en"], "fr", LANG_LABELS, label="Langue de la lettre · Letter language")
+    case = svc.case(flow.case_id)
+    maker = case.value("applicant_name")
+    title.title(_t("title", lang))
+    st.markdown(
+        _t(
+            "for",
+            lang,
+            device=md(case.device or "?"),
+            kind=_T["kind"][lang][case.request_type],
+            maker=_t("maker", lang).format(md(maker)) if maker else "",
+        )
+    )
+    st.caption(_t("how", lang))
+    show_flash("letter")
+    form, preview = st.columns([1, 1], gap="large")
+    with form:
+        _fields(flow, case, lang)
+    with preview:
+        st.subheader(_t("preview", lang))
+        with st.container(border=True, key=flow.key("preview")):
+            _preview(svc.letter(flow.case_id, lang))
+    _finish(flow, svc.case(flow.case_id), lang)
+
+
+def _sync_widget(flow: Flow, fid: str, stored: str) -> None:
+    """The box shows the saved value unless the user typed something not saved yet (kept, never lost)."""
+    wkey, skey = flow.key(fid), flow.key(f"seen:{fid}")
+    state = st.session_state
+    if wkey not in state or (state.get(skey) != stored and state[wkey] == state.get(skey, "")):
+        state[wkey] = stored
+    state[skey] = stored
+
+
+def _fields(flow: Flow, case: Case, lang: str) -> None:
+    fields = letters.fields_for(case)
+    for group in dict.fromkeys(f.group for f in fields):
+        st.subheader(letters.GROUPS[group][lang])
+        if group == "patient":
+            st.info(_t("privacy", lang), icon=":material/shield_person:")
+        mine = [f for f in fields if f.group == group]
+        if group == "physician":  # the name on its own line, the rest two by two
+            _field(flow, case, mine[0], lang)
+            for i in range(1, len(mine), 2):
+                for col, f in zip(st.columns(2), mine[i : i + 2], strict=False):
+                    with col:
+                        _field(flow, case, f, lang)
+            continue
+        for f in mine:
+            _field(flow, case, f, lang)
+
+
+def _field(flow: Flow, case: Case, f: letters.LetterField, lang: str) -> None:
+    stored = case.letter.fields.get(f.id, "")
+    _sync_widget(flow, f.id, stored)
+    label = f.label[lang] + ("" if f.required else f" ({_t('optional', lang)})")
+    kwargs = {"key": flow.key(f.id), "help": f.help[lang], "on_change": _save_field, "args": (flow, f.id, lang)}
+    if f.long:
+        st.text_area(label, height=110, placeholder=f.help[lang], **kwargs)
+    else:
+        st.text_input(label, placeholder=f.help[lang] if f.group != "physician" else "", **kwargs)
+    error = st.session_state.get(flow.key(f"bad:{f.id}"))
+    if error:
+        st.error(md(error), icon=":material/error:")  # it quotes what was typed
+    if st.session_state.get(flow.key(f"conflict:{f.id}")):
+        st.warning(
+            _t("changed_elsewhere", lang, field=md(f.label[lang]), value=md(stored)), icon=":material/sync_problem:"
+        )
+        a, b = st.columns(2)
+        a.button(_t("keep_mine", lang), key=flow.key(f"keep:{f.id}"), on_click=_resolve, args=(flow, f.id, True))
+        b.button(_t("use_saved", lang), key=flow.key(f"drop:{f.id}"), on_click=_resolve, args=(flow, f.id, False))
+    if f.pseudonym:
+        in_case = case.value("patient_pseudonym")
+        if in_case and stored and stored != in_case:
+            st.warning(_t("pseudonym_differs", lang).format(md(in_case)), icon=":material/warning:")
+        elif in_case and not stored:
+            st.caption(_t("case_pseudonym", lang).format(md(in_case)))
+
+
+def _save_field(flow: Flow, fid: str, lang: str) -> None:
+    """on_change of one field: save it, or keep the typed text with the reason it was refused."""
+    if not flow.allowed():
+        flash("error", _T["refused"][lang], "letter")
+        return
+    svc = service()
+    state = st.session_state
+    typed = state.get(flow.key(fid), "")
+    seen = state.get(flow.key(f"seen:{fid}"), "")
+    saved = svc.case(flow.case_id).letter.fields.get(fid, "")
+    if saved != seen and typed != saved:  # another window changed this very field since it was shown
+        state[flow.key(f"conflict:{fid}")] = True  # the user chooses, under the field
+        return
+    _store_field(flow, fid)
+
+
+def _store_field(flow: Flow, fid: str) -> None:
+    state = st.session_state
+    typed = state.get(flow.key(fid), "")
+    state.pop(flow.key(f"conflict:{fid}"), None)
+    try:
+        case = service().save_letter(flow.case_id, {fid: typed}, flow.actor())
+    except ServiceError as exc:
+        state[flow.key(f"bad:{fid}")] = str(exc)
+        return
+    state.pop(flow.key(f"bad:{fid}"), None)
+    stored = case.letter.fields.get(fid, "")
+    state[flow.key(fid)] = stored  # as recorded (e.g. "Dr" or spaces removed)
+    state[flow.key(f"seen:{fid}")] = stored
+
+
+def _resolve(flow: Flow, fid: str, keep_mine: bool) -> None:
+    """After a conflict on a field: save the text in the box, or show the saved value again."""
+    if keep_mine:
+        if flow.allowed():
+            _store_field(flow, fid)
+        return
+    stored = service().case(flow.case_id).letter.fields.get(fid, "")
+    st.session_state[flow.key(fid)] = stored
+    st.session_state[flow.key(f"seen:{fid}")] = stored
+    st.session_state.pop(flow.key(f"conflict:{fid}"), None)
+    st.session_state.pop(flow.key(f"bad:{fid}"), None)
+
+
+def _preview(blocks: list[Block]) -> None:
+    """The letter as Markdown: gaps highlighted, user text escaped."""
+    chunk: list[str] = []
+    for block in blocks:
+        text = "".join(_run(r) for r in block.runs)
+        if block.style == "meta":
+            chunk.append(text)
+            continue
+        if chunk:
+            st.markdown("  \n".join(chunk))
+            chunk = []
+        if block.style == "h2":
+            st.markdown(f"**{text}**")
+        elif block.style == "p":
+            st.markdown(text)
+    if chunk:
+        st.markdown("  \n".join(chunk))
+
+
+def _run(run: Run) -> str:
+    """One run as Markdown; spaces stay outside the markup, or `**Objet : **` would not be bold."""
+    inner = run.text.strip()
+    if not inner or not (run.mark or run.bold):
+        return md(run.text)
+    lead, trail = run.text[: len(run.text) - len(run.text.lstrip())], run.text[len(run.text.rstrip()) :]
+    body = f":orange-background[**{md(inner)}**]" if run.mark else f"**{md(inner)}**"
+    return lead + body + trail
+
+
+def _finish(flow: Flow, case: Case, lang: str) -> None:
+    st.divider()
+    st.subheader(_t("finish", lang))
+    required = [f for f in letters.fields_for(case) if f.required]
+    gaps = letters.missing(case)
+    st.progress(
+        (len(required) - len(gaps)) / (len(required) or 1),
+        text=_t("filled", lang, n=len(required) - len(gaps), m=len(required)),
+    )
+    if gaps:
+        st.warning(
+            _t("missing", lang).format(", ".join(md(f.label[lang][:1].lower() + f.label[lang][1:]) for f in gaps)),
+            icon=":material/edit_note:",
+        )
+    show_flash("letter:finish")
+    attached = next((e for e in case.evidence if e.id == case.letter.attached_evidence), None)
+    current = {letters.digest(case, code) for code in ("fr", "en")}
+    outdated = attached is not None and case.letter.attached_digest not in current
+    a, b = st.columns(2)
+    a.button(
+        _t("attach_again" if attached else "attach", lang),
+        type="primary",
+        icon=":material/attach_file:",
+        disabled=bool(gaps),
+        on_click=_attach,
+        args=(flow, lang),
+        key=flow.key("attach"),
+        width="stretch",
+    )
+    b.download_button(
+        _t("download", lang),
+        data=lambda: _docx(flow.case_id, lang),
+        icon=":material/download:",
+        file_name=f"{letters.file_stem(case, lang)}.docx",
+        disabled=bool(gaps),
+        on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        key=flow.key("download"),
+        width="stretch",
+    )
+    if attached is not None:
+        st.success(
+            _t("attached", lang, file=md(attached.filename), when=f"{attached.added_at:%Y-%m-%d %H:%M}"),
+            icon=":material/task:",
+        )
+        if outdated:
+            st.warning(_t("outdated", lang), icon=":material/update:")
+    signed = [e for e in case.evidence_of_kind("clinician_letter") if e.origin != "letter_flow"]
+    for e in signed:
+        st.success(_t("signed_there", lang).format(md(e.filename)), icon=":material/verified:")
+    if attached is not None and not signed:
+        st.info(_t("sign", lang), icon=":material/draw:")
+    if attached is not None or signed:
+        st.file_uploader(
+            _t("signed", lang), type=["pdf"], key=flow.key("signed"), on_change=_upload_signed, args=(flow, lang)
+        )
+
+
+def _attach(flow: Flow, lang: str) -> None:
+    if not flow.allowed():
+        flash("error", _T["refused"][lang], "letter")
+        return
+    attempt(lambda: service().attach_letter(flow.case_id, flow.actor(), lang), "letter:finish")
+
+
+def _upload_signed(flow: Flow, lang: str) -> None:
+    upload = st.session_state.get(flow.key("signed"))
+    if upload is None:
+        return
+    if not flow.allowed():
+        flash("error", _T["refused"][lang], "letter")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_upload(upload, Path(tmp))
+        result = attempt(
+            lambda: service().attach(
+                flow.case_id,
+                path,
+                flow.actor(),
+                kind="clinician_letter",
+                note="signed letter uploaded by the physician",
+            ),
+            "letter:finish",
+        )
+    if result is not None:
+        flash("success", _t("signed_ok", lang).format(result.file.filename), "letter:finish")
+
+
+def _docx(case_id: str, lang: str) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return service().letter_file(case_id, lang, "docx", Path(tmp) / "letter.docx").read_bytes()
+
+
+# -- the manufacturer's side: links for the treating physician -------------------------------------
+def clinician_link_panel(case_id: str) -> None:
+    """Create a link that opens only this case's letter flow; see the letter's state; revoke links."""
+    svc = service()
+    case = svc.case(case_id)
+    st.markdown("**The treating physician's letter**")
+    required = [f for f in letters.fields_for(case) if f.required]
+    gaps = letters.missing(case)
+    attached = next((e for e in case.evidence if e.id == case.letter.attached_evidence), None)
+    state = (
+        f"attached as {md(attached.filename)}"
+        if attached
+        else f"{len(required) - len(gaps)} of {len(required)} required fields filled"
+    )
+    who = case.letter.fields.get("physician_name")
+    st.caption(f"Letter: {state}" + (f" · by Dr {md(who)}" if who else ""))
+    key = f"cliniclink:{case_id}"
+    shown = st.session_state.get(f"{key}:new")
+    if shown:
+        st.success(
+            "Send this link to the physician through a secure channel. It opens only this request's letter, "
+            "and is shown only now: copy it before leaving this page.",
+            icon=":material/link:",
+        )
+        st.code(shown, language=None, wrap_lines=True)
+        st.button("I have copied it", key=f"{key}:hide", on_click=st.session_state.pop, args=(f"{key}:new", None))
+    with st.form(f"{key}:form", clear_on_submit=True, border=False):
+        st.text_input(
+            "For whom",
+            key=f"{key}:label",
+            placeholder="e.g. Dr Martin, cardiology, CHU Lyon",
+            help="A note to recognise the link later; it is not shown to the physician.",
+        )
+        st.form_submit_button(
+            "Create a link for the physician", icon=":material/add_link:", on_click=_create_link, args=(case_id,)
+        )
+    show_flash(key)
+    for link in case.clinician_links:
+        if link.revoked:
+            continue
+        a, b = st.columns([4, 1], vertical_alignment="center")
+        a.markdown(
+            f":material/link: {md(link.label or 'link ' + link.id)}  \n"
+            f"created by {md(link.by)} on {link.at:%Y-%m-%d %H:%M} UTC"
+        )
+        b.button("Revoke", key=f"{key}:revoke:{link.id}", on_click=_revoke_link, args=(case_id, link.id))
+
+
+def _create_link(case_id: str) -> None:
+    key = f"cliniclink:{case_id}"
+    label = st.session_state.get(f"{key}:label", "")
+    made = attempt(lambda: service().create_clinician_link(case_id, session_actor("manufacturer"), label), key)
+    if made is not None:
+        base = (st.context.url or "").split("?")[0].rstrip("/")
+        st.session_state[f"{key}:new"] = f"{base}/?case={case_id}&token={made[1]}"
+
+
+def _revoke_link(case_id: str, link_id: str) -> None:
+    key = f"cliniclink:{case_id}"
+    attempt(
+        lambda: service().revoke_clinician_link(case_id, link_id, session_actor("manufacturer")),
+        key,
+        success="Link revoked: it no longer opens the letter.",
+    )

@@ -1,0 +1,513 @@
+"""The consultant's review desk: each section with its sources side by side, its review status,
+comments, edits kept as versions (diff between any two), who did what and when; and a readiness
+view for the whole request.
+
+Every save carries the case version this page showed (`expected_version`): a change made meanwhile
+in another window is never overwritten; the page says so and shows the latest state.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant.case.model import Case, Event
+from assistant.case.profile import Profile
+from assistant.drafting.model import Draft, SectionDraft
+from assistant.drafting.revisions import Version
+from assistant.drafting.revisions import diff as text_diff
+from assistant.gate.readiness import Readiness, SectionState
+from assistant.service import Service
+from ui.components.llm import draft_buttons, draft_outcomes, review_button
+from ui.components.widgets import findings_list, section_sources, section_text
+from ui.state import (
+    STATUS_LABEL,
+    actor,
+    attempt,
+    badge,
+    go,
+    md,
+    memo,
+    remember,
+    seen,
+    service,
+    show_flash,
+    synced_choice,
+)
+
+LANG_LABELS = {"fr": "Français", "en": "English"}
+VIEWS = {"sections": "Sections", "readiness": "Readiness"}
+_DOT = {"approved": ":green[●]", "changes_requested": ":orange[●]", "stale": ":red[●]", "draft": ":gray[○]"}
+_CHANGES = ("answered", "evidence_attached", "evidence_removed", "waived", "waiver_withdrawn", "restored")
+_TEXT_CHANGES = ("section_edited", "section_drafted")
+
+
+def render(case_id: str) -> None:
+    svc = service()
+    case = svc.case(case_id)
+    remember(case)
+    profile = svc.profile(case)
+    st.title(f"Review · {case.device or '(no device name yet)'}")
+    st.caption(
+        f"{profile.name.get('en')} · {profile.request_type_labels[case.request_type].get('en')} request · "
+        f"case {case.id} · version {case.version}"
+    )
+    top = st.columns([2, 1], vertical_alignment="bottom")
+    with top[0]:
+        view = synced_choice("view", list(VIEWS), "sections", VIEWS)
+    with top[1]:
+        lang = synced_choice("lang", ["fr", "en"], case.settings.language, LANG_LABELS, label="Text language")
+    draft: Draft = memo("review:draft", case, lang, lambda: svc.draft(case_id, lang, use_llm=False))
+    ready: Readiness = memo("review:readiness", case, lang, lambda: svc.readiness(case_id, lang))
+    _summary(ready)
+    show_flash()
+    draft_outcomes(case, lang)
+    if view == "readiness":
+        _readiness(ready)
+    else:
+        _sections(svc, profile, case, draft, ready, lang)
+
+
+def _summary(ready: Readiness) -> None:
+    total = len(ready.sections)
+    cols = st.columns(4)
+    cols[0].metric("Sections approved", f"{ready.approved} / {total}")
+    cols[1].metric("Blockers", len(ready.blockers))
+    cols[2].metric("Warnings", len(ready.warnings))
+    stale = sum(1 for s in ready.sections if s.status == "stale")
+    cols[3].metric("Approvals withdrawn", stale)
+
+
+# -- the readiness view ----------------------------------------------------------------------------
+def _readiness(ready: Readiness) -> None:
+    if ready.ready:
+        st.success("No blocker: the request can be exported.", icon=":material/task_alt:")
+    else:
+        st.error(f"Not ready: {len(ready.blockers)} blocker(s) to resolve before export.", icon=":material/block:")
+    st.progress(
+        ready.approved / (len(ready.sections) or 1), text=f"{ready.approved} of {len(ready.sections)} sections approved"
+    )
+    for s in ready.sections:
+        a, b = st.columns([5, 1], vertical_alignment="center")
+        a.markdown(f"{_DOT.get(s.status, '')} **{s.number}. {md(s.title)}** {badge(s.status)}  \n{_counts(s)}")
+        b.button(
+            "Open",
+            key=f"readiness:open:{s.section_id}",
+            on_click=go,
+            kwargs={"view": "sections", "section": s.section_id},
+        )
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader(f"Blockers ({len(ready.blockers)})")
+        findings_list(ready.blockers, "No blocker.", {s.section_id: s.title for s in ready.sections})
+    with right:
+        st.subheader(f"Warnings ({len(ready.warnings)})")
+        findings_list(ready.warnings, "No warning.", {s.section_id: s.title for s in ready.sections})
+
+
+def _counts(s: SectionState) -> str:
+    parts = [f"{s.answered}/{s.questions} answered"]
+    if s.evidence_needed:
+        parts.append(f"{s.evidence_present}/{s.evidence_needed} mandatory documents")
+    if s.blockers:
+        parts.append(f":red[{s.blockers} blocker(s)]")
+    if s.warnings:
+        parts.append(f":orange[{s.warnings} warning(s)]")
+    if s.edited:
+        parts.append("edited")
+    if s.comments:
+        parts.append(f"{s.comments} comment(s)")
+    return " · ".join(parts)
+
+
+# -- one section at a time -----------------------------------------------------------------------------
+def _sections(svc: Service, profile: Profile, case: Case, draft: Draft, ready: Readiness, lang: str) -> None:
+    states = {s.section_id: s for s in ready.sections}
+    ids = [s.section_id for s in draft.sections]
+    sid = st.query_params.get("section")
+    sid = sid if sid in ids else ids[0]
+    nav, body = st.columns([1, 3], gap="medium")
+    with nav:  # buttons, not a radio: their labels carry the status, which changes as the review goes on
+        st.caption("Sections")
+        for s in draft.sections:
+            st.button(
+                f"{_DOT.get(states[s.section_id].status, '')} {s.number}. {s.title}",
+                key=f"nav:{s.section_id}",
+                type="secondary" if s.section_id == sid else "tertiary",
+                on_click=go,
+                kwargs={"section": s.section_id},
+                width="stretch",
+                help=f"{s.number}. {s.title} — {STATUS_LABEL.get(states[s.section_id].status, '')}",
+            )
+    section = draft.section(sid)
+    with body:
+        _section(svc, profile, case, section, states[sid], ready, lang)
+
+
+def _section(
+    svc: Service, profile: Profile, case: Case, section: SectionDraft, state: SectionState, ready: Readiness, lang: str
+) -> None:
+    edit_n = [e.n for e in case.edits.get(section.section_id, []) if e.lang == lang]
+    tags = [badge(state.status)]
+    if state.edited:
+        tags.append(f":blue-badge[edited · v{edit_n[-1]}]" if edit_n else ":blue-badge[edited]")
+    if state.comments:
+        tags.append(f":violet-badge[{state.comments} comment(s)]")
+    st.subheader(f"{section.number}. {section.title}")
+    st.markdown(" ".join(tags))
+    if state.status == "stale":
+        _stale_notice(svc, case, section.section_id)
+    for f in ready.blockers:
+        if f.section == section.section_id and f.kind == "stale_edit":
+            _stale_edit_notice(svc, case, section, lang, f.message)
+    with st.container(border=True):
+        _review(case, section, state)
+    text, sources = st.columns([5, 4], gap="medium")
+    with text, st.container(border=True):
+        st.markdown("**Draft**")
+        section_text(section)
+        for notice in section.notices:
+            st.caption(md(notice))
+        draft_buttons(case, section.section_id, lang, "consultant", every=False)
+        review_button(case, section, lang)
+    with sources:
+        st.markdown("**Sources**")
+        section_sources(svc, case, section, key=f"src:{section.section_id}")
+        _answers_used(profile, case, section, lang)
+        _documents_used(case, section)
+    edit, versions, comments, history = st.tabs(["Edit", "Versions", f"Comments ({state.comments})", "History"])
+    with edit:
+        _edit(svc, case, section, lang)
+    with versions:
+        _versions(svc, case, section, lang)
+    with comments:
+        _comments(case, section)
+    with history:
+        _history(svc, profile, case, section.section_id)
+
+
+def _stale_notice(svc: Service, case: Case, section_id: str) -> None:
+    """Why an approval no longer holds: what changed since it was given."""
+    events = svc.history(case.id, section_id)
+    approvals = [e for e in events if e.type == "reviewed" and e.data.get("status") == "approved"]
+    since = [e for e in events if approvals and e.v > approvals[-1].v and e.type in _CHANGES + _TEXT_CHANGES]
+    who = f" by {md(approvals[-1].by)} on {approvals[-1].at:%Y-%m-%d %H:%M} UTC" if approvals else ""
+    lines = [
+        f"**Approval withdrawn.** This section was approved{who}, but what it is built from changed "
+        "since; it counts as not approved until it is reviewed again."
+    ]
+    lines += [f"- {md(_what(svc.profile(case), case, e))} — {md(e.by)}, {e.at:%Y-%m-%d %H:%M}" for e in since[-5:]]
+    st.warning("\n".join(lines), icon=":material/history:")
+
+
+def _stale_edit_notice(svc: Service, case: Case, section: SectionDraft, lang: str, message: str) -> None:
+    st.warning(md(message), icon=":material/edit_off:")
+    mine = [e for e in case.edits.get(section.section_id, []) if e.lang == lang]
+    generated = svc.section_versions(case.id, section.section_id, lang)[0]
+    if mine and mine[-1].text is not None and mine[-1].base_text and mine[-1].base_text != generated.text:
+        before = Version(n=0, label=f"generated text under v{mine[-1].n}", text=mine[-1].base_text)
+        with st.expander("What changed in the generated text since this edit"):
+            st.code(
+                text_diff(before, Version(n=0, label="generated text now", text=generated.text)),
+                language="diff",
+                wrap_lines=True,
+            )
+    key = f"review:{case.id}:{section.section_id}"
+    a, b = st.columns(2)
+    a.button(
+        "Keep my text (confirm it)",
+        key=f"{key}:confirm",
+        on_click=_confirm_edit,
+        args=(case.id, section.section_id, lang),
+    )
+    b.button(
+        "Back to the generated text",
+        key=f"{key}:reset:stale",
+        on_click=_save_edit,
+        args=(case.id, section.section_id, lang, None),
+    )
+
+
+def _answers_used(profile: Profile, case: Case, section: SectionDraft, lang: str) -> None:
+    st.markdown("**Answers used**")
+    if not section.used_answers:
+        st.caption("This section uses no answer.")
+    for qid in section.used_answers:
+        answer = case.answers.get(qid)
+        try:
+            label = profile.question(qid).label.get(lang)
+        except KeyError:
+            label = qid
+        if answer is None:
+            continue
+        last = answer.last
+        value = answer.value if len(answer.value) <= 160 else answer.value[:160] + "…"
+        st.markdown(
+            f"*{md(label)}*: {md(value)}  \n"
+            f":gray[{md(last.by)} ({last.role}), {last.at:%Y-%m-%d %H:%M} · {md(last.source)}]"
+        )
+    gaps = [p for p in section.placeholders if p.question_id]
+    for p in gaps:
+        st.markdown(f":orange[missing:] {md(p.label)}")
+
+
+def _documents_used(case: Case, section: SectionDraft) -> None:
+    st.markdown("**Documents**")
+    if not section.evidence:
+        st.caption("No document is expected for this section.")
+    by_id = {e.id: e for e in case.evidence}
+    for line in section.evidence:
+        files = [by_id[f] for f in line.files if f in by_id]
+        need = "mandatory" if line.mandatory else "optional"
+        if files:
+            names = ", ".join(f"{md(f.filename)} ({f.pages} p.)" for f in files)
+            st.markdown(f":green[✓] {md(line.name)} ({need}): {names}")
+        elif line.waived:
+            st.markdown(f":gray[waived] {md(line.name)} ({need})")
+        else:
+            st.markdown(f"{':red[missing]' if line.mandatory else ':gray[none]'} {md(line.name)} ({need})")
+
+
+# -- review status ------------------------------------------------------------------------------------
+def _review(case: Case, section: SectionDraft, state: SectionState) -> None:
+    review = case.review(section.section_id)
+    if review.history:
+        last = review.history[-1]
+        st.markdown(
+            f"Current status: {badge(state.status)} — set by {md(last.by)} ({last.role}) "
+            f"on {last.at:%Y-%m-%d %H:%M} UTC" + (f": “{md(last.comment)}”" if last.comment else "")
+        )
+    else:
+        st.markdown(f"Current status: {badge(state.status)} — not reviewed yet.")
+    key = f"review:{case.id}:{section.section_id}"
+    st.text_input(
+        "Comment with the decision (optional)",
+        key=f"{key}:note",
+        placeholder="e.g. checked against the certificate, page 2",
+    )
+    a, b, c = st.columns(3)
+    a.button(
+        "Approve again" if state.status == "stale" else "Approve",
+        type="primary",
+        icon=":material/check:",
+        key=f"{key}:approve",
+        on_click=_set_status,
+        args=(case.id, section.section_id, "approved"),
+        disabled=state.status == "approved",
+        width="stretch",
+    )
+    b.button(
+        "Request changes",
+        icon=":material/edit_note:",
+        key=f"{key}:changes",
+        width="stretch",
+        on_click=_set_status,
+        args=(case.id, section.section_id, "changes_requested"),
+        disabled=state.status == "changes_requested",
+    )
+    c.button(
+        "Back to draft",
+        icon=":material/undo:",
+        key=f"{key}:draft",
+        width="stretch",
+        on_click=_set_status,
+        args=(case.id, section.section_id, "draft"),
+        disabled=state.status == "draft",
+    )
+
+
+def _set_status(case_id: str, section_id: str, status: str) -> None:
+    key = f"review:{case_id}:{section_id}:note"
+    note = st.session_state.get(key, "")
+    done = attempt(
+        lambda: service().review(
+            case_id, section_id, status, actor("consultant"), note, expected_version=seen(case_id)
+        ),
+        keep=(key, note),
+        success=f"Section marked {STATUS_LABEL[status]}.",
+    )
+    if done is not None:
+        st.session_state[key] = ""
+
+
+# -- edits and versions ---------------------------------------------------------------------------------
+def _edit(svc: Service, case: Case, section: SectionDraft, lang: str) -> None:
+    versions = svc.section_versions(case.id, section.section_id, lang)
+    in_force = versions[-1]
+    mine = [e for e in case.edits.get(section.section_id, []) if e.lang == lang]
+    edited = bool(mine) and mine[-1].text is not None
+    key = f"edit:{case.id}:{section.section_id}:{lang}"
+    state = st.session_state
+    if key not in state or (state.get(f"{key}:seen") != in_force.text and state[key] == state.get(f"{key}:seen")):
+        state[key] = in_force.text
+    state[f"{key}:seen"] = in_force.text
+    st.caption(
+        f"Editing {in_force.label} ({LANG_LABELS[lang]}). `[@answer:…]` markers keep a citation, "
+        "`[?…: …]` markers are visible gaps: keep or delete them, do not invent new ones. Paragraphs are "
+        "separated by a blank line. Saving keeps your text as the next version; nothing is overwritten."
+    )
+    st.text_area("Section text", key=key, height=260, label_visibility="collapsed")
+    st.text_input("What you changed (optional)", key=f"{key}:note")
+    a, b = st.columns(2)
+    a.button(
+        "Save as a new version",
+        type="primary",
+        icon=":material/save:",
+        key=f"{key}:save",
+        on_click=_save_edit,
+        args=(case.id, section.section_id, lang, ""),
+        width="stretch",
+    )
+    b.button(
+        "Back to the generated text",
+        icon=":material/restart_alt:",
+        key=f"{key}:reset",
+        width="stretch",
+        on_click=_save_edit,
+        args=(case.id, section.section_id, lang, None),
+        disabled=not edited,
+    )
+
+
+def _save_edit(case_id: str, section_id: str, lang: str, text: str | None) -> None:
+    """Save the text in the box ("") or go back to the generated text (None)."""
+    key = f"edit:{case_id}:{section_id}:{lang}"
+    typed = st.session_state.get(key, "")
+    note = st.session_state.get(f"{key}:note", "")
+    body = typed if text == "" else None
+    done = attempt(
+        lambda: service().edit_section(
+            case_id, section_id, lang, body, actor("consultant"), note, expected_version=seen(case_id)
+        ),
+        keep=(key, typed),
+        success="Saved as a new version."
+        if body is not None
+        else "Back to the generated text (kept as a new version).",
+    )
+    if done is not None:
+        st.session_state[f"{key}:note"] = ""
+        if body is None:
+            st.session_state.pop(key, None)
+
+
+def _confirm_edit(case_id: str, section_id: str, lang: str) -> None:
+    """Save the text in force again, on the current facts: the edit is no longer stale."""
+    svc = service()
+    text = svc.section_versions(case_id, section_id, lang)[-1].text
+    attempt(
+        lambda: svc.edit_section(
+            case_id,
+            section_id,
+            lang,
+            text,
+            actor("consultant"),
+            "confirmed after the facts changed",
+            expected_version=seen(case_id),
+        ),
+        success="Your text is confirmed on the current facts (kept as a new version).",
+    )
+
+
+def _versions(svc: Service, case: Case, section: SectionDraft, lang: str) -> None:
+    versions = svc.section_versions(case.id, section.section_id, lang)
+    for v in versions:
+        st.markdown(f"**{md(v.label)}**" + (f" — {md(v.note)}" if v.note else ""))
+    if len(versions) < 2:
+        st.caption("Only the generated text so far: save an edit to compare versions.")
+        return
+    labels = {v.n: v.label for v in versions}
+    key = f"diff:{case.id}:{section.section_id}:{lang}"
+    a, b = st.columns(2)
+    ns = list(labels)
+    if st.session_state.get(f"{key}:count") != len(ns):  # a new version: compare it with the one before
+        st.session_state[f"{key}:a"], st.session_state[f"{key}:b"] = ns[-2], ns[-1]
+        st.session_state[f"{key}:count"] = len(ns)
+    first = a.selectbox("From", ns, format_func=labels.get, key=f"{key}:a")
+    second = b.selectbox("To", ns, format_func=labels.get, key=f"{key}:b")
+    diff = svc.section_diff(case.id, section.section_id, lang, first, second)
+    if diff:
+        st.code(diff, language="diff", wrap_lines=True)
+    else:
+        st.caption("These two versions have the same text.")
+
+
+# -- comments and history -------------------------------------------------------------------------------
+def _comments(case: Case, section: SectionDraft) -> None:
+    mine = [c for c in case.comments if c.section == section.section_id]
+    if not mine:
+        st.caption("No comment on this section yet.")
+    for c in mine:
+        with st.chat_message("user", avatar=":material/comment:"):
+            st.markdown(f"**{md(c.by)}** ({c.role}) · {c.at:%Y-%m-%d %H:%M} UTC  \n{md(c.text)}")
+    key = f"comment:{case.id}:{section.section_id}"
+    st.text_area("Your comment", key=key, height=90, placeholder="What should change, and why")
+    st.button(
+        "Add the comment",
+        icon=":material/add_comment:",
+        key=f"{key}:add",
+        on_click=_add_comment,
+        args=(case.id, section.section_id),
+    )
+
+
+def _add_comment(case_id: str, section_id: str) -> None:
+    key = f"comment:{case_id}:{section_id}"
+    text = st.session_state.get(key, "")
+    done = attempt(
+        lambda: service().comment(case_id, section_id, text, actor("consultant"), expected_version=seen(case_id)),
+        keep=(key, text),
+        success="Comment added.",
+    )
+    if done is not None:
+        st.session_state[key] = ""
+
+
+def _history(svc: Service, profile: Profile, case: Case, section_id: str) -> None:
+    events = svc.history(case.id, section_id)
+    if not events:
+        st.caption("Nothing recorded yet.")
+        return
+    rows = [
+        {
+            "When (UTC)": f"{e.at:%Y-%m-%d %H:%M}",
+            "Who": e.by,
+            "Role": e.role,
+            "What": _what(profile, case, e),
+            "Version": e.v,
+        }
+        for e in reversed(events)
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _what(profile: Profile, case: Case, e: Event) -> str:
+    """One event in words, for the history table."""
+    d = e.data
+    if e.type == "answered":
+        try:
+            label = profile.question(d["question_id"]).label.get("en")
+        except KeyError:
+            label = d["question_id"]
+        value = d.get("value", "")
+        return f"answered “{label}”: {value[:120]}{'…' if len(value) > 120 else ''}"
+    if e.type == "evidence_attached":
+        return f"attached {d['file'].get('filename')} ({d['file'].get('kind')})"
+    if e.type == "evidence_removed":
+        return f"removed document {d.get('evidence_id')}"
+    if e.type == "waived":
+        return f"waived {d.get('target')}: {d.get('reason')}"
+    if e.type == "waiver_withdrawn":
+        return f"withdrew the waiver on {d.get('target')}"
+    if e.type == "reviewed":
+        comment = f" — {d['comment']}" if d.get("comment") else ""
+        return f"set the status to {STATUS_LABEL.get(d['status'], d['status'])}{comment}"
+    if e.type == "section_edited":
+        if d.get("text") is None:
+            return f"went back to the generated text ({d.get('lang')})"
+        return f"saved an edited text ({d.get('lang')})" + (f": {d['note']}" if d.get("note") else "")
+    if e.type == "section_drafted":
+        return f"drafted the section ({d.get('lang')}), kept as a version: {d.get('note', '')}"
+    if e.type == "commented":
+        return f"commented: {d.get('text', '')[:120]}"
+    if e.type == "restored":
+        return "restored an earlier version of the case"
+    return e.type.replace("_", " ")
