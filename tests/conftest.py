@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.case.store import CaseStore
+from assistant.config import Config
 from assistant.documents.pdf import text_pdf
 from assistant.service import Actor, Service
 
@@ -29,9 +30,23 @@ def home(tmp_path, monkeypatch) -> Path:
     return path
 
 
+class LiveService(Service):
+    """The service with its configuration read from the environment at each use, for tests that
+    change the environment after the service exists (point a test at the scripted model server).
+    The product reads it once (Config.from_env() in the CLI and the app)."""
+
+    @property
+    def config(self) -> Config:
+        return Config.from_env()
+
+    @config.setter
+    def config(self, _value: Config) -> None:
+        pass
+
+
 @pytest.fixture
 def svc(home) -> Service:
-    return Service(CaseStore(home))
+    return LiveService(CaseStore(home))
 
 
 @pytest.fixture

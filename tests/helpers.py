@@ -31,7 +31,7 @@ def answer_all(svc: Service, case_id: str, actor: Actor, overrides: dict[str, st
 
 
 def attach_all_mandatory(svc: Service, case_id: str, actor: Actor, make_pdf) -> None:
-    from assistant.drafting.offline import applicable_sections, evidence_kinds_for
+    from assistant.case.requirements import applicable_sections, evidence_kinds_for
 
     case = svc.case(case_id)
     profile = svc.profile(case)

@@ -7,11 +7,18 @@ import pytest
 from llm_server import llm_server  # noqa: F401 (fixture)
 from pydantic import BaseModel
 
+from assistant.config import Config
 from assistant.llm import prompts as prompting
 from assistant.llm.audit import AuditLog
 from assistant.llm.session import LLMError, LLMSettings, build_provider, load_settings, open_llm, save_settings
 
 KEY = "sk-test-secret-0123456789"
+CFG = Config(home=__import__("pathlib").Path("/nonexistent"))  # nothing set in the environment
+
+
+def config(tmp_path=None, **environ: str) -> Config:
+    """The configuration a face would read from an environment holding just `environ`."""
+    return Config.from_env({"DEROGATION_HOME": str(tmp_path or "/nonexistent"), **environ})
 
 
 def settings(server, **kw) -> LLMSettings:
@@ -20,35 +27,28 @@ def settings(server, **kw) -> LLMSettings:
     return LLMSettings(**values)
 
 
-def test_offline_mode_is_the_default_and_refuses_every_call(monkeypatch, tmp_path):
-    for var in ("DEROGATION_LLM", "DEROGATION_LLM_MODEL", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(var, raising=False)
-    llm = open_llm(home=tmp_path)
+def test_offline_mode_is_the_default_and_refuses_every_call(tmp_path):
+    cfg = config(tmp_path)
+    llm = open_llm(load_settings(tmp_path, cfg.llm_env), cfg)
     assert not llm.enabled and llm.label == "offline" and llm.problem == ""
     with pytest.raises(LLMError) as exc:
         llm.chat([{"role": "user", "content": "hi"}], purpose="t")
     assert exc.value.kind == "offline"
 
 
-def test_settings_come_from_the_file_and_the_environment_and_never_hold_the_key(monkeypatch, tmp_path):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+def test_settings_come_from_the_file_and_the_environment_and_never_hold_the_key(tmp_path):
     save_settings(LLMSettings(provider="openai-compatible", model="llama3", base_url="http://127.0.0.1:11434/v1"),
                   tmp_path)
     assert KEY not in (tmp_path / "settings.json").read_text()
-    monkeypatch.setenv("DEROGATION_LLM", "openai-compatible")
-    monkeypatch.setenv("DEROGATION_LLM_MODEL", "qwen")
-    s = load_settings(tmp_path)
+    cfg = config(tmp_path, OPENAI_API_KEY=KEY, DEROGATION_LLM="openai-compatible", DEROGATION_LLM_MODEL="qwen")
+    s = load_settings(tmp_path, cfg.llm_env)
     assert (s.provider, s.model, s.base_url) == ("openai-compatible", "qwen", "http://127.0.0.1:11434/v1")
-    assert "key" not in json.dumps(s.model_dump()).lower()
-    monkeypatch.setenv("DEROGATION_LLM", "gpt")
+    assert "key" not in json.dumps(s.model_dump()).lower() and KEY not in repr(cfg)
     with pytest.raises(ValueError, match="DEROGATION_LLM"):
-        load_settings(tmp_path)
+        load_settings(tmp_path, config(tmp_path, DEROGATION_LLM="gpt").llm_env)
 
 
-def test_a_misconfigured_provider_is_the_offline_mode_with_a_reason(monkeypatch):
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+def test_a_misconfigured_provider_is_the_offline_mode_with_a_reason():
     provider = build_provider(LLMSettings(provider="openai"))
     assert not provider.enabled and "OPENAI_API_KEY" in provider.problem
     provider = build_provider(LLMSettings(provider="openai-compatible", model="m"))
@@ -57,16 +57,16 @@ def test_a_misconfigured_provider_is_the_offline_mode_with_a_reason(monkeypatch)
 
 def test_local_only_refuses_a_remote_server_without_calling_it(llm_server):  # noqa: F811
     s = settings(llm_server, local_only=True, base_url="https://api.openai.com/v1")
-    llm = open_llm(s)
+    llm = open_llm(s, CFG)
     assert not llm.enabled and "local only" in llm.problem
     with pytest.raises(LLMError):
         llm.chat([{"role": "user", "content": "hi"}], purpose="t")
     assert llm_server.requests == []
-    assert open_llm(settings(llm_server, local_only=True)).enabled  # 127.0.0.1 is allowed
+    assert open_llm(settings(llm_server, local_only=True), CFG).enabled  # 127.0.0.1 is allowed
 
 
 def test_chat_and_streamed_chat(llm_server):  # noqa: F811
-    llm = open_llm(settings(llm_server))
+    llm = open_llm(settings(llm_server), CFG)
     llm_server.reply("Bonjour.").reply("Un texte assez long pour arriver en plusieurs morceaux SSE.", chunk_size=7)
     assert llm.chat([{"role": "user", "content": "salut"}], purpose="t") == "Bonjour."
     chunks = list(llm.stream([{"role": "user", "content": "écris"}], purpose="t"))
@@ -77,7 +77,7 @@ def test_chat_and_streamed_chat(llm_server):  # noqa: F811
 
 def test_a_429_then_success_is_retried_after_retry_after(llm_server, tmp_path):  # noqa: F811
     log = AuditLog(tmp_path / "audit.jsonl")
-    llm = open_llm(settings(llm_server), audit=log)
+    llm = open_llm(settings(llm_server), CFG, audit=log)
     llm_server.error(429, {"Retry-After": "0.2"}).reply("enfin")
     started = time.monotonic()
     assert llm.chat([{"role": "user", "content": "x"}], purpose="t") == "enfin"
@@ -90,7 +90,7 @@ def test_a_429_then_success_is_retried_after_retry_after(llm_server, tmp_path): 
 
 
 def test_a_retry_after_longer_than_the_limit_gives_up_at_once(llm_server):  # noqa: F811
-    llm = open_llm(settings(llm_server, max_retry_wait=5))
+    llm = open_llm(settings(llm_server, max_retry_wait=5), CFG)
     llm_server.error(429, {"Retry-After": "3600"})
     with pytest.raises(LLMError, match="3600 s"):
         llm.chat([{"role": "user", "content": "x"}], purpose="t")
@@ -98,7 +98,7 @@ def test_a_retry_after_longer_than_the_limit_gives_up_at_once(llm_server):  # no
 
 
 def test_a_timeout_is_retried_then_reported_and_the_circuit_opens(llm_server):  # noqa: F811
-    llm = open_llm(settings(llm_server, timeout=0.3, max_retries=1))
+    llm = open_llm(settings(llm_server, timeout=0.3, max_retries=1), CFG)
     llm_server.reply("trop tard", delay=2).reply("trop tard", delay=2)
     started = time.monotonic()
     with pytest.raises(LLMError) as exc:
@@ -116,7 +116,7 @@ class Facts(BaseModel):
 
 
 def test_structured_output_is_validated_and_re_asked_once_with_the_error(llm_server):  # noqa: F811
-    llm = open_llm(settings(llm_server))
+    llm = open_llm(settings(llm_server), CFG)
     llm_server.reply('```json\n{"device_class": "III"}\n```').reply({"device_class": "III", "sterile": True})
     assert llm.structured([{"role": "user", "content": "lis"}], Facts, purpose="t") == Facts(device_class="III", sterile=True)
     first, second = llm_server.chat_requests
@@ -125,26 +125,32 @@ def test_structured_output_is_validated_and_re_asked_once_with_the_error(llm_ser
 
 
 def test_structured_output_still_invalid_raises(llm_server):  # noqa: F811
-    llm = open_llm(settings(llm_server))
+    llm = open_llm(settings(llm_server), CFG)
     llm_server.reply("pas du JSON").reply("toujours pas")
     with pytest.raises(LLMError) as exc:
         llm.structured([{"role": "user", "content": "lis"}], Facts, purpose="t")
     assert exc.value.kind == "invalid_output"
 
 
-def test_embeddings(llm_server):  # noqa: F811
-    from assistant.llm.session import LLMEmbedder
+def test_the_saved_embedding_model_is_the_one_retrieval_uses(llm_server, tmp_path):  # noqa: F811
+    """DEROGATION_EMBEDDER=openai embeds the corpus with the settings' model and server (one path)."""
+    from assistant.service import Service
 
-    embedder = LLMEmbedder(open_llm(settings(llm_server, embedding_model="embed-small")))
+    home = tmp_path / "home"
+    svc = Service.from_config(config(home, DEROGATION_EMBEDDER="openai"))
+    svc.update_llm_settings(provider="openai-compatible", model="chat", base_url=llm_server.url,
+                            embedding_model="embed-small")
+    embedder = svc.knowledge.embedder
     vectors = embedder.embed_documents(["RDM art. 59", "CSP L. 5211-3"])
     assert len(vectors) == 2 and embedder.dimension == 8
     assert llm_server.requests[0].body["model"] == "embed-small"
+    assert embedder.model_id == f"openai:embed-small@{llm_server.url}"
 
 
-def test_the_key_is_sent_to_the_server_but_never_written_to_the_audit_log(llm_server, tmp_path, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    log = AuditLog(tmp_path / "audit.jsonl")
-    llm = open_llm(settings(llm_server), audit=log)
+def test_the_key_is_sent_to_the_server_but_never_written_to_the_audit_log(llm_server, tmp_path):  # noqa: F811
+    cfg = config(tmp_path, OPENAI_API_KEY=KEY)
+    log = AuditLog(tmp_path / "audit.jsonl", cfg.secrets)
+    llm = open_llm(settings(llm_server), cfg, audit=log)
     llm_server.reply(f"écho de {KEY}")
     llm.chat([{"role": "user", "content": f"ma clé est {KEY}"}], purpose="t")
     assert llm_server.requests[0].headers["authorization"] == f"Bearer {KEY}"
@@ -161,28 +167,26 @@ def test_every_prompt_file_documents_exactly_the_variables_it_uses():
             prompt.render()
 
 
-def test_prompts_are_found_in_the_top_level_folder_of_a_checkout(monkeypatch):
+def test_prompts_are_found_in_the_top_level_folder_of_a_checkout():
     from conftest import ROOT
 
-    monkeypatch.delenv(prompting.ENV_VAR, raising=False)
     assert prompting.prompt_dir() == ROOT / "prompts"
     assert prompting.load("draft_section").variables[0] == "lang_name"
 
 
-def test_a_prompts_folder_set_by_the_environment_wins_and_a_wrong_one_is_named(monkeypatch, tmp_path):
+def test_a_prompts_folder_set_by_the_environment_wins_and_a_wrong_one_is_named(tmp_path):
     from conftest import ROOT
 
     custom = tmp_path / "my-prompts"
     custom.mkdir()
     text = (ROOT / "prompts" / "followup.md").read_text(encoding="utf-8")
     (custom / "followup.md").write_text(text.replace("senior regulatory consultant", "ANSM assessor"), encoding="utf-8")
-    monkeypatch.setenv(prompting.ENV_VAR, str(custom))
-    messages = prompting.render("followup", lang_name="English", section_title="Need", question="Why?",
+    folder = config(tmp_path, DEROGATION_PROMPTS=str(custom)).prompts_dir
+    messages = prompting.render("followup", folder=folder, lang_name="English", section_title="Need", question="Why?",
                                 expectations="dates", answer="soon")
     assert "ANSM assessor" in messages[0]["content"]
-    monkeypatch.setenv(prompting.ENV_VAR, str(tmp_path / "nowhere"))
     with pytest.raises(prompting.PromptError, match="DEROGATION_PROMPTS"):
-        prompting.load("followup")
+        prompting.load("followup", config(tmp_path, DEROGATION_PROMPTS=str(tmp_path / "nowhere")).prompts_dir)
 
 
 def test_text_from_a_document_cannot_close_its_data_block():

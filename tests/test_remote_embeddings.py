@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 from llm_server import llm_server  # noqa: F401 (fixture)
 
+from assistant.config import Config
 from assistant.errors import KnowledgeError
 from assistant.knowledge.embeddings.remote import OpenAIEmbedder
 from assistant.knowledge.index import KnowledgeBase, collection_for_case
 from assistant.knowledge.sources import SourceChunk
+from assistant.service import Service
 
 NOTE = """---
 id: test-59
@@ -40,7 +42,8 @@ def test_the_corpus_is_embedded_by_the_configured_server_and_the_model_is_record
     monkeypatch.setenv("DEROGATION_EMBEDDER", "openai")
     monkeypatch.setenv("OPENAI_BASE_URL", f"{llm_server.url}")
     monkeypatch.setenv("DEROGATION_LLM_EMBEDDING_MODEL", "nomic-embed-text")
-    kb = KnowledgeBase(tmp_path / "home")
+    monkeypatch.setenv("DEROGATION_HOME", str(tmp_path / "home"))
+    kb = Service.from_config(Config.from_env()).knowledge  # the embedding model comes from the LLM settings
     report = kb.add([_note(tmp_path)])
     assert report.added >= 1
     embedded = [r for r in llm_server.requests if r.path.endswith("/embeddings")]

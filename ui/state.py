@@ -3,7 +3,6 @@ the version check between browser sessions, and one-shot messages."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +11,7 @@ from typing import Any
 import streamlit as st
 
 from assistant.case.model import Case
-from assistant.case.store import CaseStore
-from assistant.config import current_user, data_home
+from assistant.config import Config
 from assistant.service import Actor, ConflictError, Service, ServiceError
 
 ROLES = {"manufacturer": "Manufacturer", "consultant": "Consultant", "clinician": "Clinician"}
@@ -29,23 +27,24 @@ _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:=^])")
 
 # -- the service --------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
-def _service(home: str, retrieval: bool) -> Service:
-    return Service(CaseStore(Path(home)), knowledge="auto" if retrieval else None)
+def _service(retrieval: bool) -> Service:
+    return Service.from_config(config(), retrieval=retrieval)
 
 
-def retrieval_on() -> bool:
-    """Retrieval (the knowledge base) unless DEROGATION_RETRIEVAL=off, as in the CLI."""
-    return os.environ.get("DEROGATION_RETRIEVAL", "on").lower() not in ("off", "0", "no")
+@st.cache_resource(show_spinner=False)
+def config() -> Config:
+    """The environment, read once per server process (as the CLI reads it once per command)."""
+    return Config.from_env()
 
 
 def service() -> Service:
     """One Service per data home (DEROGATION_HOME), shared by the sessions of this server."""
-    return _service(str(data_home()), retrieval_on())
+    return _service(config().retrieval)
 
 
 def offline_service() -> Service:
     """The same store without retrieval: what the pages fall back on when the knowledge base fails."""
-    return _service(str(data_home()), False)
+    return _service(False)
 
 
 def memo(name: str, case: Case, extra: object, compute: Callable[[], Any]) -> Any:
@@ -72,7 +71,7 @@ def user_name() -> str:
     held = st.session_state.get("account")  # a logged-in account (ui/login.py) names itself
     if held:
         return held["name"]
-    return (st.query_params.get("user") or "").strip()[:80] or current_user()
+    return (st.query_params.get("user") or "").strip()[:80] or config().user
 
 
 def current_role() -> str:

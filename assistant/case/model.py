@@ -12,7 +12,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.case.profile import Lang, RequestType
-from assistant.drafting.model import Citation
 from assistant.errors import CaseError
 
 Role = Literal["manufacturer", "clinician", "consultant"]
@@ -46,6 +45,21 @@ def now() -> dt.datetime:
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+CitationKind = Literal["answer", "evidence", "provision", "passage"]
+
+
+class Citation(Model):
+    """What a sentence of a draft rests on: an answer, a document page, a provision or a passage."""
+
+    id: str
+    kind: CitationKind
+    label: str
+    url: str = ""
+    page: int | None = None
+    source: str = ""  # question id, evidence file name, provision id or source file
+    text: str = ""  # the cited passage or answer, for a reviewer to check
 
 
 class AnswerEntry(Model):

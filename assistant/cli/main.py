@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from assistant.case.model import ROLES
 from assistant.case.profile import ProfileError
-from assistant.config import current_user, package_folder
+from assistant.config import Config, current_user, package_folder
 from assistant.errors import KnowledgeError
 from assistant.service import Actor, ExportBlocked, Service, ServiceError
 
@@ -220,6 +219,8 @@ def cmd_llm(svc: Service, args: argparse.Namespace) -> int:
         _print_json(status)
         return 0
     for key, value in status.items():
+        if key in ("providers", "api_key_set"):  # for the app's form; `api_key` says it in words
+            continue
         if key == "from_environment":
             value = ", ".join(f"{f} <- {v}" for f, v in value.items()) or "nothing"
         print(f"{key:24} {value}")
@@ -305,11 +306,9 @@ def cmd_eval(svc: Service, args: argparse.Namespace) -> int:
     folder = Path(args.scenarios) if args.scenarios else evaluation.SCENARIO_DIR
     scenarios = evaluation.load_scenarios(folder, args.only)
     knowledge = None
-    if os.environ.get("DEROGATION_RETRIEVAL", "on").lower() not in ("off", "0", "no"):
-        from assistant.knowledge.index import KnowledgeBase
-
+    if svc.config.retrieval:
         print("retrieval on (DEROGATION_RETRIEVAL=off to skip): the notes are indexed on first use", file=sys.stderr)
-        knowledge = KnowledgeBase(svc.store.home / "eval")
+        knowledge = evaluation.knowledge_base(svc.store.home / "eval", svc.config)
     report = evaluation.run(scenarios, knowledge=knowledge, llm_settings=svc.llm_settings())
     path = evaluation.write_json(report, Path(args.out))
     if args.json:
@@ -441,10 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        retrieval = os.environ.get("DEROGATION_RETRIEVAL", "on").lower() not in ("off", "0", "no")
+        config = Config.from_env()
         lightweight = args.command in ("cases", "history", "show", "new", "answer", "attach", "waive",
                                        "approve", "restore", "settings", "questions", "interview", "llm", "users")
-        return args.func(Service(knowledge="auto" if retrieval and not lightweight else None), args)
+        return args.func(Service.from_config(config, retrieval=config.retrieval and not lightweight), args)
     except (ServiceError, ProfileError, KnowledgeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

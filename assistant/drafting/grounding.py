@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.drafting.model import Paragraph, SectionDraft
 from assistant.knowledge.passage import Passage
+from assistant.text import normalise
 
 FailureKind = str  # unknown_citation | quote_not_found | ungrounded_number | ungrounded_date |
 #                    ungrounded_standard | ungrounded_name | uncited_paragraph | empty_draft
@@ -68,13 +68,6 @@ class Failure:
     def __str__(self) -> str:
         return f"{self.kind}: {self.reason}"
 
-
-def normalise(text: str) -> str:
-    """Lower case, no accents on the comparison side, unified quotes, dashes and whitespace."""
-    text = unicodedata.normalize("NFKD", text).replace("’", "'").replace("‘", "'")
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    text = re.sub(r"[‐‑‒–—]", "-", text)
-    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def _iso(m: re.Match[str]) -> str | None:

@@ -7,9 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.case.model import Citation, CitationKind  # noqa: F401 (part of the draft's structure)
 from assistant.case.profile import Lang
-
-CitationKind = Literal["answer", "evidence", "provision", "passage"]
 
 
 class _M(BaseModel):
@@ -28,15 +27,6 @@ class Paragraph(_M):
     def plain(self) -> str:
         return "".join(s.text for s in self.spans if s.kind == "text")
 
-
-class Citation(_M):
-    id: str
-    kind: CitationKind
-    label: str
-    url: str = ""
-    page: int | None = None
-    source: str = ""  # question id, evidence file name, provision id or source file
-    text: str = ""  # the cited passage or answer, for a reviewer to check
 
 
 class Placeholder(_M):

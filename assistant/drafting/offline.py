@@ -15,9 +15,9 @@ from assistant.case import conditions
 from assistant.case.evidence import PagesOf, find_page
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile, Section
+from assistant.case.requirements import applicable_sections, applies, evidence_kinds_for
 from assistant.drafting import words as i18n
 from assistant.drafting.model import Citation, Draft, EvidenceLine, Paragraph, Placeholder, SectionDraft, Span
-from assistant.interview.engine import applies
 from assistant.knowledge.passage import Passage
 
 _TOKEN = re.compile(r"\{([a-z_:0-9\-]+)\}")
@@ -27,23 +27,6 @@ PassagesFor = Callable[[Section], list[Passage]]  # retrieval: the passages that
 def _no_pages(_sha: str) -> list[str]:
     return []
 
-
-def evidence_kinds_for(profile: Profile, case: Case, section: Section) -> list[tuple[str, bool]]:
-    """(kind id, mandatory) for each evidence kind supporting `section` in this case."""
-    kinds = []
-    values = case.values()
-    for kind in profile.evidence_kinds:
-        if section.id not in kind.sections or not kind.applies(case.request_type):
-            continue
-        state = conditions.evaluate(kind.when, values)
-        if state is False:
-            continue
-        mandatory = state is True and (
-            kind.mandatory
-            or (bool(kind.mandatory_when) and conditions.evaluate(kind.mandatory_when, values) is True)
-        )
-        kinds.append((kind.id, mandatory))
-    return kinds
 
 
 def section_fingerprint(profile: Profile, case: Case, section: Section) -> str:
@@ -294,9 +277,6 @@ def _merge_punctuation(spans: list[Span]) -> list[Span]:
             merged.append(span)
     return merged
 
-
-def applicable_sections(profile: Profile, case: Case) -> list[Section]:
-    return [s for s in profile.sections if s.applies(case.request_type)]
 
 
 def compose(

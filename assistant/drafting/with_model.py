@@ -15,23 +15,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile, Section
+from assistant.case.requirements import applies
 from assistant.drafting import words as i18n
 from assistant.drafting.grounding import Failure, check_section
 from assistant.drafting.model import Citation, Paragraph, Placeholder, SectionDraft, Span
-from assistant.interview.engine import applies
 from assistant.knowledge.passage import Passage
 from assistant.knowledge.sources import NOTES_DIR
 from assistant.llm import prompts as prompting
 from assistant.llm.audit import scrub
+from assistant.llm.prompts import LANG_NAMES
 from assistant.llm.session import LLM, LLMError
 
 OnChunk = Callable[[str, str], None]  # (section id, text chunk)
-LANG_NAMES = {"fr": "French", "en": "English"}
 _REF = re.compile(r"\[([^\[\]\n]{1,120})\]")
 _REF_PART = re.compile(r"^(?:P(\d+)|A:\s*([a-z0-9_\-]+)|MISSING:\s*([a-z0-9_\-]+))$", re.IGNORECASE)
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
@@ -89,11 +90,14 @@ def _passages_block(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks) or "(none)"
 
 
-def draft_messages(profile: Profile, case: Case, section: Section, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
+def draft_messages(
+    profile: Profile, case: Case, section: Section, lang: Lang, passages: Sequence[Passage], folder: Path | None = None,
+) -> list[dict[str, str]]:
     missing = _missing(profile, case, section, lang)
     needs = [f"- {q.label.get(lang)}" for q in section.questions if q.applies(case.request_type)]
     return prompting.render(
         "draft_section",
+        folder=folder,
         lang_name=LANG_NAMES[lang],
         authority=profile.name.get(lang),
         request_type=profile.request_type_labels[case.request_type].get(lang),
@@ -263,7 +267,7 @@ def draft_section_checked(
         if not llm.problem:
             return offline, []
         return fallback(offline, [error_notice(LLMError("offline", llm.problem))]), [llm.problem]
-    messages = draft_messages(profile, case, section, lang, passages)
+    messages = draft_messages(profile, case, section, lang, passages, llm.prompts_dir)
     seen = len(llm.notices)
     chunks: list[str] = []
     try:
@@ -275,7 +279,7 @@ def draft_section_checked(
         return fallback(offline, [error_notice(exc)]), [f"language model unavailable: {exc}"]
     retries = [n for n in llm.notices[seen:] if "retrying" in n]
     parser = _Parser(profile, case, section, lang, passages)
-    paragraphs = parser.parse(scrub("".join(chunks)))  # a key cut across two chunks is removed here
+    paragraphs = parser.parse(scrub("".join(chunks), llm.secrets))  # a key cut across two chunks is removed here
     candidate = offline.model_copy(update={
         "paragraphs": paragraphs, "citations": parser.citations, "placeholders": parser.placeholders,
     })
@@ -375,6 +379,7 @@ def review_section(
     used = [p for p in passages if p.id in cited] or list(passages)
     messages = prompting.render(
         "review_section",
+        folder=llm.prompts_dir,
         lang_name=LANG_NAMES[lang],
         section_title=section.title,
         draft=prompting.data_block("draft", markup(section, used)),

@@ -6,10 +6,10 @@ from __future__ import annotations
 from assistant.case import conditions
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
+from assistant.case.requirements import applies, evidence_kinds_for
 from assistant.drafting.model import Draft
-from assistant.drafting.offline import evidence_kinds_for
 from assistant.gate.finding import Finding, Severity
-from assistant.interview.engine import applies, is_thin
+from assistant.interview.engine import is_thin
 
 _MSG = {
     "missing_answer": {"fr": "réponse manquante : {}", "en": "missing answer: {}"},

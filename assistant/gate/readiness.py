@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from assistant.case.model import Case
 from assistant.case.profile import LANGS, Profile
+from assistant.case.requirements import applies
 from assistant.drafting.model import Draft
 from assistant.drafting.revisions import current_edit
 from assistant.gate.findings import Finding
-from assistant.interview.engine import applies
 
 # Review status as a reader sees it: an approval given on other facts is withdrawn ("stale").
 EffectiveStatus = str  # draft | changes_requested | approved | stale

@@ -21,11 +21,12 @@ from assistant.case.answers import AnswerError, normalise
 from assistant.case.model import Case
 from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import Lang, Profile, Question
-from assistant.drafting.grounding import normalise as norm_text
-from assistant.drafting.with_model import LANG_NAMES
-from assistant.interview.engine import applies, needs_followup, ordered_questions
+from assistant.case.requirements import applies
+from assistant.interview.engine import needs_followup, ordered_questions
 from assistant.llm import prompts as prompting
+from assistant.llm.prompts import LANG_NAMES
 from assistant.llm.session import LLM, LLMError
+from assistant.text import normalise as norm_text
 
 MAX_TEXT_CHARS = 15_000
 MAX_FOLLOWUP_CHARS = 500
@@ -99,7 +100,7 @@ def propose_facts(
     clipped = text[:MAX_TEXT_CHARS]
     notices = [f"only the first {MAX_TEXT_CHARS} characters were read"] if len(text) > MAX_TEXT_CHARS else []
     messages = prompting.render(
-        "extract_facts", source_kind=source_kind, questions=_question_lines(questions, case, lang),
+        "extract_facts", folder=llm.prompts_dir, source_kind=source_kind, questions=_question_lines(questions, case, lang),
         text=prompting.data_block("document", clipped, kind=source_kind),
     )
     try:
@@ -154,6 +155,7 @@ def next_followup(llm: LLM, profile: Profile, case: Case, question_id: str, lang
         section = profile.section_of(question_id)
         messages = prompting.render(
             "followup",
+            folder=llm.prompts_dir,
             lang_name=LANG_NAMES[lang],
             section_title=section.title.get(lang),
             question=question.text.get(lang),

@@ -16,7 +16,7 @@ from assistant.case.answers import AnswerError, normalise, parse_date
 from assistant.case.evidence import PagesOf
 from assistant.case.model import Case
 from assistant.case.profile import Profile
-from assistant.interview.engine import applies
+from assistant.case.requirements import applies
 
 _DATE = (
     r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{2}-\d{2}"

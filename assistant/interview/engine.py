@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.case import conditions
 from assistant.case.answers import word_count
 from assistant.case.model import Answer, Case
 from assistant.case.profile import Lang, Profile, Question, Section
+from assistant.case.requirements import applies
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,6 @@ class Prompt:
             "patient_data": q.patient_data,
         }
 
-
-def applies(profile: Profile, case: Case, question: Question) -> bool | None:
-    """True if the case needs this question, False if not, None while a condition is unknown."""
-    section = profile.section_of(question.id)
-    if not (section.applies(case.request_type) and question.applies(case.request_type)):
-        return False
-    return conditions.evaluate(question.when, case.values())
 
 
 def ordered_questions(profile: Profile) -> list[Question]:

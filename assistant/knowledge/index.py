@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import re
 import shutil
 import sys
@@ -23,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.config import Config
 from assistant.errors import EmbeddingMismatch, KnowledgeError
+from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
 
@@ -139,13 +140,21 @@ def collection_for_case(case_id: str) -> str:
 
 
 class KnowledgeBase:
-    def __init__(self, home: Path, embedder: Any | None = None, chroma_url: str | None = None) -> None:
+    def __init__(
+        self, home: Path, embedder: Any | None = None, chroma_url: str | None = None, *,
+        config: Config | None = None, remote: RemoteEmbedding | None = None,
+    ) -> None:
+        """`config`: the embedder's name, the converted models' folder, a Chroma server (read from the
+        environment when not given); `remote`: the OpenAI(-compatible) model when the embedder is
+        'openai'."""
+        self.config = config or Config.from_env()
+        self.remote = remote
         self.home = home
         self.dir = home / "index"
         self.dir.mkdir(parents=True, exist_ok=True)
         self._embedder = embedder
         self._local_embedder: Any = None
-        self.chroma_url = chroma_url if chroma_url is not None else os.environ.get("DEROGATION_CHROMA_URL", "")
+        self.chroma_url = chroma_url if chroma_url is not None else self.config.chroma_url
         self._client: Any = None
         self._lock = threading.RLock()
         self._bm25: dict[str, tuple[tuple, BM25, list[str], list[dict], list[str]]] = {}
@@ -158,21 +167,21 @@ class KnowledgeBase:
             if self._embedder is None:
                 from assistant.knowledge.embeddings.onnx import load_embedder
 
-                name = os.environ.get("DEROGATION_EMBEDDER", "e5-small")
+                name = self.config.embedder
                 if name.strip().lower() == "openai":
                     from assistant.knowledge.embeddings.remote import OpenAIEmbedder, RemoteEmbedderError
 
+                    remote = self.remote or RemoteEmbedding(api_key=self.config.api_key)
                     try:
-                        self._embedder = OpenAIEmbedder()
+                        self._embedder = OpenAIEmbedder(remote.model, remote.base_url, remote.api_key)
                     except RemoteEmbedderError as exc:
                         raise KnowledgeError(str(exc)) from exc
                 else:
-                    self._embedder = load_embedder(name, self._models_dir())
+                    self._embedder = load_embedder(name, self._models_dir(), threads=self.config.embed_threads)
             return self._embedder
 
     def _models_dir(self) -> Path:
-        models = os.environ.get("DEROGATION_MODELS")  # a shared cache of converted models
-        return Path(models) if models else self.home / "models"
+        return self.config.models_dir or self.home / "models"  # DEROGATION_MODELS: converted models, shared
 
     @property
     def local_embedder(self) -> Any:
@@ -184,7 +193,7 @@ class KnowledgeBase:
             if self._local_embedder is None:
                 from assistant.knowledge.embeddings.onnx import default_embedder
 
-                self._local_embedder = default_embedder(self._models_dir())
+                self._local_embedder = default_embedder(self._models_dir(), threads=self.config.embed_threads)
             return self._local_embedder
 
     def embedder_for(self, collection: str) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -32,23 +33,21 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def _secrets() -> list[str]:
-    return [v for k in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY") if len(v := os.environ.get(k, "")) >= 4]
-
-
-def scrub(text: str) -> str:
-    """`text` with any API key of the environment replaced: a model echoing a key must not spread it."""
-    for secret in _secrets():
-        text = text.replace(secret, "[KEY REMOVED]")
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every API key (`Config.secrets`) replaced: a model echoing a key must not spread it."""
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, "[KEY REMOVED]")
     return text
 
 
 class AuditLog:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, secrets: Iterable[str] = ()) -> None:
         self.path = Path(path)
+        self.secrets = tuple(secrets)
 
     def record(self, entry: dict[str, Any]) -> None:
-        line = scrub(json.dumps(entry, ensure_ascii=False, default=str))
+        line = scrub(json.dumps(entry, ensure_ascii=False, default=str), self.secrets)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _lock, open(self.path, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")

@@ -5,9 +5,9 @@ A prompt file starts with a comment block that documents its variables, one per 
 variable goes. `render` refuses a missing or undeclared variable, so a prompt and its caller
 cannot drift apart silently.
 
-Where the folder is found: `$DEROGATION_PROMPTS` when set (a folder holding the same files: to
-adapt the wording without code), else the top-level `prompts/` folder, shipped in the package as
-`assistant.prompts` (see pyproject.toml).
+Where the folder is found: `Config.prompts_dir` (`$DEROGATION_PROMPTS`, a folder holding the same
+files: to adapt the wording without code) when set, else the top-level `prompts/` folder, shipped
+in the package as `assistant.prompts` (see pyproject.toml). The session carries it (`LLM.prompts_dir`).
 
 Text that comes from documents, answers or retrieved passages is data, never instructions:
 `data_block` wraps it in a tag the prompts name (`<passage id="P1">…</passage>`) and
@@ -17,7 +17,6 @@ and speak as the prompt.
 
 from __future__ import annotations
 
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -29,32 +28,22 @@ ENV_VAR = "DEROGATION_PROMPTS"
 _VAR = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _DECLARED = re.compile(r"^-\s*([a-z_][a-z0-9_]*)\s*:", re.MULTILINE)
 _HEADER = re.compile(r"\A\s*<!--(.*?)-->", re.DOTALL)
+LANG_NAMES = {"fr": "French", "en": "English"}  # the drafting language, as a prompt names it
 DATA_TAGS = ("passage", "document", "answer", "facts", "draft")
 _DATA_TAG = re.compile(rf"<\s*(/?)\s*({'|'.join(DATA_TAGS)})\b", re.IGNORECASE)
 
 
 
-def candidates() -> list[Path]:
-    """The folders searched for prompt files, in order."""
-    out = []
-    if os.environ.get(ENV_VAR, "").strip():
-        out.append(Path(os.environ[ENV_VAR]).expanduser())
-    out.append(package_folder("assistant.prompts"))
-    return out
-
-
-def prompt_dir() -> Path:
-    """The first candidate folder that holds prompt files, or PromptError naming every place looked at."""
-    looked = candidates()
-    if os.environ.get(ENV_VAR, "").strip() and not any(looked[0].glob("*.md")):
-        raise PromptError(f"${ENV_VAR} is {str(looked[0])!r}, which holds no prompt (*.md) file")
-    for folder in looked:
-        if any(folder.glob("*.md")):
-            return folder
-    raise PromptError(
-        "the prompts folder is missing: looked in " + ", ".join(str(p) for p in looked)
-        + f". Run from a source checkout, reinstall the package, or set ${ENV_VAR} to a folder of prompt files."
-    )
+def prompt_dir(custom: Path | None = None) -> Path:
+    """`custom` (Config.prompts_dir, from $DEROGATION_PROMPTS) when given, else the shipped folder;
+    PromptError when the folder holds no prompt file."""
+    folder = custom or package_folder("assistant.prompts")
+    if not any(folder.glob("*.md")):
+        if custom is not None:
+            raise PromptError(f"${ENV_VAR} is {str(custom)!r}, which holds no prompt (*.md) file")
+        raise PromptError(f"the prompts folder is missing ({folder}): reinstall the package, "
+                          f"or set ${ENV_VAR} to a folder of prompt files")
+    return folder
 
 
 class PromptFile:
@@ -94,20 +83,20 @@ def _load(path: Path, mtime: float) -> PromptFile:
     return PromptFile(path.stem, path.read_text(encoding="utf-8"))
 
 
-def load(name: str) -> PromptFile:
-    folder = prompt_dir()
+def load(name: str, folder: Path | None = None) -> PromptFile:
+    folder = prompt_dir(folder)
     path = folder / f"{name}.md"
     if not path.exists():
         raise PromptError(f"no prompt file {path.name} in {folder}")
     return _load(path, path.stat().st_mtime)
 
 
-def render(name: str, **values: object) -> list[dict[str, str]]:
-    return load(name).render(**values)
+def render(name: str, *, folder: Path | None = None, **values: object) -> list[dict[str, str]]:
+    return load(name, folder).render(**values)
 
 
-def names() -> list[str]:
-    return sorted(p.stem for p in prompt_dir().glob("*.md"))
+def names(folder: Path | None = None) -> list[str]:
+    return sorted(p.stem for p in prompt_dir(folder).glob("*.md"))
 
 
 # -- data, never instructions -----------------------------------------------------------------------

@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import email.utils
 import json
-import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.case.privacy import Redaction, Redactor, is_local_url
+from assistant.config import LLM_ENV_VARS, Config
 from assistant.errors import LLMConfigError, LLMError
 from assistant.llm.audit import AuditLog, safe_url, scrub
 
@@ -68,28 +68,17 @@ class LLMSettings(BaseModel):
         return self.model or (DEFAULT_OPENAI_MODEL if self.provider == "openai" else "")
 
 
-ENV_VARS: dict[str, str] = {
-    "provider": "DEROGATION_LLM",
-    "model": "DEROGATION_LLM_MODEL",
-    "base_url": "OPENAI_BASE_URL",
-    "embedding_model": "DEROGATION_LLM_EMBEDDING_MODEL",
-    "local_only": "DEROGATION_LLM_LOCAL_ONLY",
-    "timeout": "DEROGATION_LLM_TIMEOUT",
-    "max_retries": "DEROGATION_LLM_MAX_RETRIES",
-    "max_tokens": "DEROGATION_LLM_MAX_TOKENS",
-}
+ENV_VARS = LLM_ENV_VARS  # settings field -> the environment variable that overrides it
 
 
 
 
 # -- settings -------------------------------------------------------------------------------
-def settings_file(home: Path | None = None) -> Path:
-    from assistant.config import data_home
-
-    return (home or data_home()) / "settings.json"
+def settings_file(home: Path) -> Path:
+    return home / "settings.json"
 
 
-def _read_file(home: Path | None) -> dict[str, Any]:
+def _read_file(home: Path) -> dict[str, Any]:
     path = settings_file(home)
     if not path.exists():
         return {}
@@ -100,18 +89,16 @@ def _read_file(home: Path | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def env_overrides() -> dict[str, str]:
-    """The settings fields set by an environment variable (field -> variable name)."""
-    return {field: var for field, var in ENV_VARS.items() if os.environ.get(var, "").strip()}
+def env_overrides(env: Mapping[str, str] | None) -> dict[str, str]:
+    """The settings fields set by an environment variable (field -> variable name); `env`: Config.llm_env."""
+    return {field: ENV_VARS[field] for field in (env or {}) if field in ENV_VARS}
 
 
-def load_settings(home: Path | None = None, *, env: bool = True) -> LLMSettings:
-    """The settings file's `llm` entry, overridden by the environment variables (unless `env=False`)."""
+def load_settings(home: Path, env: Mapping[str, str] | None = None) -> LLMSettings:
+    """The settings file's `llm` entry, overridden by `env` (Config.llm_env: field -> value) when given."""
     values: dict[str, Any] = dict(_read_file(home).get("llm") or {})
-    if env:
-        for field, var in env_overrides().items():
-            raw = os.environ[var].strip()
-            values[field] = raw.lower() in ("1", "yes", "true", "on") if field == "local_only" else raw
+    for field, raw in (env or {}).items():
+        values[field] = raw.lower() in ("1", "yes", "true", "on") if field == "local_only" else raw
     if str(values.get("provider", "none")).lower() in ("", "off", "offline"):
         values["provider"] = "none"
     try:
@@ -119,12 +106,12 @@ def load_settings(home: Path | None = None, *, env: bool = True) -> LLMSettings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
-        where = ENV_VARS.get(field, field) if field in env_overrides() else f"settings.json llm.{field}"
+        where = ENV_VARS.get(field, field) if field in (env or {}) else f"settings.json llm.{field}"
         allowed = f" (one of {', '.join(PROVIDERS)})" if field == "provider" else ""
         raise LLMConfigError(f"{where}: {err['msg']}{allowed}") from None
 
 
-def save_settings(settings: LLMSettings, home: Path | None = None) -> Path:
+def save_settings(settings: LLMSettings, home: Path) -> Path:
     """Write the settings (never a key) into `settings.json`, keeping its other entries."""
     from assistant.case.store import write_atomic
 
@@ -136,8 +123,8 @@ def save_settings(settings: LLMSettings, home: Path | None = None) -> Path:
     return path
 
 
-def api_key_present() -> bool:
-    return bool(os.environ.get("OPENAI_API_KEY", "").strip())
+def api_key_present(config: Config) -> bool:
+    return bool(config.api_key)
 
 
 # -- providers: one attempt each --------------------------------------------------------------
@@ -185,12 +172,12 @@ class OpenAIProvider(Provider):
 
     enabled = True
 
-    def __init__(self, settings: LLMSettings) -> None:
+    def __init__(self, settings: LLMSettings, api_key: str = "") -> None:
         import openai
 
         self.name = settings.provider
-        key = os.environ.get("OPENAI_API_KEY", "").strip()
-        base = settings.base_url.strip() or os.environ.get("OPENAI_BASE_URL", "").strip()
+        key = api_key.strip()
+        base = settings.base_url.strip()
         if settings.provider == "openai":
             base = base or OPENAI_URL
             if not key:
@@ -304,12 +291,12 @@ def _retry_after(headers: Any) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def build_provider(settings: LLMSettings) -> Provider:
+def build_provider(settings: LLMSettings, api_key: str = "") -> Provider:
     """The provider the settings name; a misconfigured or refused one is the offline mode with a reason."""
     if settings.provider == "none":
         return OfflineProvider()
     try:
-        return OpenAIProvider(settings)
+        return OpenAIProvider(settings, api_key)
     except LLMConfigError as exc:
         return OfflineProvider(f"language model not used: {exc}", "config")
     except LLMError as exc:
@@ -329,8 +316,12 @@ class LLM:
         keep: Iterable[str] = (),
         case_id: str = "",
         sleep: Callable[[float], None] = time.sleep,
+        secrets: Iterable[str] = (),
+        prompts_dir: Path | None = None,
     ) -> None:
         self.provider = provider
+        self.secrets = tuple(secrets)
+        self.prompts_dir = prompts_dir
         self.settings = settings or LLMSettings()
         self.audit = audit
         self.case_id = case_id
@@ -365,7 +356,7 @@ class LLM:
             purpose, sent, redactions, stream=False, json_mode=json_mode,
             call=lambda: self.provider.complete(sent, json_mode=json_mode, temperature=self.settings.temperature),
         )
-        return scrub(self.redactor.restore(text))
+        return scrub(self.redactor.restore(text), self.secrets)
 
     def stream(self, messages: list[Message], *, purpose: str) -> Iterator[str]:
         """The answer in chunks as they arrive (identifiers restored). Retried only before the first chunk."""
@@ -392,9 +383,9 @@ class LLM:
                 held += chunk
                 ready, held = _split_restorable(held)
                 if ready:
-                    yield scrub(self.redactor.restore(ready))
+                    yield scrub(self.redactor.restore(ready), self.secrets)
             if held:
-                yield scrub(self.redactor.restore(held))
+                yield scrub(self.redactor.restore(held), self.secrets)
         except LLMError as exc:
             if opened:
                 attempts.append({"attempt": len(attempts), "outcome": exc.kind, "error": f"mid-stream: {exc}"})
@@ -566,37 +557,13 @@ def _short_errors(exc: ValidationError) -> str:
 
 
 def open_llm(
-    settings: LLMSettings | None = None,
+    settings: LLMSettings,
+    config: Config,
     *,
-    home: Path | None = None,
     audit: AuditLog | None = None,
     keep: Iterable[str] = (),
     case_id: str = "",
 ) -> LLM:
-    """A session on the configured model (settings file + environment unless `settings` is given)."""
-    settings = settings or load_settings(home)
-    return LLM(build_provider(settings), settings, audit=audit, keep=keep, case_id=case_id)
-
-
-class LLMEmbedder:
-    """The `Embedder` interface of embeddings.py on top of the configured model's embeddings."""
-
-    def __init__(self, llm: LLM) -> None:
-        self.llm = llm
-        self.model_id = f"{llm.provider.name}:{getattr(llm.provider, 'embedding_model', llm.provider.model)}"
-        self._dimension = 0
-
-    @property
-    def dimension(self) -> int:
-        if not self._dimension:
-            self._dimension = len(self.embed_query("dimension"))
-        return self._dimension
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = self.llm.embed(texts, purpose="embed_documents")
-        if vectors:
-            self._dimension = len(vectors[0])
-        return vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.llm.embed([text], purpose="embed_query")[0]
+    """A session on the model `settings` name, with the key, secrets and prompts of `config`."""
+    return LLM(build_provider(settings, config.api_key), settings, audit=audit, keep=keep, case_id=case_id,
+               secrets=config.secrets, prompts_dir=config.prompts_dir)

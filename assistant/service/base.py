@@ -6,20 +6,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Self
 
 from assistant.case import conditions, evidence
 from assistant.case.model import ROLES, Case, EvidenceFile
 from assistant.case.profile import Lang, Profile, load_profile
 from assistant.case.store import CaseStore, StoreError
 from assistant.case.store import ConflictError as StoreConflict
-from assistant.config import current_user
+from assistant.config import Config, current_user
 from assistant.drafting import offline as drafting
 from assistant.drafting import revisions
 from assistant.drafting.model import Draft, SectionDraft
-from assistant.errors import ConflictError, ServiceError
+from assistant.errors import ConflictError, LLMConfigError, ServiceError
 from assistant.gate import findings as checks
 from assistant.gate.findings import Finding
+from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
 from assistant.service import access
 
@@ -77,19 +78,44 @@ EVIDENCE_PASSAGES = 2
 
 
 class ServiceBase:
-    def __init__(self, store: CaseStore | None = None, knowledge: KnowledgeBase | str | None = None) -> None:
-        """`knowledge`: a KnowledgeBase, "auto" (the default one under the data home, opened on
-        first use), or None (no retrieval: drafts cite the profile's provisions only)."""
-        self.store = store or CaseStore()
+    def __init__(
+        self, store: CaseStore | None = None, knowledge: KnowledgeBase | str | None = None, *,
+        config: Config | None = None,
+    ) -> None:
+        """`knowledge`: a KnowledgeBase, "auto" (the one under the store's home, opened on first
+        use), or None (no retrieval: drafts cite the profile's provisions only). `config`: the
+        settings read from the environment (read now when not given)."""
+        self.config = config or Config.from_env()
+        self.store = store or CaseStore(self.config.ensure_home())
         self._knowledge = knowledge
+
+    @classmethod
+    def from_config(cls, config: Config, *, retrieval: bool | None = None) -> Self:
+        """The service on `config`'s data home, with the knowledge base unless retrieval is off."""
+        on = config.retrieval if retrieval is None else retrieval
+        return cls(CaseStore(config.ensure_home()), knowledge="auto" if on else None, config=config)
 
     @property
     def knowledge(self) -> KnowledgeBase | None:
-        if self._knowledge == "auto":
+        if isinstance(self._knowledge, str):
             from assistant.knowledge.index import KnowledgeBase
 
-            self._knowledge = KnowledgeBase(self.store.home)
-        return self._knowledge  # type: ignore[return-value]
+            self._knowledge = KnowledgeBase(self.store.home, config=self.config, remote=self._remote_embedding())
+        return self._knowledge
+
+    def _remote_embedding(self) -> RemoteEmbedding | None:
+        """Where the corpus is embedded when `DEROGATION_EMBEDDER=openai`: the model and server of the
+        language-model settings (the saved embedding model included), with the environment's key."""
+        if self.config.embedder != "openai":
+            return None
+        from assistant.llm.session import OPENAI_URL, load_settings
+
+        try:
+            settings = load_settings(self.store.home, self.config.llm_env)
+        except LLMConfigError as exc:
+            raise ServiceError(f"the embedding settings are not usable: {exc}") from None
+        return RemoteEmbedding(model=settings.embedding_model, base_url=settings.base_url or OPENAI_URL,
+                               api_key=self.config.api_key)
 
     def _ready_knowledge(self) -> KnowledgeBase | None:
         kb = self.knowledge

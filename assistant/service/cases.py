@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from assistant.case import evidence
+from assistant.case import evidence, requirements
 from assistant.case.answers import AnswerError, clean_text, normalise
 from assistant.case.model import Case, EvidenceFile, now
 from assistant.case.privacy import patient_data_problems
@@ -93,7 +93,7 @@ class CaseOps(ServiceBase):
             question = profile.question(question_id)
         except KeyError:
             raise ServiceError(f"unknown question {question_id!r} for authority {profile.id}") from None
-        if interview.applies(profile, case, question) is False:
+        if requirements.applies(profile, case, question) is False:
             raise ServiceError(f"question {question_id!r} does not apply to this case")
         try:
             value = normalise(question, text)

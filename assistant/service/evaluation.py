@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assistant.case import requirements
 from assistant.case.profile import Lang, load_profile
 from assistant.case.store import CaseStore
-from assistant.config import package_folder
+from assistant.config import Config, package_folder
 from assistant.documents.pdf import text_pdf
-from assistant.drafting import offline as drafting
 from assistant.drafting import words as i18n
 from assistant.drafting.model import Draft, Paragraph, SectionDraft
 from assistant.gate.findings import Finding
@@ -197,7 +197,7 @@ def build_case(svc: Service, scenario: Scenario, workdir: Path) -> str:
         for target, reason in scenario.waivers.items():
             svc.waive(case.id, target, reason, MANUFACTURER)
         current = svc.case(case.id)
-        sections = [s.id for s in drafting.applicable_sections(svc.profile(current), current)]
+        sections = [s.id for s in requirements.applicable_sections(svc.profile(current), current)]
         approve = scenario.approve if isinstance(scenario.approve, list) else sections
         approve = [] if scenario.approve == "none" else approve
         for section_id in approve:
@@ -448,6 +448,13 @@ class Report:
     def as_json(self) -> dict:
         return {"retrieval": self.retrieval, "llm": self.llm, "overall": self.overall(),
                 "scenarios": [r.as_json() for r in self.scenarios]}
+
+
+def knowledge_base(home: Path, config: Config) -> KnowledgeBase:
+    """A knowledge base of its own for the scenarios (the notes indexed on first use)."""
+    from assistant.knowledge.index import KnowledgeBase
+
+    return KnowledgeBase(home, config=config)
 
 
 def run(

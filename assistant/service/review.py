@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.case import requirements
 from assistant.case.answers import clean_text
 from assistant.case.model import Case, Event
 from assistant.case.profile import LANGS, Lang
@@ -20,7 +21,7 @@ class ReviewOps(ServiceBase):
     ) -> Case:
         case = self.case(case_id)
         profile = self.profile(case)
-        sections = drafting.applicable_sections(profile, case)
+        sections = requirements.applicable_sections(profile, case)
         if section_id not in {s.id for s in sections}:
             raise ServiceError(f"unknown section {section_id!r} (one of {', '.join(s.id for s in sections)})")
         if status not in ("draft", "changes_requested", "approved"):
@@ -115,7 +116,7 @@ class ReviewOps(ServiceBase):
         self, case_id: str, section_id: str, text: str, actor: Actor, expected_version: int | None = None
     ) -> Case:
         case = self.case(case_id)
-        if section_id not in {s.id for s in drafting.applicable_sections(self.profile(case), case)}:
+        if section_id not in {s.id for s in requirements.applicable_sections(self.profile(case), case)}:
             raise ServiceError(f"unknown section {section_id!r} for this case")
         text = clean_text(text)
         if not text:

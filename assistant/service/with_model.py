@@ -21,7 +21,6 @@ change (including the answers it cites beyond the section's own), approvals foll
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,6 +41,7 @@ from assistant.llm.audit import safe_url
 from assistant.llm.session import (
     LLM,
     OPENAI_URL,
+    PROVIDERS,
     LLMConfigError,
     LLMError,
     LLMSettings,
@@ -114,18 +114,18 @@ class ModelOps(CaseOps):
         """Whether a language model is configured and usable (no call is made); else why not
         ('' in the offline mode, which needs no explanation)."""
         try:
-            settings = load_settings(self.store.home)
+            settings = load_settings(self.store.home, self.config.llm_env)
         except LLMConfigError as exc:
             return False, f"language model settings not usable: {exc}"
         if settings.provider == "none":
             return False, ""
-        provider = build_provider(settings)
+        provider = build_provider(settings, self.config.api_key)
         return provider.enabled, getattr(provider, "problem", "")
 
     def llm_settings(self, *, env: bool = True) -> LLMSettings:
         """The effective settings (file + environment), or the file's alone with `env=False`."""
         try:
-            return load_settings(self.store.home, env=env)
+            return load_settings(self.store.home, self.config.llm_env if env else None)
         except LLMConfigError as exc:
             raise ServiceError(str(exc)) from None
 
@@ -151,10 +151,9 @@ class ModelOps(CaseOps):
         """What the configured model is and where each value comes from, without calling it and
         without the key (only whether one is set)."""
         effective = self.llm_settings()
-        provider = build_provider(effective)
-        overrides = env_overrides()
-        base = effective.base_url or os.environ.get("OPENAI_BASE_URL", "") or (
-            OPENAI_URL if effective.provider == "openai" else "")
+        provider = build_provider(effective, self.config.api_key)
+        overrides = env_overrides(self.config.llm_env)
+        base = effective.base_url or (OPENAI_URL if effective.provider == "openai" else "")
         return {
             "provider": effective.provider,
             "model": effective.effective_model,
@@ -165,7 +164,10 @@ class ModelOps(CaseOps):
             "timeout_s": effective.timeout,
             "max_retries": effective.max_retries,
             "embedding_model": effective.embedding_model,
-            "api_key": "set in OPENAI_API_KEY (never shown or stored)" if api_key_present() else "not set",
+            "api_key": "set in OPENAI_API_KEY (never shown or stored)" if api_key_present(self.config) else "not set",
+            "api_key_set": api_key_present(self.config),
+            "redacting": not (is_local_url(base) if base else True) or effective.redact_local,
+            "providers": list(PROVIDERS),
             "from_environment": {field: f"${var}" for field, var in overrides.items()},
             "settings_file": str(settings_file(self.store.home)),
             "usable": provider.enabled,
@@ -174,7 +176,8 @@ class ModelOps(CaseOps):
 
     def check_llm(self) -> str:
         """One tiny call with the effective settings: the model's answer, or ServiceError saying why."""
-        session = open_llm(self.llm_settings(), audit=audit.AuditLog(self.store.home / audit.FILE_NAME))
+        session = open_llm(self.llm_settings(), self.config,
+                           audit=audit.AuditLog(self.store.home / audit.FILE_NAME, self.config.secrets))
         try:
             return session.ping()
         except LLMError as exc:
@@ -184,12 +187,12 @@ class ModelOps(CaseOps):
         """A model session for one case: its pseudonym kept, its calls in the case's audit log."""
         case = self.case(case_id)
         keep = [v for v in (case.value("patient_pseudonym"),) if v]
-        log = audit.AuditLog(self.store.folder(case_id) / audit.FILE_NAME)
+        log = audit.AuditLog(self.store.folder(case_id) / audit.FILE_NAME, self.config.secrets)
         try:
-            settings = load_settings(self.store.home)
+            settings = load_settings(self.store.home, self.config.llm_env)
         except LLMConfigError as exc:  # a broken setting must not break the offline mode
             return LLM(OfflineProvider(f"language model not used: {exc}", "config"), case_id=case_id)
-        return open_llm(settings, audit=log, keep=keep, case_id=case_id)
+        return open_llm(settings, self.config, audit=log, keep=keep, case_id=case_id)
 
     def llm_audit(self, case_id: str) -> list[dict[str, Any]]:
         return audit.read(self.store.folder(case_id) / audit.FILE_NAME)

@@ -42,6 +42,17 @@ def data_home(home, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def fresh_app_process():
+    """The app reads its configuration once per server process (st.cache_resource); AppTest runs
+    every test's app in this one process, so each test starts as a new server would."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
 @pytest.fixture
 def app_test(data_home) -> Callable[..., object]:
     """`app_test(role="manufacturer", case=None, **query)`: an AppTest of ui/app.py, not yet run.

@@ -7,11 +7,10 @@ the environment, never typed here, never stored).
 
 from __future__ import annotations
 
-import streamlit as st
-from pydantic import ValidationError
+from typing import Any
 
-from assistant.case.privacy import is_local_url
-from assistant.llm.session import PROVIDERS, LLMSettings, api_key_present, env_overrides
+import streamlit as st
+
 from assistant.service import Service, ServiceError
 
 _LABELS = {
@@ -21,37 +20,38 @@ _LABELS = {
 }
 
 
-def _summary(effective: LLMSettings) -> str:
-    if effective.provider == "none":
+def _summary(status: dict[str, Any]) -> str:
+    if status["provider"] == "none":
         return "**Offline mode**: drafts come from your answers and the profile's provisions; no model is called."
-    where = effective.base_url or ("https://api.openai.com/v1" if effective.provider == "openai" else "(no base URL)")
-    place = "on this machine" if is_local_url(where) else "**not on this machine**"
-    redaction = "patient identifiers are removed before every call" if (
-        not is_local_url(where) or effective.redact_local) else "identifiers are NOT removed (local server)"
-    return (f"**{_LABELS[effective.provider].split(' (')[0]}** — model `{effective.effective_model or '?'}` at "
+    where = status["base_url"] or "(no base URL)"
+    place = "on this machine" if status["server_on_this_machine"] else "**not on this machine**"
+    redaction = "patient identifiers are removed before every call" if status["redacting"] else (
+        "identifiers are NOT removed (local server)")
+    return (f"**{_LABELS[status['provider']].split(' (')[0]}** — model `{status['model'] or '?'}` at "
             f"`{where}` ({place}); {redaction}.")
 
 
 def render(svc: Service) -> None:
     st.header("Language model")
     try:
-        effective = svc.llm_settings()
+        status = svc.llm_status()
         saved = svc.llm_settings(env=False)
     except ServiceError as exc:
         st.error(f"The settings cannot be read: {exc}")
         return
-    overrides = env_overrides()
-    st.markdown(_summary(effective))
+    overrides = status["from_environment"]
+    providers = status["providers"]
+    st.markdown(_summary(status))
     st.caption(
-        "API key: " + ("found in the environment (OPENAI_API_KEY)." if api_key_present() else "none in the environment.")
+        "API key: " + ("found in the environment (OPENAI_API_KEY)." if status["api_key_set"] else "none in the environment.")
         + " The key is only ever read from the environment: it is never typed here, saved, logged or exported."
     )
     if overrides:
         st.info("Set by environment variables (they win over this page): "
-                + ", ".join(f"{field} ← ${var}" for field, var in overrides.items()))
+                + ", ".join(f"{field} ← {var}" for field, var in overrides.items()))
 
     with st.form("llm_settings"):
-        provider = st.selectbox("Provider", PROVIDERS, index=PROVIDERS.index(saved.provider),
+        provider = st.selectbox("Provider", providers, index=providers.index(saved.provider),
                                 format_func=lambda p: _LABELS[p], disabled="provider" in overrides)
         model = st.text_input("Model", saved.model, placeholder="gpt-4o-mini, llama3.1, qwen2.5:7b …",
                               disabled="model" in overrides)
@@ -74,22 +74,22 @@ def render(svc: Service) -> None:
         submitted = st.form_submit_button("Save")
     if submitted:
         try:
-            new = LLMSettings.model_validate({
-                **saved.model_dump(), "provider": provider, "model": model.strip(), "base_url": base_url.strip(),
-                "embedding_model": embedding_model.strip(), "local_only": local_only, "redact_local": redact_local,
-                "timeout": timeout, "max_retries": int(max_retries), "max_tokens": int(max_tokens),
-            })
-        except ValidationError as exc:
-            st.error(f"Not saved: {exc.errors()[0]['msg']}")
+            svc.update_llm_settings(
+                provider=provider, model=model.strip(), base_url=base_url.strip(),
+                embedding_model=embedding_model.strip(), local_only=local_only, redact_local=redact_local,
+                timeout=timeout, max_retries=int(max_retries), max_tokens=int(max_tokens),
+            )
+        except ServiceError as exc:
+            st.error(f"Not saved: {exc}")
         else:
-            if new.local_only and new.base_url and not is_local_url(new.base_url):
+            after = svc.llm_status()
+            if after["local_only"] and after["base_url"] and not after["server_on_this_machine"]:
                 st.warning("Saved, but the base URL is not on this machine: with 'local servers only' the "
                            "assistant will stay offline.")
-            svc.save_llm_settings(new)
             st.success("Saved (without any key).")
             st.rerun()
 
-    if st.button("Test the connection", disabled=effective.provider == "none"):
+    if st.button("Test the connection", disabled=status["provider"] == "none"):
         try:
             with st.spinner("Asking the model for a one-word answer…"):
                 answer = svc.check_llm()

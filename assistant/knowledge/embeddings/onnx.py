@@ -85,10 +85,8 @@ def _require(module: str, install_hint: str) -> Any:
 
 
 def _default_threads() -> int:
-    """Intra-op threads: every core this process may use, at most 4 (2 on this machine)."""
-    env = os.environ.get("DEROGATION_EMBED_THREADS")
-    if env and env.isdigit() and int(env) > 0:
-        return int(env)
+    """Intra-op threads when Config.embed_threads does not say: every core this process may use, at
+    most 4 (2 on this machine)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -880,6 +878,6 @@ def load_embedder(name: str, cache_dir: Path, *, threads: int | None = None) -> 
     raise ValueError(f"unknown embedder {name!r}; known embedders: {', '.join(EMBEDDER_NAMES)}")
 
 
-def default_embedder(cache_dir: Path) -> Embedder:
+def default_embedder(cache_dir: Path, *, threads: int | None = None) -> Embedder:
     """The offline multilingual default: multilingual-e5-small on onnxruntime."""
-    return load_embedder(DEFAULT_EMBEDDER, cache_dir)
+    return load_embedder(DEFAULT_EMBEDDER, cache_dir, threads=threads)

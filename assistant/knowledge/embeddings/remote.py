@@ -8,7 +8,7 @@ embedder for them (see `KnowledgeBase.embedder_for`).
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.case.privacy import is_local_url
@@ -20,15 +20,23 @@ DEFAULT_MODEL = "text-embedding-3-small"
 OPENAI_URL = "https://api.openai.com/v1"
 
 
+@dataclass(frozen=True)
+class RemoteEmbedding:
+    """Which remote model embeds the corpus: the language-model settings' embedding model and server
+    (the service builds it from them, so the saved 'embedding model' setting is the one used)."""
+
+    model: str = ""
+    base_url: str = ""
+    api_key: str = field(default="", repr=False)
 
 
 class OpenAIEmbedder:
     """LangChain's OpenAIEmbeddings behind our Embedder protocol (model_id, dimension, embed_*)."""
 
     def __init__(self, model: str = "", base_url: str = "", api_key: str = "", timeout: float = 60.0) -> None:
-        self.model = model or os.environ.get("DEROGATION_LLM_EMBEDDING_MODEL", "") or DEFAULT_MODEL
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL", "") or OPENAI_URL).rstrip("/")
-        key = api_key or os.environ.get("OPENAI_API_KEY", "")
+        self.model = model or DEFAULT_MODEL
+        self.base_url = (base_url or OPENAI_URL).rstrip("/")
+        key = api_key
         if not key and not is_local_url(self.base_url):
             raise RemoteEmbedderError(
                 "DEROGATION_EMBEDDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL pointing at a local server)"
