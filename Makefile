@@ -27,6 +27,7 @@ demo: $(STAMP)
 # The browser tests drive Debian's Chromium (never `playwright install`): installed here when missing.
 test: $(STAMP) chromium
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 chromium:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import answer_all
 
+from assistant.case.access import may_view, rights
 from assistant.service import Actor, Forbidden
-from assistant.service.access import may_view, rights
 
 MANUFACTURER = Actor("m.martin", "manufacturer")
 CONSULTANT = Actor("j.durand", "consultant")

@@ -5,8 +5,8 @@ import pytest
 from helpers import answer_all, attach_all_mandatory
 from llm_server import llm_server, point_at  # noqa: F401 (fixture)
 
+from assistant.case.access import Forbidden
 from assistant.service import Actor, DraftOutcome, ServiceError
-from assistant.service.access import Forbidden
 
 GROUNDED = (
     "Le patient P-001 présente la situation clinique décrite [A:patient_condition]. L'urgence est établie "

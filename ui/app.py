@@ -10,19 +10,19 @@ Every change goes through assistant.service at once; the session only caches wha
 
 from __future__ import annotations
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from assistant.service import access  # noqa: E402
-from ui import state as common  # noqa: E402
-from ui.components import llm as llm_panels  # noqa: E402
+from assistant.service import Forbidden
+from ui import state as common
+from ui.components import llm as llm_panels
 from ui.views import (
-    clinician,  # noqa: E402
-    consultant,  # noqa: E402
-    home,  # noqa: E402
-    llm_settings,  # noqa: E402
-    login,  # noqa: E402
+    clinician,
+    consultant,
+    home,
+    llm_settings,
+    login,
 )
-from ui.views.manufacturer import page as manufacturer  # noqa: E402
+from ui.views.manufacturer import page as manufacturer
 
 st.set_page_config(page_title="Derogation assistant", page_icon=":material/medical_services:", layout="wide")
 
@@ -40,18 +40,18 @@ def main() -> None:
         st.markdown("### :material/medical_services: Derogation assistant")
         st.caption("Requests for derogatory access to a non-CE-marked device (MDR Art. 59 · CSP L. 5211-3 II)")
         if signed_in is None:
-            common.synced_choice("role", list(common.ROLES), "manufacturer", common.ROLES, label="Your role",
+            common.synced_choice("role", list(common.roles()), "manufacturer", common.roles(), label="Your role",
                                  widget="radio")
             st.text_input("Your name", value=common.user_name(), key="user_name_input",
                           on_change=lambda: common.go(user=st.session_state["user_name_input"].strip() or None),
                           help="Recorded with every change you make.")
         else:
-            st.markdown(f"**{common.md(signed_in.name)}** · {common.ROLES[signed_in.role]}")
+            st.markdown(f"**{common.md(signed_in.name)}** · {common.roles()[signed_in.role]}")
             st.button("Log out", icon=":material/logout:", on_click=login.log_out)
         if case_id:
             st.button("All cases", icon=":material/arrow_back:", on_click=common.go,
                       kwargs={"case": None, "view": None, "section": None, "ask": None, "page": None})
-        if access.may_view(role, "llm_settings"):
+        if common.service().may_view(role, "llm_settings"):
             st.button("Language model", icon=":material/auto_awesome:", on_click=common.go, kwargs={"page": "llm"},
                       key="nav:llm-settings", help="Which language model helps (or none: the offline mode)")
             llm_panels.status_caption()
@@ -59,7 +59,7 @@ def main() -> None:
     if params.get("page") == "llm":
         settings_page(role)
         return
-    if not access.may_view(role, "case_list") and (signed_in or not case_id):
+    if not common.service().may_view(role, "case_list") and (signed_in or not case_id):
         # A clinician works from the link they were sent (on a shared deployment, only from it).
         st.info("Open the link the manufacturer sent you: it leads to the letter for your patient.")
         return
@@ -78,8 +78,8 @@ def main() -> None:
 def settings_page(role: str) -> None:
     """The language-model settings, for the roles allowed to change them."""
     try:
-        access.require_view(role, "llm_settings")
-    except access.Forbidden as exc:
+        common.service().require_view(role, "llm_settings")
+    except Forbidden as exc:
         st.error(f"This page is not available: {exc}.")
         return
     st.button("Back", icon=":material/arrow_back:", on_click=common.go, kwargs={"page": None})

@@ -10,11 +10,9 @@ from typing import Any
 
 import streamlit as st
 
-from assistant.case.model import Case
 from assistant.config import Config
-from assistant.service import Actor, ConflictError, Service, ServiceError
+from assistant.service import Actor, Case, ConflictError, Service, ServiceError
 
-ROLES = {"manufacturer": "Manufacturer", "consultant": "Consultant", "clinician": "Clinician"}
 STATUS_LABEL = {
     "draft": "draft",
     "changes_requested": "changes requested",
@@ -37,14 +35,14 @@ def config() -> Config:
     return Config.from_env()
 
 
+def roles() -> dict[str, str]:
+    """Each role and its label (access.yaml), in its order."""
+    return service().roles("en")
+
+
 def service() -> Service:
     """One Service per data home (DEROGATION_HOME), shared by the sessions of this server."""
     return _service(config().retrieval)
-
-
-def offline_service() -> Service:
-    """The same store without retrieval: what the pages fall back on when the knowledge base fails."""
-    return _service(False)
 
 
 def memo(name: str, case: Case, extra: object, compute: Callable[[], Any]) -> Any:
@@ -79,7 +77,7 @@ def current_role() -> str:
     if held:
         return held["role"]
     role = st.query_params.get("role", "manufacturer")
-    return role if role in ROLES else "manufacturer"
+    return role if role in roles() else "manufacturer"
 
 
 # -- navigation: everything that must survive a refresh is in the URL or in the case store ------

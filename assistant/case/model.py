@@ -7,36 +7,35 @@ journal alone can rebuild any earlier state. The store (store.py) persists both.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from assistant.case.profile import Lang, RequestType
+from assistant.case import access
+from assistant.case import events as ev
+from assistant.case.answers import word_count
+from assistant.case.profile import Lang, Profile, RequestType
 from assistant.errors import CaseError
 
-Role = Literal["manufacturer", "clinician", "consultant"]
-ROLES: tuple[Role, ...] = ("manufacturer", "clinician", "consultant")
+
+def _known_role(role: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
+    return role
+
+
+ROLES: tuple[str, ...] = tuple(access.rights())  # the roles of access.yaml, in its order
+Role = Annotated[str, AfterValidator(_known_role)]
 ReviewStatus = Literal["draft", "changes_requested", "approved"]
-EventType = Literal[
-    "created",
-    "answered",
-    "evidence_attached",
-    "evidence_removed",
-    "waived",
-    "waiver_withdrawn",
-    "reviewed",
-    "setting_changed",
-    "restored",
-    "section_edited",
-    "section_drafted",  # a language-model draft of a section that passed the grounding checks, kept as a version
-    "commented",
-    "evidence_kind_set",
-    "proposal_dismissed",
-    "letter_updated",
-    "letter_attached",
-    "clinician_link_created",
-    "clinician_link_revoked",
-]
+
+
+def _known_event_type(type_: str) -> str:
+    if type_ not in ev.EVENT_TYPES:
+        raise ValueError(f"unknown event type {type_!r}")
+    return type_
+
+
+EventType = Annotated[str, AfterValidator(_known_event_type)]  # one of events.EVENT_TYPES
 
 
 def now() -> dt.datetime:
@@ -82,6 +81,11 @@ class Answer(Model):
     @property
     def last(self) -> AnswerEntry:
         return self.entries[-1]
+
+    @property
+    def words(self) -> int:
+        """How many words the answer holds (a justification under the profile's minimum is thin)."""
+        return word_count(self.value)
 
 
 class EvidenceFile(Model):
@@ -185,7 +189,16 @@ class Event(Model):
     at: dt.datetime
     by: str
     role: Role
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)  # the payload as the journal keeps it (events.py)
+
+    @property
+    def payload(self) -> ev.Payload:
+        """The payload, typed and validated (CaseError when it does not fit its type)."""
+        return ev.payload(self.type, self.data)
+
+    def describe(self, profile: Profile | None = None, lang: Lang = "en") -> str:
+        """This event in words (see events.describe)."""
+        return ev.describe(self.type, self.data, profile, lang)
 
 
 class Case(Model):
@@ -227,129 +240,95 @@ class Case(Model):
 
 def apply(case: Case | None, event: Event) -> Case:
     """Return the case after `event`. Pure: the input case is not modified."""
-    if event.type == "created":
+    p = event.payload
+    if isinstance(p, ev.Created):
         if case is not None:
             raise CaseError("case already exists")
-        d = event.data
-        new = Case(
-            id=d["id"],
-            authority=d["authority"],
-            request_type=d["request_type"],
-            created_at=event.at,
-            updated_at=event.at,
-        )
-        for qid, value in d.get("answers", {}).items():
+        new = Case(id=p.id, authority=p.authority, request_type=p.request_type, created_at=event.at,
+                   updated_at=event.at)
+        for qid, value in p.answers.items():
             entry = AnswerEntry(value=value, by=event.by, role=event.role, at=event.at, source="case_creation")
             new.answers[qid] = Answer(question_id=qid, value=value, entries=[entry])
         new.version = event.v
         return new
     if case is None:
         raise CaseError("the first event of a case must be 'created'")
-    if event.type == "restored":
-        restored = Case.model_validate(event.data["state"])
+    if isinstance(p, ev.Restored):
+        restored = Case.model_validate(p.state)
         return restored.model_copy(update={"version": event.v, "updated_at": event.at})
     new = case.model_copy(deep=True)
-    d = event.data
-    if event.type == "answered":
-        entry = AnswerEntry(
-            value=d["value"],
-            by=event.by,
-            role=event.role,
-            at=event.at,
-            source=d.get("source", "user"),
-            followup=d.get("followup", False),
-        )
-        previous = new.answers.get(d["question_id"])
-        if previous and entry.followup:
-            previous.value = f"{previous.value.rstrip()} {entry.value}".strip()
-            previous.entries.append(entry)
-            previous.followups += 1
-        elif previous:
-            previous.value = entry.value
-            previous.entries.append(entry)
-            previous.followups = 0
-        else:
-            new.answers[d["question_id"]] = Answer(
-                question_id=d["question_id"], value=entry.value, entries=[entry]
-            )
-    elif event.type == "evidence_attached":
-        ev = EvidenceFile.model_validate(d["file"])
-        new.evidence = [e for e in new.evidence if e.id != ev.id] + [ev]
-    elif event.type == "evidence_removed":
-        new.evidence = [e for e in new.evidence if e.id != d["evidence_id"]]
-    elif event.type == "waived":
-        new.waivers[d["target"]] = Waiver(
-            target=d["target"],
-            target_type=d["target_type"],
-            reason=d["reason"],
-            by=event.by,
-            role=event.role,
-            at=event.at,
-        )
-    elif event.type == "waiver_withdrawn":
-        new.waivers.pop(d["target"], None)
-    elif event.type == "reviewed":
-        review = new.reviews.setdefault(d["section"], SectionReview())
-        review.status = d["status"]
-        review.fingerprint = d.get("fingerprint", "")
-        review.history.append(
-            ReviewEntry(
-                status=d["status"],
-                by=event.by,
-                role=event.role,
-                at=event.at,
-                fingerprint=review.fingerprint,
-                comment=d.get("comment", ""),
-            )
-        )
-    elif event.type == "setting_changed":
-        new.settings = new.settings.model_copy(update=d)
-    else:
-        _apply_collaboration(new, event)
+    _apply_to(new, p, event)
     new.version = event.v
     new.updated_at = event.at
     return new
 
 
-def _apply_collaboration(new: Case, event: Event) -> None:
-    """Events of review, documents, the clinician letter and its links (modifies `new` in place)."""
-    d = event.data
-    if event.type in ("section_edited", "section_drafted"):
-        edits = new.edits.setdefault(d["section"], [])
-        n = 1 + sum(1 for e in edits if e.lang == d["lang"])
-        edits.append(SectionEdit(
-            n=n, lang=d["lang"], text=d["text"], base_fingerprint=d["base_fingerprint"],
-            base_text=d.get("base_text", ""), by=event.by, role=event.role, at=event.at, note=d.get("note", ""),
-            drafter=d.get("drafter", ""), citations=d.get("citations") or {},
-        ))
-    elif event.type == "commented":
-        new.comments.append(Comment(
-            n=len(new.comments) + 1, section=d["section"], text=d["text"], by=event.by, role=event.role, at=event.at,
-        ))
-    elif event.type == "evidence_kind_set":
-        for ev in new.evidence:
-            if ev.id == d["evidence_id"]:
-                ev.kind, ev.kind_confirmed = d["kind"], True
-                break
-        else:
-            raise CaseError(f"no document {d['evidence_id']!r}")
-    elif event.type == "proposal_dismissed":
-        if d["key"] not in new.dismissed_proposals:
-            new.dismissed_proposals.append(d["key"])
-    elif event.type == "letter_updated":
-        new.letter.fields.update(d["fields"])
-        for key in d.get("cleared", []):
-            new.letter.fields.pop(key, None)
-        new.letter.updated_by, new.letter.updated_at = event.by, event.at
-    elif event.type == "letter_attached":
-        new.letter.attached_evidence = d["evidence_id"]
-        new.letter.attached_digest = d["digest"]
-    elif event.type == "clinician_link_created":
-        new.clinician_links.append(ClinicianLink(
-            id=d["id"], token_sha256=d["token_sha256"], label=d.get("label", ""),
-            by=event.by, role=event.role, at=event.at,
-        ))
-    elif event.type == "clinician_link_revoked":
-        for link in new.clinician_links:
-            if link.id == d["id"]:
-                link.revoked = True
+def _apply_to(new: Case, p: ev.Payload, event: Event) -> None:  # noqa: C901 (one branch per event type)
+    """One change to `new` (modified in place), by event type."""
+    by, role, at = event.by, event.role, event.at
+    match p:
+        case ev.Answered():
+            entry = AnswerEntry(value=p.value, by=by, role=role, at=at, source=p.source, followup=p.followup)
+            previous = new.answers.get(p.question_id)
+            if previous and entry.followup:
+                previous.value = f"{previous.value.rstrip()} {entry.value}".strip()
+                previous.entries.append(entry)
+                previous.followups += 1
+            elif previous:
+                previous.value = entry.value
+                previous.entries.append(entry)
+                previous.followups = 0
+            else:
+                new.answers[p.question_id] = Answer(question_id=p.question_id, value=entry.value, entries=[entry])
+        case ev.EvidenceAttached():
+            file = EvidenceFile.model_validate(p.file)
+            new.evidence = [e for e in new.evidence if e.id != file.id] + [file]
+        case ev.EvidenceRemoved():
+            new.evidence = [e for e in new.evidence if e.id != p.evidence_id]
+        case ev.Waived():
+            new.waivers[p.target] = Waiver(target=p.target, target_type=p.target_type, reason=p.reason, by=by,
+                                           role=role, at=at)
+        case ev.WaiverWithdrawn():
+            new.waivers.pop(p.target, None)
+        case ev.Reviewed():
+            review = new.reviews.setdefault(p.section, SectionReview())
+            review.status, review.fingerprint = p.status, p.fingerprint
+            review.history.append(ReviewEntry(status=p.status, by=by, role=role, at=at, fingerprint=p.fingerprint,
+                                              comment=p.comment))
+        case ev.SettingChanged():
+            new.settings = new.settings.model_copy(update=p.model_dump(exclude={"type"}, exclude_none=True))
+        case ev.SectionEdited():  # and SectionDrafted, a model's version
+            edits = new.edits.setdefault(p.section, [])
+            n = 1 + sum(1 for e in edits if e.lang == p.lang)
+            edits.append(SectionEdit(
+                n=n, lang=p.lang, text=p.text, base_fingerprint=p.base_fingerprint, base_text=p.base_text, by=by,
+                role=role, at=at, note=p.note, drafter=getattr(p, "drafter", ""),
+                citations={cid: Citation.model_validate(c) for cid, c in p.citations.items()},
+            ))
+        case ev.Commented():
+            new.comments.append(Comment(n=len(new.comments) + 1, section=p.section, text=p.text, by=by, role=role,
+                                        at=at))
+        case ev.EvidenceKindSet():
+            for file in new.evidence:
+                if file.id == p.evidence_id:
+                    file.kind, file.kind_confirmed = p.kind, True
+                    break
+            else:
+                raise CaseError(f"no document {p.evidence_id!r}")
+        case ev.ProposalDismissed():
+            if p.key not in new.dismissed_proposals:
+                new.dismissed_proposals.append(p.key)
+        case ev.LetterUpdated():
+            new.letter.fields.update(p.fields)
+            for key in p.cleared:
+                new.letter.fields.pop(key, None)
+            new.letter.updated_by, new.letter.updated_at = by, at
+        case ev.LetterAttached():
+            new.letter.attached_evidence, new.letter.attached_digest = p.evidence_id, p.digest
+        case ev.ClinicianLinkCreated():
+            new.clinician_links.append(ClinicianLink(id=p.id, token_sha256=p.token_sha256, label=p.label, by=by,
+                                                     role=role, at=at))
+        case ev.ClinicianLinkRevoked():
+            for link in new.clinician_links:
+                if link.id == p.id:
+                    link.revoked = True

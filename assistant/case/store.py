@@ -188,6 +188,7 @@ class CaseStore:
                     f"you had version {expected_version}): reload it and apply your change again"
                 )
             event = Event(v=case.version + 1, type=type_, at=now(), by=by, role=role, data=data)
+            event.payload  # noqa: B018 (validates the payload against its type before anything is written)
             return self._write(case_id, case, event)
 
     def _write(self, case_id: str, case: Case | None, event: Event) -> Case:

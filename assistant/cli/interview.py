@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.case.profile import Lang
-from assistant.service import Actor, Service, ServiceError
+from assistant.service import Actor, Lang, Service, ServiceError
 
 HELP = "Type your answer and press Enter. 'skip' leaves a question for later, 'quit' stops (answers are saved)."
 

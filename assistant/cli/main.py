@@ -10,11 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.case.model import ROLES
-from assistant.case.profile import ProfileError
 from assistant.config import Config, current_user, package_folder
-from assistant.errors import KnowledgeError
-from assistant.service import Actor, ExportBlocked, Service, ServiceError
+from assistant.errors import KnowledgeError, ProfileError
+from assistant.service import ROLES, Actor, ExportBlocked, Service, ServiceError
 
 
 def _print_json(data: object) -> None:
@@ -88,11 +86,10 @@ def cmd_check(svc: Service, args: argparse.Namespace) -> int:
 
 
 def cmd_draft(svc: Service, args: argparse.Namespace) -> int:
-    from assistant.documents import request as export
-
-    case = svc.case(args.case)
-    draft = svc.draft(args.case, args.lang, use_llm=not args.offline)  # the configured LLM (DEROGATION_LLM)
-    sys.stdout.write(export.to_markdown(svc.profile(case), case, draft))
+    text, draft = svc.draft_markdown(args.case, args.lang, use_llm=not args.offline)  # the configured LLM, if any
+    sys.stdout.write(text)
+    for notice in draft.notices:
+        print(f"notice: {notice}", file=sys.stderr)
     for section in draft.sections:
         for notice in section.notices:
             print(f"notice: section {section.number} ({section.section_id}): {notice}", file=sys.stderr)
@@ -138,9 +135,10 @@ def cmd_cases(svc: Service, args: argparse.Namespace) -> int:
 
 
 def cmd_history(svc: Service, args: argparse.Namespace) -> int:
+    profile = svc.profile(svc.case(args.case))
     for e in svc.history(args.case):
-        what = e.data.get("question_id") or e.data.get("target") or e.data.get("section") or ""
-        print(f"v{e.v:<4} {e.at.isoformat()}  {e.by} ({e.role})  {e.type} {what}")
+        section = f" [{e.data['section']}]" if e.data.get("section") else ""
+        print(f"v{e.v:<4} {e.at.isoformat()}  {e.by} ({e.role})  {e.type}{section}: {e.describe(profile)}")
     return 0
 
 
@@ -157,16 +155,14 @@ def cmd_restore(svc: Service, args: argparse.Namespace) -> int:
 
 def cmd_users(svc: Service, args: argparse.Namespace) -> int:
     """The team's accounts for the web app's login (a shared deployment)."""
-    from assistant.service import accounts as users
-
     if args.action == "list":
-        for u in users.load().values():
+        for u in svc.accounts():
             print(f"{u.name}\t{u.role}\t{'password' if u.hash else 'identity provider'}")
         return 0
     if not args.name:
         raise ServiceError(f"users {args.action} needs a user name")
     if args.action == "remove":
-        users.remove(args.name)
+        svc.remove_account(args.name)
         print(f"removed {args.name}")
         return 0
     if not args.user_role:
@@ -181,7 +177,7 @@ def cmd_users(svc: Service, args: argparse.Namespace) -> int:
                 raise ServiceError("the two passwords differ")
         else:
             password = sys.stdin.readline().rstrip("\n")
-    user = users.add(args.name, args.user_role, password)
+    user = svc.add_account(args.name, args.user_role, password)
     print(f"saved {user.name} ({user.role}); the web app now asks for a login")
     return 0
 
@@ -229,7 +225,7 @@ def cmd_llm(svc: Service, args: argparse.Namespace) -> int:
 
 def cmd_search(svc: Service, args: argparse.Namespace) -> int:
     hits = svc.search(args.query, k=args.k, case_id=args.case, instrument=args.instrument, language=args.language)
-    for notice in svc.knowledge.notices if svc.knowledge else []:
+    for notice in svc.knowledge_notices():
         print(f"notice: {notice}", file=sys.stderr)
     if args.json:
         _print_json([
@@ -249,27 +245,21 @@ def cmd_search(svc: Service, args: argparse.Namespace) -> int:
 
 
 def cmd_corpus(svc: Service, args: argparse.Namespace) -> int:
-    kb = svc.knowledge
-    if kb is None:
-        raise ServiceError("retrieval is turned off (DEROGATION_RETRIEVAL=off)")
     if args.action == "list":
-        sources = kb.sources()
+        sources, model = svc.corpus_sources()
         for source, count in sources:
             print(f"{count:6} chunks  {source}")
-        print(f"{len(sources)} source(s), {sum(c for _, c in sources)} chunk(s); embedding model {kb.embedder.model_id}")
+        print(f"{len(sources)} source(s), {sum(c for _, c in sources)} chunk(s); embedding model {model}")
         return 0
     if args.action == "remove":
-        removed = sum(kb.remove_source(str(Path(p).resolve())) for p in args.paths)
-        print(f"removed {removed} chunk(s)")
+        print(f"removed {svc.corpus_remove([Path(p) for p in args.paths])} chunk(s)")
         return 0
     if args.action == "add":
-        if not args.paths:
-            raise ServiceError("give at least one file or folder to add")
-        report = kb.add([Path(p) for p in args.paths], progress=True)
+        report = svc.corpus_add([Path(p) for p in args.paths], progress=True)
     elif args.action == "sync":
-        report = kb.sync(progress=True)
+        report = svc.corpus_sync(progress=True)
     else:
-        report = kb.rebuild(progress=True)
+        report = svc.corpus_rebuild(progress=True)
     for problem in report.problems:
         print(f"skipped: {problem}", file=sys.stderr)
     rate = report.added / report.seconds if report.seconds and report.added else 0

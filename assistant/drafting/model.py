@@ -70,6 +70,7 @@ class Draft(_M):
     request_type_label: str
     case_version: int
     sections: list[SectionDraft]
+    notices: list[str] = Field(default_factory=list)  # what the reader should know (retrieval was unavailable)
 
     def section(self, section_id: str) -> SectionDraft:
         for s in self.sections:

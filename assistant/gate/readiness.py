@@ -5,7 +5,7 @@ What the progress sidebar, the consultant's readiness view and `Service.progress
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.case.model import Case
 from assistant.case.profile import LANGS, Profile
@@ -43,6 +43,7 @@ class Readiness:
     sections: list[SectionState]
     blockers: list[Finding]
     warnings: list[Finding]
+    notices: list[str] = field(default_factory=list)  # e.g. the knowledge base was unavailable
 
     @property
     def approved(self) -> int:
@@ -84,4 +85,5 @@ def readiness(profile: Profile, case: Case, draft: Draft, found: list[Finding]) 
         sections=section_states(profile, case, draft, found),
         blockers=[f for f in found if f.blocks],
         warnings=[f for f in found if f.severity == "warning" and not f.waived],
+        notices=list(draft.notices),
     )

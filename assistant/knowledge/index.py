@@ -24,6 +24,7 @@ from typing import Any
 
 from assistant.config import Config
 from assistant.errors import EmbeddingMismatch, KnowledgeError
+from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
@@ -270,6 +271,8 @@ class KnowledgeBase:
             cleanup=cleanup, source_id_key="source", batch_size=64, key_encoder="sha256",
         )
         self._bm25.pop(collection, None)
+        if collection == CORPUS and (result["num_added"] or result["num_deleted"]):
+            generation.bump(self.home)
         return result["num_added"], result["num_skipped"], result["num_deleted"]
 
     def add(self, paths: Iterable[Path], progress: bool = False) -> IngestReport:
@@ -317,6 +320,7 @@ class KnowledgeBase:
             self._collection(CORPUS).delete(ids=keys)
             rm.delete_keys(keys)
             self._bm25.pop(CORPUS, None)
+            generation.bump(self.home)
         return len(keys)
 
     def sources(self) -> list[tuple[str, int]]:

@@ -1,31 +1,48 @@
 """The one API the faces (the CLI, the app's pages) call.
 
 `Service` is assembled from parts that share `ServiceBase` (the store, the knowledge base, a case
-and its profile, the draft of a case version, the one way to record a change):
+and its profile, the draft and findings of a case version, the one way to record a change):
 
 - `cases.CaseOps`: a case from creation to export (answers, documents, waivers, check, export);
 - `review.ReviewOps`: the reviewers' desk (versions, edits, diffs, comments, approvals, history);
 - `letters.LetterOps`: the clinician's urgency letter and its links;
 - `with_model.ModelOps`: what a language model adds (drafts, proposals, follow-ups, settings);
-- `library.KnowledgeOps`: search and the corpus.
+- `library.KnowledgeOps`: search and the corpus;
+- `people.PeopleOps`: roles, what each may open, the team's accounts.
 
 The types the faces display are re-exported here, so a face imports `assistant.service` only.
 """
 
-from assistant.errors import ConflictError, Forbidden, NotFound, ServiceError
+from assistant.case.model import ROLES, Case, Citation, Event, EvidenceFile
+from assistant.case.profile import Lang, Profile, Question, Section
+from assistant.documents.letter import LetterField
+from assistant.documents.pdf import Block, Run
+from assistant.drafting.model import Draft, Paragraph, SectionDraft
+from assistant.drafting.revisions import Version
+from assistant.errors import AssistantError, ConflictError, Forbidden, NotFound, ServiceError
+from assistant.gate.finding import Finding
+from assistant.gate.readiness import Readiness, SectionState
+from assistant.interview.assisted import FactProposal, Followup
+from assistant.interview.documents import Proposal
+from assistant.interview.engine import Prompt
+from assistant.service.accounts import User
 from assistant.service.base import Actor, Attached, CaseSummary, ExportBlocked, ExportFormat
 from assistant.service.cases import CaseOps
-from assistant.service.letters import LetterOps
+from assistant.service.letters import LetterOps, LetterStatus
 from assistant.service.library import KnowledgeOps
+from assistant.service.people import PeopleOps
 from assistant.service.review import ReviewOps
 from assistant.service.with_model import AfterAnswer, ConfirmResult, DraftEvent, DraftOutcome, ModelOps
 
 
-class Service(ModelOps, LetterOps, ReviewOps, KnowledgeOps, CaseOps):
+class Service(ModelOps, LetterOps, ReviewOps, KnowledgeOps, PeopleOps, CaseOps):
     """Every operation a user performs, on one store (and knowledge base)."""
 
 
 __all__ = [
-    "Actor", "AfterAnswer", "Attached", "CaseSummary", "ConfirmResult", "ConflictError", "DraftEvent",
-    "DraftOutcome", "ExportBlocked", "ExportFormat", "Forbidden", "NotFound", "Service", "ServiceError",
+    "ROLES", "Actor", "AfterAnswer", "AssistantError", "Attached", "Block", "Case", "CaseSummary", "Citation",
+    "ConfirmResult", "ConflictError", "Draft", "DraftEvent", "DraftOutcome", "Event", "EvidenceFile",
+    "ExportBlocked", "ExportFormat", "FactProposal", "Finding", "Followup", "Forbidden", "Lang", "LetterField",
+    "LetterStatus", "NotFound", "Paragraph", "Profile", "Prompt", "Proposal", "Question", "Readiness", "Run",
+    "Section", "SectionDraft", "SectionState", "Service", "ServiceError", "User", "Version",
 ]

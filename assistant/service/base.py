@@ -4,11 +4,14 @@ profile, the draft and the findings of a case version, and the one way to record
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
-from assistant.case import conditions, evidence
+from assistant.case import access, conditions, evidence
 from assistant.case.model import ROLES, Case, EvidenceFile
 from assistant.case.profile import Lang, Profile, load_profile
 from assistant.case.store import CaseStore, StoreError
@@ -17,12 +20,12 @@ from assistant.config import Config, current_user
 from assistant.drafting import offline as drafting
 from assistant.drafting import revisions
 from assistant.drafting.model import Draft, SectionDraft
-from assistant.errors import ConflictError, LLMConfigError, ServiceError
+from assistant.errors import ConflictError, KnowledgeError, LLMConfigError, ServiceError
 from assistant.gate import findings as checks
 from assistant.gate.findings import Finding
+from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
-from assistant.service import access
 
 if TYPE_CHECKING:
     from assistant.knowledge.index import KnowledgeBase
@@ -68,6 +71,12 @@ class CaseSummary:
     warnings: int
 
 
+T = TypeVar("T")
+COMPUTED_KEPT = 64  # drafts and findings kept (a few case versions × languages of the cases in use)
+RETRIEVAL_DOWN = {
+    "fr": "La base de connaissances est indisponible : le projet cite seulement les dispositions du profil ({}).",
+    "en": "The knowledge base is unavailable, so the draft cites the profile's provisions only ({}).",
+}
 RELEVANCE_THRESHOLD = 0.80  # cosine similarity under which a passage does not support a section
 
 
@@ -88,6 +97,10 @@ class ServiceBase:
         self.config = config or Config.from_env()
         self.store = store or CaseStore(self.config.ensure_home())
         self._knowledge = knowledge
+        # What is computed from a case version (the draft, the findings): kept per (case, version,
+        # language, corpus generation), so one user action composes a draft at most once.
+        self._computed: OrderedDict[tuple, Any] = OrderedDict()
+        self._computed_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config: Config, *, retrieval: bool | None = None) -> Self:
@@ -188,13 +201,40 @@ class ServiceBase:
         folder = self.store.files_dir(case_id)
         return lambda sha: evidence.load_pages(folder, sha)
 
+    def _remembered(self, key: tuple, compute: Callable[[], T]) -> T:
+        """`compute()` once per key (the key names the case version it is computed from)."""
+        with self._computed_lock:
+            if key in self._computed:
+                self._computed.move_to_end(key)
+                return self._computed[key]
+        value = compute()
+        with self._computed_lock:
+            self._computed[key] = value
+            while len(self._computed) > COMPUTED_KEPT:
+                self._computed.popitem(last=False)
+        return value
+
+    def _corpus_generation(self) -> int | None:
+        """None without retrieval; else the corpus generation (bumped by every change to the corpus)."""
+        if self._knowledge is None:
+            return None
+        return generation.read(self.store.home)
+
     def _compose(self, case_id: str, lang: Lang | None = None) -> Draft:
-        """The offline draft, grounded in retrieved passages when a knowledge base is configured."""
+        """The offline draft, grounded in retrieved passages when a knowledge base is configured. If
+        the knowledge base fails, the draft cites the profile's provisions only and says so."""
         case = self.case(case_id)
         lang = lang or case.settings.language
-        return drafting.compose(
-            self.profile(case), case, lang, self.pages(case_id), self.passages_for(case_id, lang)
-        )
+        key = ("draft", case.id, case.version, lang, self._corpus_generation())
+        return self._remembered(key, lambda: self._compose_now(case, lang))
+
+    def _compose_now(self, case: Case, lang: Lang) -> Draft:
+        profile, pages = self.profile(case), self.pages(case.id)
+        try:
+            return drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang))
+        except (ServiceError, KnowledgeError) as exc:
+            offline = drafting.compose(profile, case, lang, pages, None)
+            return offline.model_copy(update={"notices": [RETRIEVAL_DOWN.get(lang).format(exc)]})
 
     def draft(
         self, case_id: str, lang: Lang | None = None, *, use_llm: bool = True, passages=None, on_chunk=None
@@ -212,12 +252,16 @@ class ServiceBase:
         return draft
 
     def check(self, case_id: str, lang: Lang = "en") -> list[Finding]:
+        """Every finding on the case as it stands (computed once per case version and language)."""
         case = self.case(case_id)
-        profile = self.profile(case)
-        generated = self._compose(case_id)
+        key = ("check", case.id, case.version, lang, self._corpus_generation())
+        return list(self._remembered(key, lambda: self._check_now(case, lang)))
+
+    def _check_now(self, case: Case, lang: Lang) -> list[Finding]:
+        generated = self._compose(case.id)
         draft = revisions.apply_edits(generated, case)
-        return checks.collect(profile, case, draft, generated, self.pages(case_id), lang,
-                              grounded=self.knowledge is not None)
+        grounded = self._knowledge is not None and not generated.notices
+        return checks.collect(self.profile(case), case, draft, generated, self.pages(case.id), lang, grounded=grounded)
 
     def generated_section(self, case_id: str, section_id: str, lang: Lang) -> SectionDraft:
         """A section as the drafter writes it from the case, before any reviewer's edit (version 0)."""

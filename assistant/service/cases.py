@@ -6,22 +6,22 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from assistant.case import evidence, requirements
+from assistant.case import access, evidence, requirements
 from assistant.case.answers import AnswerError, clean_text, normalise
 from assistant.case.model import Case, EvidenceFile, now
 from assistant.case.privacy import patient_data_problems
-from assistant.case.profile import REQUEST_TYPES, Lang, load_profile
+from assistant.case.profile import REQUEST_TYPES, Lang, Profile, Section, available_authorities, load_profile
 from assistant.case.store import write_atomic
 from assistant.documents import request as export
 from assistant.documents.pdf import PdfFontError
 from assistant.drafting import revisions
+from assistant.drafting.model import Draft
 from assistant.errors import ServiceError
 from assistant.gate import findings as checks
 from assistant.gate import readiness as progress
 from assistant.gate.findings import Finding
 from assistant.interview import documents as extract
 from assistant.interview import engine as interview
-from assistant.service import access
 from assistant.service.base import (
     Actor,
     Attached,
@@ -260,6 +260,43 @@ class CaseOps(ServiceBase):
         if not any(e.id == evidence_id for e in case.evidence):
             raise ServiceError(f"no document {evidence_id!r} in case {case_id}")
         return self._commit(case_id, "evidence_kind_set", {"evidence_id": evidence_id, "kind": kind}, actor)
+
+
+    # -- what the pages show ------------------------------------------------------------------
+    def authorities(self) -> list[Profile]:
+        """Every authority a case can be filed with (one profile each)."""
+        return [load_profile(a) for a in available_authorities()]
+
+    def sections(self, case_id: str) -> list[Section]:
+        """The sections this case's request type has, in the authority's order."""
+        case = self.case(case_id)
+        return requirements.applicable_sections(self.profile(case), case)
+
+    def prompt_for(self, case_id: str, question_id: str) -> interview.Prompt:
+        """The question `question_id` as the interview would put it (to answer it again, from a link)."""
+        case = self.case(case_id)
+        profile = self.profile(case)
+        try:
+            question = profile.question(question_id)
+        except KeyError:
+            raise ServiceError(f"unknown question {question_id!r} for authority {profile.id}") from None
+        return interview.Prompt(question, profile.section_of(question_id))
+
+    def citation_page(self, case_id: str, evidence_id: str, page: int | None = None, near: str = "") -> tuple[int, str]:
+        """The page of a document a citation opens (its own, else the one holding `near`), and its text."""
+        case = self.case(case_id)
+        ev = next((e for e in case.evidence if e.id == evidence_id), None)
+        if ev is None:
+            raise ServiceError(f"no document {evidence_id!r} in case {case_id}")
+        pages = self.pages(case_id)(ev.sha256)
+        number = page or (evidence.find_page(pages, near) if near else None) or 1
+        return number, pages[number - 1] if 0 < number <= len(pages) else ""
+
+    def draft_markdown(self, case_id: str, lang: Lang | None = None, *, use_llm: bool = True) -> tuple[str, Draft]:
+        """The draft as Markdown (what `derogation draft` prints), and the draft itself (its notices)."""
+        case = self.case(case_id)
+        draft = self.draft(case_id, lang, use_llm=use_llm)
+        return export.to_markdown(self.profile(case), case, draft), draft
 
 
 def _display_name(name: str) -> str:

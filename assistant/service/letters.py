@@ -6,12 +6,13 @@ import hashlib
 import hmac
 import secrets
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from assistant.case.answers import clean_text
 from assistant.case.model import Case, ClinicianLink
-from assistant.case.profile import Lang
+from assistant.case.profile import LANGS, Lang
 from assistant.documents import letter
 from assistant.documents.pdf import Block, PdfFontError
 from assistant.errors import ServiceError
@@ -19,7 +20,35 @@ from assistant.service.base import Actor, Attached
 from assistant.service.cases import CaseOps
 
 
+@dataclass(frozen=True)
+class LetterStatus:
+    """Where the urgency letter stands, for the clinician's form and the manufacturer's panel."""
+
+    fields: list[letter.LetterField]  # the fields of this request type, in the form's order
+    groups: dict[str, dict[str, str]]  # group id -> its heading per language
+    missing: list[letter.LetterField]  # required fields still empty
+    required: int
+    attached_outdated: bool  # an attached letter no longer matches the fields
+    file_stems: dict[str, str]  # language -> the letter's file name without extension
+
+    @property
+    def filled(self) -> int:
+        return self.required - len(self.missing)
+
+
 class LetterOps(CaseOps):
+    def letter_status(self, case_id: str) -> LetterStatus:
+        case = self.case(case_id)
+        fields = letter.fields_for(case)
+        attached = case.letter.attached_evidence and any(e.id == case.letter.attached_evidence for e in case.evidence)
+        current = {letter.digest(case, code) for code in LANGS}
+        return LetterStatus(
+            fields=fields, groups={g: dict(letter.GROUPS[g]) for g in dict.fromkeys(f.group for f in fields)},
+            missing=letter.missing(case), required=sum(1 for f in fields if f.required),
+            attached_outdated=bool(attached) and case.letter.attached_digest not in current,
+            file_stems={code: letter.file_stem(case, code) for code in LANGS},
+        )
+
     def letter_fields(self, case_id: str) -> list[letter.LetterField]:
         return letter.fields_for(self.case(case_id))
 

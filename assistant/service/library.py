@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from assistant.errors import ServiceError
 from assistant.knowledge.passage import Passage
 from assistant.service.base import ServiceBase
+
+if TYPE_CHECKING:
+    from assistant.knowledge.index import IngestReport, KnowledgeBase
 
 
 class KnowledgeOps(ServiceBase):
@@ -18,3 +24,35 @@ class KnowledgeOps(ServiceBase):
         if case_id:
             self._sync_case_index(case_id)
         return kb.search(query, k=k, case_id=case_id, instrument=instrument, language=language)
+
+    # -- the corpus (derogation corpus …) -------------------------------------------------------
+    def _corpus(self) -> KnowledgeBase:
+        kb = self.knowledge
+        if kb is None:
+            raise ServiceError("retrieval is turned off (DEROGATION_RETRIEVAL=off)")
+        return kb
+
+    def corpus_sources(self) -> tuple[list[tuple[str, int]], str]:
+        """Each ingested source with its chunk count, and the embedding model of the store."""
+        kb = self._corpus()
+        return kb.sources(), kb.embedder.model_id
+
+    def corpus_add(self, paths: list[Path], progress: bool = False) -> IngestReport:
+        if not paths:
+            raise ServiceError("give at least one file or folder to add")
+        return self._corpus().add([Path(p) for p in paths], progress=progress)
+
+    def corpus_remove(self, paths: list[Path]) -> int:
+        kb = self._corpus()
+        return sum(kb.remove_source(str(Path(p).resolve())) for p in paths)
+
+    def corpus_sync(self, progress: bool = False) -> IngestReport:
+        return self._corpus().sync(progress=progress)
+
+    def corpus_rebuild(self, progress: bool = False) -> IngestReport:
+        return self._corpus().rebuild(progress=progress)
+
+    def knowledge_notices(self) -> list[str]:
+        """What the user should know about the knowledge base (e.g. a damaged store was rebuilt)."""
+        kb = self._knowledge
+        return list(kb.notices) if kb is not None and not isinstance(kb, str) else []

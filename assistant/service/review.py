@@ -122,3 +122,14 @@ class ReviewOps(ServiceBase):
         if not text:
             raise ServiceError("a comment cannot be empty")
         return self._commit(case_id, "commented", {"section": section_id, "text": text}, actor, expected_version)
+
+    def generated_change_since_edit(self, case_id: str, section_id: str, lang: Lang) -> str | None:
+        """A diff of the generated text between the moment the section's text in force was edited and
+        now (why a hand-edited section is stale), or None when it did not change."""
+        case = self.case(case_id)
+        mine = [e for e in case.edits.get(section_id, []) if e.lang == lang]
+        generated = self.section_versions(case_id, section_id, lang)[0]
+        if not (mine and mine[-1].text is not None and mine[-1].base_text and mine[-1].base_text != generated.text):
+            return None
+        before = revisions.Version(n=0, label=f"generated text under v{mine[-1].n}", text=mine[-1].base_text)
+        return revisions.diff(before, revisions.Version(n=0, label="generated text now", text=generated.text))

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.case import evidence
+from assistant.case import access, evidence
 from assistant.case.model import Case
 from assistant.case.privacy import is_local_url
 from assistant.case.profile import LANGS, Lang
@@ -54,7 +54,6 @@ from assistant.llm.session import (
     save_settings,
     settings_file,
 )
-from assistant.service import access
 from assistant.service.base import Actor
 from assistant.service.cases import CaseOps
 from assistant.service.streaming import stream as _stream
@@ -92,6 +91,7 @@ class DraftOutcome:
     author: str  # "language model (<model>)"
     problems: list[str] = field(default_factory=list)  # why it was not recorded
     notices: list[str] = field(default_factory=list)  # what else happened on the way (a retried 429)
+    in_force: int | None = None  # not recorded: the reviewer's version that stays (None: the generated text)
 
 
 @dataclass(frozen=True)
@@ -380,8 +380,9 @@ class ModelOps(CaseOps):
                         recorded = revisions.current_edit(new, sid, lang).n  # type: ignore[union-attr]
                 notices = [n for n in drafted.notices if "retrying" in n]
                 emit(DraftEvent("section", sid, section=drafted))
+                edit = None if recorded else revisions.current_edit(self.case(case_id), sid, lang)
                 emit(DraftOutcome(sid, f"{base.number}. {base.title}", recorded,
-                                  model_author(session.label), problems, notices))
+                                  model_author(session.label), problems, notices, edit.n if edit else None))
 
         return _stream(work)
 

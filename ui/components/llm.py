@@ -13,12 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.case.model import Case
-from assistant.case.profile import Profile
-from assistant.drafting.model import SectionDraft
-from assistant.drafting.revisions import current_edit
-from assistant.interview.assisted import FactProposal, Followup
-from assistant.service import DraftOutcome, ServiceError
+from assistant.service import Case, DraftOutcome, FactProposal, Followup, Profile, SectionDraft, ServiceError
 from ui.state import actor, flash, md, service
 
 
@@ -89,8 +84,7 @@ def draft_outcomes(case: Case, lang: str) -> None:
                        f"version {o.recorded} ({md(o.author)}). It is the text shown, reviewed and exported; an "
                        "answer that changes makes it stale, like any edit.", icon=":material/auto_awesome:")
         else:
-            edit = current_edit(case, o.section_id, lang)  # type: ignore[arg-type]
-            stays = f"version {edit.n} stays in force" if edit else "the offline draft stays"
+            stays = f"version {o.in_force} stays in force" if o.in_force else "the offline draft stays"
             why = "\n".join(f"- {md(p)}" for p in o.problems)
             st.warning(f"**{md(o.title)}**: the model's draft was not recorded: {stays}.\n\n{why}",
                        icon=":material/gpp_maybe:")

@@ -6,12 +6,7 @@ import re
 
 import streamlit as st
 
-from assistant.case.evidence import find_page
-from assistant.case.model import Case
-from assistant.drafting.model import Citation, Paragraph, SectionDraft
-from assistant.gate.findings import Finding
-from assistant.gate.readiness import Readiness
-from assistant.service import Service
+from assistant.service import Case, Citation, Finding, Paragraph, Readiness, SectionDraft, Service
 from ui.state import badge, md
 
 
@@ -91,10 +86,8 @@ def citation_detail(svc: Service, case: Case, citation: Citation, near_value: st
         if ev is None:
             st.caption("This document is no longer attached.")
             return
-        pages = svc.pages(case.id)(ev.sha256)
-        page = citation.page or (find_page(pages, near_value) if near_value else None) or 1
+        page, text = svc.citation_page(case.id, ev.id, citation.page, near_value)
         st.caption(f"{md(ev.filename)} · page {page} of {ev.pages} · attached by {md(ev.added_by)} on {ev.added_at:%Y-%m-%d}")
-        text = pages[page - 1] if 0 < page <= len(pages) else ""
         with st.container(height=220, border=True):
             st.markdown(_highlight(text, near_value) if text.strip() else "_No text on this page (scanned?)._")
     else:

@@ -18,10 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.case.model import Case
-from assistant.documents import letter as letters
-from assistant.documents.pdf import Block, Run
-from assistant.service import Actor, ServiceError
+from assistant.service import Actor, Block, Case, LetterField, Run, ServiceError
 from ui.state import actor as session_actor
 from ui.state import attempt, flash, md, save_upload, service, show_flash, synced_choice
 
@@ -183,9 +180,10 @@ def _sync_widget(flow: Flow, fid: str, stored: str) -> None:
 
 
 def _fields(flow: Flow, case: Case, lang: str) -> None:
-    fields = letters.fields_for(case)
-    for group in dict.fromkeys(f.group for f in fields):
-        st.subheader(letters.GROUPS[group][lang])
+    status = service().letter_status(case.id)
+    fields = status.fields
+    for group, heading in status.groups.items():
+        st.subheader(heading[lang])
         if group == "patient":
             st.info(_t("privacy", lang), icon=":material/shield_person:")
         mine = [f for f in fields if f.group == group]
@@ -200,7 +198,7 @@ def _fields(flow: Flow, case: Case, lang: str) -> None:
             _field(flow, case, f, lang)
 
 
-def _field(flow: Flow, case: Case, f: letters.LetterField, lang: str) -> None:
+def _field(flow: Flow, case: Case, f: LetterField, lang: str) -> None:
     stored = case.letter.fields.get(f.id, "")
     _sync_widget(flow, f.id, stored)
     label = f.label[lang] + ("" if f.required else f" ({_t('optional', lang)})")
@@ -303,12 +301,9 @@ def _run(run: Run) -> str:
 def _finish(flow: Flow, case: Case, lang: str) -> None:
     st.divider()
     st.subheader(_t("finish", lang))
-    required = [f for f in letters.fields_for(case) if f.required]
-    gaps = letters.missing(case)
-    st.progress(
-        (len(required) - len(gaps)) / (len(required) or 1),
-        text=_t("filled", lang, n=len(required) - len(gaps), m=len(required)),
-    )
+    status = service().letter_status(case.id)
+    gaps = status.missing
+    st.progress(status.filled / (status.required or 1), text=_t("filled", lang, n=status.filled, m=status.required))
     if gaps:
         st.warning(
             _t("missing", lang).format(", ".join(md(f.label[lang][:1].lower() + f.label[lang][1:]) for f in gaps)),
@@ -316,8 +311,7 @@ def _finish(flow: Flow, case: Case, lang: str) -> None:
         )
     show_flash("letter:finish")
     attached = next((e for e in case.evidence if e.id == case.letter.attached_evidence), None)
-    current = {letters.digest(case, code) for code in ("fr", "en")}
-    outdated = attached is not None and case.letter.attached_digest not in current
+    outdated = status.attached_outdated
     a, b = st.columns(2)
     a.button(
         _t("attach_again" if attached else "attach", lang),
@@ -333,7 +327,7 @@ def _finish(flow: Flow, case: Case, lang: str) -> None:
         _t("download", lang),
         data=lambda: _docx(flow.case_id, lang),
         icon=":material/download:",
-        file_name=f"{letters.file_stem(case, lang)}.docx",
+        file_name=f"{status.file_stems[lang]}.docx",
         disabled=bool(gaps),
         on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -399,13 +393,12 @@ def clinician_link_panel(case_id: str) -> None:
     svc = service()
     case = svc.case(case_id)
     st.markdown("**The treating physician's letter**")
-    required = [f for f in letters.fields_for(case) if f.required]
-    gaps = letters.missing(case)
+    status = svc.letter_status(case_id)
     attached = next((e for e in case.evidence if e.id == case.letter.attached_evidence), None)
     state = (
         f"attached as {md(attached.filename)}"
         if attached
-        else f"{len(required) - len(gaps)} of {len(required)} required fields filled"
+        else f"{status.filled} of {status.required} required fields filled"
     )
     who = case.letter.fields.get("physician_name")
     st.caption(f"Letter: {state}" + (f" · by Dr {md(who)}" if who else ""))

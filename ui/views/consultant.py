@@ -10,13 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.case.model import Case, Event
-from assistant.case.profile import Profile
-from assistant.drafting.model import Draft, SectionDraft
-from assistant.drafting.revisions import Version
-from assistant.drafting.revisions import diff as text_diff
-from assistant.gate.readiness import Readiness, SectionState
-from assistant.service import Service
+from assistant.service import Case, Draft, Event, Profile, Readiness, SectionDraft, SectionState, Service
 from ui.components.llm import draft_buttons, draft_outcomes, review_button
 from ui.components.widgets import findings_list, section_sources, section_text
 from ui.state import (
@@ -26,7 +20,6 @@ from ui.state import (
     badge,
     go,
     md,
-    memo,
     remember,
     seen,
     service,
@@ -56,8 +49,8 @@ def render(case_id: str) -> None:
         view = synced_choice("view", list(VIEWS), "sections", VIEWS)
     with top[1]:
         lang = synced_choice("lang", ["fr", "en"], case.settings.language, LANG_LABELS, label="Text language")
-    draft: Draft = memo("review:draft", case, lang, lambda: svc.draft(case_id, lang, use_llm=False))
-    ready: Readiness = memo("review:readiness", case, lang, lambda: svc.readiness(case_id, lang))
+    draft: Draft = svc.draft(case_id, lang, use_llm=False)
+    ready: Readiness = svc.readiness(case_id, lang)
     _summary(ready)
     show_flash()
     draft_outcomes(case, lang)
@@ -201,16 +194,10 @@ def _stale_notice(svc: Service, case: Case, section_id: str) -> None:
 
 def _stale_edit_notice(svc: Service, case: Case, section: SectionDraft, lang: str, message: str) -> None:
     st.warning(md(message), icon=":material/edit_off:")
-    mine = [e for e in case.edits.get(section.section_id, []) if e.lang == lang]
-    generated = svc.section_versions(case.id, section.section_id, lang)[0]
-    if mine and mine[-1].text is not None and mine[-1].base_text and mine[-1].base_text != generated.text:
-        before = Version(n=0, label=f"generated text under v{mine[-1].n}", text=mine[-1].base_text)
+    changed = svc.generated_change_since_edit(case.id, section.section_id, lang)
+    if changed:
         with st.expander("What changed in the generated text since this edit"):
-            st.code(
-                text_diff(before, Version(n=0, label="generated text now", text=generated.text)),
-                language="diff",
-                wrap_lines=True,
-            )
+            st.code(changed, language="diff", wrap_lines=True)
     key = f"review:{case.id}:{section.section_id}"
     a, b = st.columns(2)
     a.button(
@@ -481,33 +468,4 @@ def _history(svc: Service, profile: Profile, case: Case, section_id: str) -> Non
 
 def _what(profile: Profile, case: Case, e: Event) -> str:
     """One event in words, for the history table."""
-    d = e.data
-    if e.type == "answered":
-        try:
-            label = profile.question(d["question_id"]).label.get("en")
-        except KeyError:
-            label = d["question_id"]
-        value = d.get("value", "")
-        return f"answered “{label}”: {value[:120]}{'…' if len(value) > 120 else ''}"
-    if e.type == "evidence_attached":
-        return f"attached {d['file'].get('filename')} ({d['file'].get('kind')})"
-    if e.type == "evidence_removed":
-        return f"removed document {d.get('evidence_id')}"
-    if e.type == "waived":
-        return f"waived {d.get('target')}: {d.get('reason')}"
-    if e.type == "waiver_withdrawn":
-        return f"withdrew the waiver on {d.get('target')}"
-    if e.type == "reviewed":
-        comment = f" — {d['comment']}" if d.get("comment") else ""
-        return f"set the status to {STATUS_LABEL.get(d['status'], d['status'])}{comment}"
-    if e.type == "section_edited":
-        if d.get("text") is None:
-            return f"went back to the generated text ({d.get('lang')})"
-        return f"saved an edited text ({d.get('lang')})" + (f": {d['note']}" if d.get("note") else "")
-    if e.type == "section_drafted":
-        return f"drafted the section ({d.get('lang')}), kept as a version: {d.get('note', '')}"
-    if e.type == "commented":
-        return f"commented: {d.get('text', '')[:120]}"
-    if e.type == "restored":
-        return "restored an earlier version of the case"
-    return e.type.replace("_", " ")
+    return e.describe(profile, "en")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.case.profile import available_authorities, load_profile
 from ui.state import actor, attempt, go, md, service, show_flash
 
 
@@ -29,10 +28,9 @@ def render() -> None:
     left, right = st.columns([3, 2], gap="large")
     with right, st.container(border=True):
         st.subheader("New case")
-        authorities = available_authorities()
-        st.selectbox("Authority", authorities, key="new_authority",
-                     format_func=lambda a: load_profile(a).name.get("en"))
-        profile = load_profile(st.session_state.get("new_authority") or authorities[0])
+        profiles = {p.id: p for p in svc.authorities()}
+        st.selectbox("Authority", list(profiles), key="new_authority", format_func=lambda a: profiles[a].name.get("en"))
+        profile = profiles[st.session_state.get("new_authority") or next(iter(profiles))]
         st.radio("Request", list(profile.request_types), key="new_type", horizontal=True,
                  format_func=lambda t: profile.request_type_labels[t].get("en"))
         st.text_input("Device trade name", key="new_device", placeholder="e.g. Valvix TMV-28")

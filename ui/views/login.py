@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from assistant.errors import ServiceError
-from assistant.service import accounts as users
+from ui.state import service
 
 _KEY = "account"
 
@@ -35,7 +35,7 @@ def mode() -> str:
     except Exception:  # no secrets file: the common case
         pass
     try:
-        return "users" if users.login_required() else "open"
+        return "users" if service().login_required() else "open"
     except ServiceError as exc:
         st.error(str(exc))
         st.stop()
@@ -69,7 +69,7 @@ def _form() -> None:
         name = st.text_input("User name")
         password = st.text_input("Password", type="password")
         if st.form_submit_button("Log in", type="primary"):
-            user = users.authenticate(name, password)
+            user = service().authenticate(name, password)
             if user is None:
                 st.error("Unknown user name or wrong password.")
             else:
@@ -83,7 +83,7 @@ def _oidc() -> Account | None:
         st.button("Log in", type="primary", on_click=st.login)
         st.stop()
     email = str(st.user.get("email") or "")
-    user = users.for_identity(email)
+    user = service().account_for_identity(email)
     if user is None:
         st.error(f"{email or 'This account'} has no role here: ask an administrator to add it "
                  "(derogation users add EMAIL --role ROLE --identity-provider).")

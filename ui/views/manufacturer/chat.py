@@ -12,13 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.case.answers import word_count
-from assistant.case.model import Case, Event
-from assistant.case.profile import Profile
-from assistant.drafting.offline import applicable_sections
-from assistant.interview.documents import Proposal
-from assistant.interview.engine import Prompt
-from assistant.service import ConflictError, ServiceError
+from assistant.service import Case, ConflictError, Event, Profile, Prompt, Proposal, ServiceError
 from ui.components import llm as llm_panels
 from ui.state import actor, attempt, conflict_message, flash, go, md, memo, save_upload, seen, service, show_flash
 from ui.views.clinician import clinician_link_panel
@@ -166,16 +160,15 @@ def _turn(profile: Profile, case: Case, event: Event) -> None:
             st.caption(f"Recorded{' (added to the earlier answer)' if d.get('followup') else ''}{md(origin)} · "
                        f"{md(event.by)} · {when} · version {event.v}")
     elif event.type == "evidence_attached":
-        f = d["file"]
-        try:
-            kind = profile.evidence_kind(f["kind"]).name.get("en")
-        except KeyError:
-            kind = f["kind"]
         with st.chat_message("user", avatar=":material/attach_file:"):
-            st.markdown(f"Attached **{md(f['filename'])}** ({f['pages']} page(s)) · {md(kind)}")
+            st.markdown(md(_sentence(event.describe(profile, "en"))))
     elif event.type == "waived":
         with st.chat_message("user", avatar=":material/block:"):
-            st.markdown(f"Waived {md(d['target'])}: {md(d['reason'])}")
+            st.markdown(md(_sentence(event.describe(profile, "en"))))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 _SHOWN = ("created", "answered", "evidence_attached", "waived")
@@ -198,9 +191,8 @@ def _current_prompt(case: Case, profile: Profile) -> tuple[Prompt | None, bool]:
     ask = st.query_params.get("ask")
     if ask:
         try:
-            question = profile.question(ask)
-            return Prompt(question, profile.section_of(ask)), ask in case.answers
-        except KeyError:
+            return service().prompt_for(case.id, ask), ask in case.answers
+        except ServiceError:
             go(ask=None)
     skipped = frozenset(st.session_state.get(_skipped_key(case.id), set()))
     return service().next_question(case.id, skipped), False
@@ -210,13 +202,13 @@ def _ask(case: Case, profile: Profile, prompt: Prompt, replace: bool, proposal: 
     q = prompt.question
     open_count = len(memo("open", case, None, lambda: service().questions(case.id)))
     with st.chat_message("assistant", avatar=":material/support_agent:"):
-        ids = [s.id for s in applicable_sections(profile, case)]
+        ids = [s.id for s in service().sections(case.id)]
         number = ids.index(prompt.section.id) + 1 if prompt.section.id in ids else "?"
         st.caption(f"Section {number}. {md(prompt.section.title.get('en'))} · "
                    f"{open_count} question(s) still open" + ("" if q.required else " · optional"))
         if prompt.followup:
             given = case.answers[q.id].value
-            st.markdown(f"Your answer is short for an assessor ({word_count(given)} words; aim for at least "
+            st.markdown(f"Your answer is short for an assessor ({case.answers[q.id].words} words; aim for at least "
                         f"{profile.min_words}). {md(prompt.text('en'))}")
             st.caption(f"So far: {md(given)}")
         else:

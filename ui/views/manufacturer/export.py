@@ -7,10 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.case.model import Case
-from assistant.gate.findings import Finding
-from assistant.gate.readiness import Readiness
-from assistant.service import ServiceError
+from assistant.service import Case, Finding, Readiness, ServiceError
 from ui.components import widgets
 from ui.state import actor, attempt, go, md, memo, service, show_flash
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.case.model import Case
-from assistant.gate.readiness import Readiness
-from assistant.service import ServiceError
+from assistant.service import Case, Readiness
 from ui.components import llm as llm_panels
 from ui.components import widgets
-from ui.state import go, md, memo, offline_service, remember, service, show_flash, synced_choice
+from ui.state import go, md, remember, service, show_flash, synced_choice
 from ui.views.manufacturer import chat as manufacturer_chat
 from ui.views.manufacturer import export as manufacturer_export
 
@@ -21,16 +19,8 @@ VIEWS = {"interview": "Interview", "draft": "Draft preview", "export": "Check & 
 
 
 def readiness(case: Case) -> Readiness:
-    """Where the case stands (cached per case version); without retrieval if the knowledge base fails."""
-
-    def compute() -> Readiness:
-        try:
-            return service().readiness(case.id)
-        except ServiceError as exc:
-            st.session_state["retrieval_problem"] = str(exc)
-            return offline_service().readiness(case.id)
-
-    return memo("readiness", case, case.settings.language, compute)
+    """Where the case stands (the service computes it once per case version)."""
+    return service().readiness(case.id)
 
 
 def header(case: Case) -> None:
@@ -51,9 +41,8 @@ def render(case_id: str) -> None:
     widgets.progress_sidebar(state, titles={s.id: s.title.get("en") for s in profile.sections})
     header(case)
     show_flash()
-    if st.session_state.get("retrieval_problem"):
-        st.warning("The knowledge base is unavailable, so the draft cites the profile's provisions only: "
-                   f"{md(st.session_state['retrieval_problem'])}")
+    for notice in state.notices:  # e.g. the knowledge base was unavailable: the draft cites the profile only
+        st.warning(md(notice))
     view = synced_choice("view", list(VIEWS), "interview", VIEWS)
     if view == "interview":
         manufacturer_chat.render(case)
@@ -68,13 +57,7 @@ def draft_preview(case: Case) -> None:
     svc = service()
     lang = case.settings.language
 
-    def compute():
-        try:
-            return svc.draft(case.id, lang, use_llm=False)
-        except ServiceError:
-            return offline_service().draft(case.id, lang, use_llm=False)
-
-    draft = memo("draft", case, lang, compute)
+    draft = svc.draft(case.id, lang, use_llm=False)
     llm_panels.draft_outcomes(case, lang)
     ids = [s.section_id for s in draft.sections]
     profile = svc.profile(case)

@@ -11,7 +11,7 @@ import yaml
 from assistant.config import package_folder
 from assistant.errors import Forbidden
 
-ACCESS_FILE = package_folder("assistant") / "access.yaml"
+ACCESS_FILE = package_folder("assistant.case") / "access.yaml"
 
 
 
