@@ -31,10 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant import evaluation  # noqa: E402
 from assistant.case.store import CaseStore  # noqa: E402
 from assistant.documents import request as export  # noqa: E402
 from assistant.documents.pdf import PdfFontError  # noqa: E402
-from assistant.service import Service, evaluation  # noqa: E402
+from assistant.service import Service  # noqa: E402
 
 RESULTS = ROOT / "evals" / "results"
 TURN_QUESTION = "urgency"  # a justification answered in every scenario: a typical chat turn

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import MODELS
 
+from assistant import evaluation
 from assistant.drafting.model import Citation, Paragraph, SectionDraft, Span
-from assistant.service import evaluation
-from assistant.service.evaluation import ExpectedFinding, ScenarioError
+from assistant.evaluation import ExpectedFinding, ScenarioError
 
 # What issue 6 asks the scenarios to cover, by scenario name.
 COVERAGE = {
@@ -89,7 +89,7 @@ def test_a_sentence_without_source_and_a_citation_to_a_missing_page_are_counted(
         evidence = [type("Ev", (), {"id": "abc", "sha256": "f" * 64, "filename": "letter.pdf"})()]
 
     cite = Citation(id="evidence:abc:p3", kind="evidence", label="letter.pdf, p. 3", page=3, source="letter.pdf")
-    problem = evaluation._citation_problem(cite, Case(), None, lambda sha: ["page one", "page two"], set())
+    problem = evaluation.citation_problem(cite, Case(), None, lambda sha: ["page one", "page two"], set())
     assert problem == "letter.pdf has no page 3 with text"
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 from assistant.config import Config
 from assistant.service import Actor, Case, ConflictError, Service, ServiceError
 
+LANG_LABELS = {"fr": "Français", "en": "English"}
 STATUS_LABEL = {
     "draft": "draft",
     "changes_requested": "changes requested",

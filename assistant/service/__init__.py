@@ -6,7 +6,8 @@ and its profile, the draft and findings of a case version, the one way to record
 - `cases.CaseOps`: a case from creation to export (answers, documents, waivers, check, export);
 - `review.ReviewOps`: the reviewers' desk (versions, edits, diffs, comments, approvals, history);
 - `letters.LetterOps`: the clinician's urgency letter and its links;
-- `with_model.ModelOps`: what a language model adds (drafts, proposals, follow-ups, settings);
+- `with_model.ModelOps`: the language model's settings and its help in the interview (proposals,
+  follow-ups); `model_drafts.ModelDraftOps`: its drafts, checked and kept as versions;
 - `library.KnowledgeOps`: search and the corpus;
 - `people.PeopleOps`: roles, what each may open, the team's accounts.
 
@@ -30,12 +31,13 @@ from assistant.service.base import Actor, Attached, CaseSummary, ExportBlocked, 
 from assistant.service.cases import CaseOps
 from assistant.service.letters import LetterOps, LetterStatus
 from assistant.service.library import KnowledgeOps
+from assistant.service.model_drafts import DraftEvent, DraftOutcome, ModelDraftOps
 from assistant.service.people import PeopleOps
 from assistant.service.review import ReviewOps
-from assistant.service.with_model import AfterAnswer, ConfirmResult, DraftEvent, DraftOutcome, ModelOps
+from assistant.service.with_model import AfterAnswer, ConfirmResult
 
 
-class Service(ModelOps, LetterOps, ReviewOps, KnowledgeOps, PeopleOps, CaseOps):
+class Service(ModelDraftOps, LetterOps, ReviewOps, KnowledgeOps, PeopleOps, CaseOps):
     """Every operation a user performs, on one store (and knowledge base)."""
 
 

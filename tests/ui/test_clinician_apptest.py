@@ -162,7 +162,7 @@ def test_the_manufacturer_panel_creates_a_link_that_opens_the_letter_and_revokes
         from pathlib import Path
 
         sys.path.insert(0, str(Path.cwd()))
-        from ui.views.clinician import clinician_link_panel
+        from ui.components.clinician_link import clinician_link_panel
 
         clinician_link_panel(case_id)
 

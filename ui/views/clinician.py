@@ -3,7 +3,7 @@
 - `link_flow(case_id, token)`: what a link handed out by the manufacturer opens: that case's letter
   and nothing else (no sidebar, no other case); an unknown or revoked token is refused.
 - `internal_flow(case_id)`: the same flow for a clinician using the app.
-- `clinician_link_panel(case_id)`: where the manufacturer creates and revokes those links.
+- the manufacturer creates and revokes those links in ui/components/clinician_link.py.
 
 Each field is saved as soon as it is left (a refresh loses nothing) and screened by the Service:
 a refused value stays in its box with the reason under it. A field changed meanwhile in another
@@ -19,10 +19,9 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.service import Actor, Block, Case, LetterField, Run, ServiceError
+from ui.state import LANG_LABELS, attempt, flash, md, save_upload, service, show_flash, synced_choice
 from ui.state import actor as session_actor
-from ui.state import attempt, flash, md, save_upload, service, show_flash, synced_choice
 
-LANG_LABELS = {"fr": "Français", "en": "English"}
 _T = {
     "title": {"fr": "Lettre du médecin demandeur", "en": "The treating physician's letter"},
     "for": {
@@ -385,68 +384,3 @@ def _upload_signed(flow: Flow, lang: str) -> None:
 def _docx(case_id: str, lang: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         return service().letter_file(case_id, lang, "docx", Path(tmp) / "letter.docx").read_bytes()
-
-
-# -- the manufacturer's side: links for the treating physician -------------------------------------
-def clinician_link_panel(case_id: str) -> None:
-    """Create a link that opens only this case's letter flow; see the letter's state; revoke links."""
-    svc = service()
-    case = svc.case(case_id)
-    st.markdown("**The treating physician's letter**")
-    status = svc.letter_status(case_id)
-    attached = next((e for e in case.evidence if e.id == case.letter.attached_evidence), None)
-    state = (
-        f"attached as {md(attached.filename)}"
-        if attached
-        else f"{status.filled} of {status.required} required fields filled"
-    )
-    who = case.letter.fields.get("physician_name")
-    st.caption(f"Letter: {state}" + (f" · by Dr {md(who)}" if who else ""))
-    key = f"cliniclink:{case_id}"
-    shown = st.session_state.get(f"{key}:new")
-    if shown:
-        st.success(
-            "Send this link to the physician through a secure channel. It opens only this request's letter, "
-            "and is shown only now: copy it before leaving this page.",
-            icon=":material/link:",
-        )
-        st.code(shown, language=None, wrap_lines=True)
-        st.button("I have copied it", key=f"{key}:hide", on_click=st.session_state.pop, args=(f"{key}:new", None))
-    with st.form(f"{key}:form", clear_on_submit=True, border=False):
-        st.text_input(
-            "For whom",
-            key=f"{key}:label",
-            placeholder="e.g. Dr Martin, cardiology, CHU Lyon",
-            help="A note to recognise the link later; it is not shown to the physician.",
-        )
-        st.form_submit_button(
-            "Create a link for the physician", icon=":material/add_link:", on_click=_create_link, args=(case_id,)
-        )
-    show_flash(key)
-    for link in case.clinician_links:
-        if link.revoked:
-            continue
-        a, b = st.columns([4, 1], vertical_alignment="center")
-        a.markdown(
-            f":material/link: {md(link.label or 'link ' + link.id)}  \n"
-            f"created by {md(link.by)} on {link.at:%Y-%m-%d %H:%M} UTC"
-        )
-        b.button("Revoke", key=f"{key}:revoke:{link.id}", on_click=_revoke_link, args=(case_id, link.id))
-
-
-def _create_link(case_id: str) -> None:
-    key = f"cliniclink:{case_id}"
-    label = st.session_state.get(f"{key}:label", "")
-    made = attempt(lambda: service().create_clinician_link(case_id, session_actor("manufacturer"), label), key)
-    if made is not None:
-        base = (st.context.url or "").split("?")[0].rstrip("/")
-        st.session_state[f"{key}:new"] = f"{base}/?case={case_id}&token={made[1]}"
-
-
-def _revoke_link(case_id: str, link_id: str) -> None:
-    key = f"cliniclink:{case_id}"
-    attempt(
-        lambda: service().revoke_clinician_link(case_id, link_id, session_actor("manufacturer")),
-        key,
-        success="Link revoked: it no longer opens the letter.",
-    )

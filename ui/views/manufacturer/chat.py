@@ -14,8 +14,8 @@ import streamlit as st
 
 from assistant.service import Case, ConflictError, Event, Profile, Prompt, Proposal, ServiceError
 from ui.components import llm as llm_panels
+from ui.components.clinician_link import clinician_link_panel
 from ui.state import actor, attempt, conflict_message, flash, go, md, memo, save_upload, seen, service, show_flash
-from ui.views.clinician import clinician_link_panel
 
 RECENT_TURNS = 8
 

@@ -1,0 +1,157 @@
+"""The commands on a case: create, answer, attach, check, draft, waive, approve, export, history,
+restore, settings, the terminal interview."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from assistant.cli.output import acting, print_json
+from assistant.service import ExportBlocked, Service
+
+
+def cmd_new(svc: Service, args: argparse.Namespace) -> int:
+    case = svc.new_case(args.authority, args.type, args.device or "", acting(args))
+    print(case.id)
+    return 0
+
+
+def cmd_questions(svc: Service, args: argparse.Namespace) -> int:
+    prompts = svc.questions(args.case)
+    if args.json:
+        print_json([p.as_json(args.lang) for p in prompts])
+        return 0
+    if not prompts:
+        print("No open questions: every answer the draft needs is known.")
+    for p in prompts:
+        tag = " (follow-up)" if p.followup else ""
+        optional = " (optional)" if not p.question.required else ""
+        print(f"{p.question.id} [{p.section.id}]{tag}{optional}: {p.text(args.lang)}")
+    return 0
+
+
+def cmd_answer(svc: Service, args: argparse.Namespace) -> int:
+    case = svc.answer(args.case, args.question, args.text, acting(args), replace=args.replace)
+    answer = case.answers[args.question]
+    print(f"recorded {args.question} = {answer.value!r} (case version {case.version})")
+    nxt = svc.next_question(args.case)
+    if nxt and nxt.question.id == args.question and nxt.followup:
+        print(f"follow-up: {nxt.text(args.lang)}")
+    return 0
+
+
+def cmd_attach(svc: Service, args: argparse.Namespace) -> int:
+    result = svc.attach(args.case, Path(args.file), acting(args), kind=args.kind, note=args.note or "")
+    f = result.file
+    how = " (guessed from its content: change it with --kind)" if result.guessed_kind else ""
+    print(f"attached {f.filename} as {f.kind}{how}: {f.pages} page(s), sha256 {f.sha256[:12]}, id {f.id}")
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
+
+
+def _print_findings(found: list, stream=sys.stdout) -> None:
+    if not found:
+        print("No findings: the request is complete.", file=stream)
+    for f in found:
+        sev = "waived" if f.waived else f.severity
+        ref = f.question_id or f.evidence_kind or ""
+        extra = f" [{ref}]" if ref else ""
+        why = f" (waived: {f.waiver_reason})" if f.waived else ""
+        print(f"{sev:8} {f.section:26} {f.kind:17} {f.message}{extra}{why}", file=stream)
+
+
+def cmd_check(svc: Service, args: argparse.Namespace) -> int:
+    found = svc.check(args.case, args.lang)
+    if args.json:
+        print_json([f.model_dump() for f in found])
+    else:
+        _print_findings(found)
+        blockers = sum(1 for f in found if f.blocks)
+        print(f"\n{blockers} blocker(s), {sum(1 for f in found if f.severity == 'warning')} warning(s)")
+    return 0
+
+
+def cmd_draft(svc: Service, args: argparse.Namespace) -> int:
+    text, draft = svc.draft_markdown(args.case, args.lang, use_llm=not args.offline)  # the configured LLM, if any
+    sys.stdout.write(text)
+    for notice in draft.notices:
+        print(f"notice: {notice}", file=sys.stderr)
+    for section in draft.sections:
+        for notice in section.notices:
+            print(f"notice: section {section.number} ({section.section_id}): {notice}", file=sys.stderr)
+    return 0
+
+
+def cmd_waive(svc: Service, args: argparse.Namespace) -> int:
+    svc.waive(args.case, args.target, args.reason, acting(args))
+    print(f"waived {args.target}: {args.reason}")
+    return 0
+
+
+def cmd_approve(svc: Service, args: argparse.Namespace) -> int:
+    svc.approve(args.case, args.section, acting(args), args.comment or "")
+    print(f"approved section {args.section}")
+    return 0
+
+
+def cmd_export(svc: Service, args: argparse.Namespace) -> int:
+    try:
+        found = svc.export(args.case, args.format, Path(args.out), args.lang, actor=acting(args))
+    except ExportBlocked as exc:
+        print(f"error: {exc}: complete them, or waive each with a reason (derogation waive):", file=sys.stderr)
+        _print_findings(exc.blockers, sys.stderr)
+        return 3
+    waived = sum(1 for f in found if f.waived)
+    print(f"exported {args.out} ({sum(1 for f in found if f.severity == 'warning')} warning(s), {waived} waived item(s))")
+    return 0
+
+
+def cmd_cases(svc: Service, args: argparse.Namespace) -> int:
+    rows = svc.cases()
+    if args.json:
+        print_json([r.__dict__ for r in rows])
+        return 0
+    if not rows:
+        print(f"No cases yet in {svc.store.root}. Start one with: derogation new --type individual --device NAME")
+    for r in rows:
+        state = "ready to export" if r.blockers == 0 else f"{r.blockers} blocker(s)"
+        print(f"{r.id}  {r.authority}  {r.request_type:10}  {r.device[:40]:40}  v{r.version}  "
+              f"{r.open_questions} open question(s), {state}")
+    return 0
+
+
+def cmd_history(svc: Service, args: argparse.Namespace) -> int:
+    profile = svc.profile(svc.case(args.case))
+    for e in svc.history(args.case):
+        section = f" [{e.data['section']}]" if e.data.get("section") else ""
+        print(f"v{e.v:<4} {e.at.isoformat()}  {e.by} ({e.role})  {e.type}{section}: {e.describe(profile)}")
+    return 0
+
+
+def cmd_show(svc: Service, args: argparse.Namespace) -> int:
+    print_json(svc.case(args.case, args.version).model_dump(mode="json"))
+    return 0
+
+
+def cmd_restore(svc: Service, args: argparse.Namespace) -> int:
+    case = svc.restore(args.case, args.version, acting(args))
+    print(f"restored the state of version {args.version} as version {case.version}")
+    return 0
+
+
+def cmd_settings(svc: Service, args: argparse.Namespace) -> int:
+    values: dict[str, object] = {}
+    if args.require_approval is not None:
+        values["require_approval"] = args.require_approval == "yes"
+    if args.language:
+        values["language"] = args.language
+    case = svc.set_setting(args.case, acting(args), **values) if values else svc.case(args.case)
+    print_json(case.settings.model_dump())
+    return 0
+
+def cmd_interview(svc: Service, args: argparse.Namespace) -> int:
+    from assistant.cli.interview import run_interview
+
+    return run_interview(svc, args.case, acting(args), args.lang)
