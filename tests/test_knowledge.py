@@ -30,7 +30,7 @@ REGULATION_PDF = [
 def embedder(tmp_path_factory):
     import os
 
-    from assistant.knowledge.embeddings.onnx import load_embedder
+    from assistant.knowledge.embeddings.factory import load_embedder
 
     cache = os.environ.get("DEROGATION_MODELS") or str(tmp_path_factory.mktemp("models"))
     return load_embedder("e5-small", __import__("pathlib").Path(cache))

@@ -165,7 +165,7 @@ class KnowledgeBase:
     def embedder(self) -> Any:
         with self._lock:
             if self._embedder is None:
-                from assistant.knowledge.embeddings.onnx import load_embedder
+                from assistant.knowledge.embeddings.factory import load_embedder
 
                 name = self.config.embedder
                 if name.strip().lower() == "openai":
@@ -191,7 +191,7 @@ class KnowledgeBase:
             if getattr(self.embedder, "local", True):
                 return self.embedder
             if self._local_embedder is None:
-                from assistant.knowledge.embeddings.onnx import default_embedder
+                from assistant.knowledge.embeddings.factory import default_embedder
 
                 self._local_embedder = default_embedder(self._models_dir(), threads=self.config.embed_threads)
             return self._local_embedder
