@@ -113,7 +113,7 @@ def grow(kb: KnowledgeBase, target: int) -> None:
                 documents=[f"{d} [copy {copy}]" for d in data["documents"][start:end]],
                 metadatas=data["metadatas"][start:end],
             )
-    kb._bm25.clear()
+    kb._lexical.clear()
 
 
 def _write(rows: dict) -> None:

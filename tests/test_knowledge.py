@@ -9,7 +9,8 @@ import pytest
 from conftest import SHARED
 
 from assistant.documents.pdf import text_pdf
-from assistant.knowledge.index import EmbeddingMismatch, KnowledgeBase
+from assistant.errors import EmbeddingMismatch
+from assistant.knowledge.index import KnowledgeBase
 from assistant.knowledge.sources import NOTES_DIR
 
 REGULATION_PDF = [
