@@ -33,24 +33,19 @@ from assistant.drafting import revisions
 from assistant.drafting import with_model as llm_drafting
 from assistant.drafting.grounding import check_section
 from assistant.drafting.model import Citation, Draft, SectionDraft
-from assistant.errors import ConflictError, ServiceError
+from assistant.errors import ConflictError, LLMConfigError, LLMError, ServiceError
 from assistant.interview import assisted as llm_interview
 from assistant.knowledge.passage import Passage
 from assistant.llm import audit
 from assistant.llm.audit import safe_url
-from assistant.llm.session import (
-    LLM,
-    OPENAI_URL,
+from assistant.llm.providers import OPENAI_URL, OfflineProvider, build_provider
+from assistant.llm.session import LLM, open_llm
+from assistant.llm.settings import (
     PROVIDERS,
-    LLMConfigError,
-    LLMError,
     LLMSettings,
-    OfflineProvider,
     api_key_present,
-    build_provider,
     env_overrides,
     load_settings,
-    open_llm,
     save_settings,
     settings_file,
 )
