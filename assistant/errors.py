@@ -100,7 +100,7 @@ class LLMConfigError(AssistantError, ValueError):
 
 
 class LLMError(AssistantError, RuntimeError):
-    """A call that did not give a usable answer. `kind` says why (one of llm.session.ErrorKind);
+    """A call that did not give a usable answer. `kind` says why (one of llm.providers.ErrorKind);
     the message is for the user."""
 
     RETRYABLE = frozenset({"timeout", "rate_limited", "connection", "server"})

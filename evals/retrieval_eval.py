@@ -24,7 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.knowledge.embeddings.onnx import load_embedder  # noqa: E402
+from assistant.knowledge.embeddings.factory import load_embedder  # noqa: E402
 from assistant.knowledge.index import KnowledgeBase  # noqa: E402
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, chunks_of_file, source_files  # noqa: E402
 

@@ -60,7 +60,7 @@ and the other Member States.
 
 
 def test_a_shared_chroma_server_holds_the_corpus_and_keeps_cases_apart(tmp_path, chroma_url, monkeypatch):
-    from assistant.knowledge.embeddings.onnx import load_embedder
+    from assistant.knowledge.embeddings.factory import load_embedder
 
     embedder = load_embedder("e5-small", Path(os.environ["DEROGATION_MODELS"]))
     note = tmp_path / "corpus" / "art59-2.md"

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from assistant.knowledge.embeddings import onnx as embeddings
-from assistant.knowledge.embeddings.onnx import Embedder, default_embedder, load_embedder
+from assistant.knowledge.embeddings.base import Embedder
+from assistant.knowledge.embeddings.factory import EMBEDDER_NAMES, default_embedder, load_embedder
 
 FR_QUERY = "Quel est le délai pour déclarer un incident grave ayant entraîné le décès d'un patient ?"
 EN_TRANSLATION = "What is the deadline for reporting a serious incident that led to the death of a patient?"
@@ -117,7 +118,7 @@ def test_second_load_reuses_the_converted_model(e5: Embedder, cache_dir: Path, m
 def test_unknown_name_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="e5-small") as err:
         load_embedder("text-embedding-3-large", tmp_path)
-    for name in embeddings.EMBEDDER_NAMES:
+    for name in EMBEDDER_NAMES:
         assert name in str(err.value)
     assert not any(tmp_path.iterdir())  # nothing converted or written
 

@@ -94,7 +94,7 @@ def test_a_sentence_without_source_and_a_citation_to_a_missing_page_are_counted(
 
 
 def test_one_scenario_with_retrieval_cites_passages_that_resolve(tmp_path):
-    from assistant.knowledge.embeddings.onnx import load_embedder
+    from assistant.knowledge.embeddings.factory import load_embedder
     from assistant.knowledge.index import KnowledgeBase
 
     kb = KnowledgeBase(tmp_path / "kb", embedder=load_embedder("e5-small", Path(MODELS)))

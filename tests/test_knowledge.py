@@ -9,7 +9,8 @@ import pytest
 from conftest import SHARED
 
 from assistant.documents.pdf import text_pdf
-from assistant.knowledge.index import EmbeddingMismatch, KnowledgeBase
+from assistant.errors import EmbeddingMismatch
+from assistant.knowledge.index import KnowledgeBase
 from assistant.knowledge.sources import NOTES_DIR
 
 REGULATION_PDF = [
@@ -30,7 +31,7 @@ REGULATION_PDF = [
 def embedder(tmp_path_factory):
     import os
 
-    from assistant.knowledge.embeddings.onnx import load_embedder
+    from assistant.knowledge.embeddings.factory import load_embedder
 
     cache = os.environ.get("DEROGATION_MODELS") or str(tmp_path_factory.mktemp("models"))
     return load_embedder("e5-small", __import__("pathlib").Path(cache))

@@ -8,9 +8,12 @@ from llm_server import llm_server  # noqa: F401 (fixture)
 from pydantic import BaseModel
 
 from assistant.config import Config
+from assistant.errors import LLMError
 from assistant.llm import prompts as prompting
 from assistant.llm.audit import AuditLog
-from assistant.llm.session import LLMError, LLMSettings, build_provider, load_settings, open_llm, save_settings
+from assistant.llm.providers import build_provider
+from assistant.llm.session import open_llm
+from assistant.llm.settings import LLMSettings, load_settings, save_settings
 
 KEY = "sk-test-secret-0123456789"
 CFG = Config(home=__import__("pathlib").Path("/nonexistent"))  # nothing set in the environment

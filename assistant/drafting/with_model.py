@@ -25,12 +25,13 @@ from assistant.case.requirements import applies
 from assistant.drafting import words as i18n
 from assistant.drafting.grounding import Failure, check_section
 from assistant.drafting.model import Citation, Paragraph, Placeholder, SectionDraft, Span
+from assistant.errors import LLMError
 from assistant.knowledge.passage import Passage
 from assistant.knowledge.sources import NOTES_DIR
 from assistant.llm import prompts as prompting
 from assistant.llm.audit import scrub
 from assistant.llm.prompts import LANG_NAMES
-from assistant.llm.session import LLM, LLMError
+from assistant.llm.session import LLM
 
 OnChunk = Callable[[str, str], None]  # (section id, text chunk)
 _REF = re.compile(r"\[([^\[\]\n]{1,120})\]")

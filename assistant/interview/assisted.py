@@ -22,10 +22,11 @@ from assistant.case.model import Case
 from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import Lang, Profile, Question
 from assistant.case.requirements import applies
+from assistant.errors import LLMError
 from assistant.interview.engine import needs_followup, ordered_questions
 from assistant.llm import prompts as prompting
 from assistant.llm.prompts import LANG_NAMES
-from assistant.llm.session import LLM, LLMError
+from assistant.llm.session import LLM
 from assistant.text import normalise as norm_text
 
 MAX_TEXT_CHARS = 15_000

@@ -1,22 +1,20 @@
 """The knowledge base: a Chroma store of regulation texts, guidance and notes, plus one collection
-per case for its evidence; hybrid search (BM25 + dense, reciprocal rank fusion) with filters.
+per case for its evidence; searched by hybrid search (search.py) with filters.
 
 Ingestion goes through LangChain's indexing API with a SQLite record manager, so it is idempotent
 and incremental. The embedding model is recorded in each collection and a different one is
-refused rather than mixed.
+refused rather than mixed. A store that lost vectors or became unreadable is rebuilt from its
+sources (`ensure_notes`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import shutil
 import sys
 import threading
 import time
-import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,14 +25,11 @@ from assistant.errors import EmbeddingMismatch, KnowledgeError
 from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
+from assistant.knowledge.search import LexicalIndexes, Target, hybrid_search
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
 
 CORPUS = "corpus"
-RRF_K = 60
-__all__ = ["KnowledgeBase", "KnowledgeError", "EmbeddingMismatch", "IngestReport", "BM25", "tokens"]
-_STOP = set(
-    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "which", "with", "shall", "may", "must", "not", "any", "other", "such", "where", "when", "who", "whom", "what", "under", "into", "than", "then", "there", "these", "those", "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "est", "et", "il", "ils", "la", "le", "les", "leur", "lui", "mais", "ne", "ni", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sont", "sur", "un", "une", "vos", "votre", "été", "être", "sans", "entre", "dont", "lorsque"]
-)
+__all__ = ["KnowledgeBase", "IngestReport", "collection_for_case"]
 
 
 @dataclass
@@ -48,71 +43,6 @@ class IngestReport:
     chunks: int = 0
 
 
-def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
-
-
-def tokens(text: str) -> list[str]:
-    """Lowercase, accent-free words, without stop words, cut to 7 characters (a cheap stemmer
-    that joins "dérogation"/"dérogations"/"derogation")."""
-    return [w[:7] for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) > 1 and w not in _STOP]
-
-
-class BM25:
-    """Okapi BM25 over an inverted index held as numpy arrays: a query costs one vectorised
-    update per query term, so latency stays low at tens of thousands of chunks."""
-
-    def __init__(self, docs: list[str], k1: float = 1.4, b: float = 0.75) -> None:
-        import numpy as np
-
-        tfs = [Counter(tokens(d)) for d in docs]
-        lens = [sum(tf.values()) for tf in tfs]
-        avg = (sum(lens) / len(lens)) if lens else 0.0
-        self.n = len(docs)
-        ids: dict[str, list[int]] = {}
-        weights: dict[str, list[float]] = {}
-        for i, tf in enumerate(tfs):
-            norm = k1 * (1 - b + b * lens[i] / (avg or 1))
-            for t, f in tf.items():
-                ids.setdefault(t, []).append(i)
-                weights.setdefault(t, []).append(f * (k1 + 1) / (f + norm))
-        self.postings = {t: (np.asarray(ids[t], np.int32), np.asarray(weights[t], np.float32)) for t in ids}
-        self.idf = {t: math.log(1 + (self.n - len(v) + 0.5) / (len(v) + 0.5)) for t, v in ids.items()}
-        self._masks: dict[tuple, Any] = {}
-
-    def mask(self, metas: list[dict], filters: dict[str, str]) -> Any:
-        """Which chunks pass the metadata filters (computed once per filter set)."""
-        import numpy as np
-
-        key = tuple(sorted((k, v) for k, v in filters.items() if v))
-        if key not in self._masks:
-            self._masks[key] = np.fromiter(
-                (all(m.get(k) == v for k, v in key) for m in metas), dtype=bool, count=len(metas)
-            ) if key else None
-        return self._masks[key]
-
-    def top(self, query: str, n: int, allowed: Any = None) -> list[tuple[int, float]]:
-        """The `n` best chunks for `query`, among those `allowed` (a boolean mask) if given."""
-        import numpy as np
-
-        scores = np.zeros(self.n, np.float32)
-        hit = np.zeros(self.n, bool)
-        for t in set(tokens(query)):
-            posting = self.postings.get(t)
-            if posting is None:
-                continue
-            scores[posting[0]] += self.idf[t] * posting[1]
-            hit[posting[0]] = True
-        if allowed is not None:
-            hit &= allowed
-        candidates = np.flatnonzero(hit)
-        if len(candidates) > n:
-            candidates = candidates[np.argpartition(-scores[candidates], n - 1)[:n]]
-        order = candidates[np.argsort(-scores[candidates], kind="stable")]
-        return [(int(i), float(scores[i])) for i in order]
-
-
 class _Embeddings:
     """Adapter from our embedder to LangChain's `Embeddings` interface."""
 
@@ -124,16 +54,6 @@ class _Embeddings:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embedder.embed_query(text)
-
-
-def _where(filters: dict[str, str]) -> dict | None:
-    clauses = [{k: v} for k, v in filters.items() if v]
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-GET_PAGE = 5000  # chunks read from Chroma per call when building the lexical index
 
 
 def collection_for_case(case_id: str) -> str:
@@ -158,7 +78,7 @@ class KnowledgeBase:
         self.chroma_url = chroma_url if chroma_url is not None else self.config.chroma_url
         self._client: Any = None
         self._lock = threading.RLock()
-        self._bm25: dict[str, tuple[tuple, BM25, list[str], list[dict], list[str]]] = {}
+        self._lexical = LexicalIndexes()  # BM25 per collection, for the hybrid search
         self.notices: list[str] = []  # what the user should know (e.g. a damaged store was rebuilt)
 
     # -- parts ---------------------------------------------------------------------------------
@@ -166,7 +86,7 @@ class KnowledgeBase:
     def embedder(self) -> Any:
         with self._lock:
             if self._embedder is None:
-                from assistant.knowledge.embeddings.onnx import load_embedder
+                from assistant.knowledge.embeddings.factory import load_embedder
 
                 name = self.config.embedder
                 if name.strip().lower() == "openai":
@@ -192,7 +112,7 @@ class KnowledgeBase:
             if getattr(self.embedder, "local", True):
                 return self.embedder
             if self._local_embedder is None:
-                from assistant.knowledge.embeddings.onnx import default_embedder
+                from assistant.knowledge.embeddings.factory import default_embedder
 
                 self._local_embedder = default_embedder(self._models_dir(), threads=self.config.embed_threads)
             return self._local_embedder
@@ -270,7 +190,7 @@ class KnowledgeBase:
             docs, self.record_manager(namespace), self._vector_store(collection),
             cleanup=cleanup, source_id_key="source", batch_size=64, key_encoder="sha256",
         )
-        self._bm25.pop(collection, None)
+        self._lexical.drop(collection)
         if collection == CORPUS and (result["num_added"] or result["num_deleted"]):
             generation.bump(self.home)
         return result["num_added"], result["num_skipped"], result["num_deleted"]
@@ -319,7 +239,7 @@ class KnowledgeBase:
         if keys:
             self._collection(CORPUS).delete(ids=keys)
             rm.delete_keys(keys)
-            self._bm25.pop(CORPUS, None)
+            self._lexical.drop(CORPUS)
             generation.bump(self.home)
         return len(keys)
 
@@ -379,7 +299,7 @@ class KnowledgeBase:
             shutil.rmtree(self.dir / "chroma", ignore_errors=True)
             for path in self.dir.glob("records.sqlite*"):  # records of vectors that are gone
                 path.unlink(missing_ok=True)
-        self._bm25.clear()
+        self._lexical.clear()
         return self.add([p for p in sources if p.exists()] + [NOTES_DIR], progress)
 
     def _known_sources(self) -> list[Path]:
@@ -418,21 +338,6 @@ class KnowledgeBase:
         self._index(namespace, name, docs, "full")
 
     # -- search ------------------------------------------------------------------------------------------
-    def _bm25_for(self, name: str, collection: Any) -> tuple[BM25, list[str], list[dict], list[str]]:
-        signature = (collection.count(),)
-        cached = self._bm25.get(name)
-        if cached and cached[0] == signature:
-            return cached[1], cached[2], cached[3], cached[4]
-        docs, metas, ids = [], [], []
-        for offset in range(0, signature[0], GET_PAGE):  # paged: SQLite caps the variables per query
-            data = collection.get(include=["documents", "metadatas"], limit=GET_PAGE, offset=offset)
-            docs += data["documents"] or []
-            metas += data["metadatas"] or []
-            ids += data["ids"] or []
-        bm25 = BM25(docs)
-        self._bm25[name] = (signature, bm25, docs, metas, ids)
-        return bm25, docs, metas, ids
-
     def search(
         self,
         query: str,
@@ -445,7 +350,7 @@ class KnowledgeBase:
         """Hybrid search over the corpus (and the case's evidence when `case_id` is given)."""
         if not query.strip():
             return []
-        targets = []
+        targets: list[Target] = []
         if include_corpus:
             # One ranked list per language, fused: a French query then surfaces the English official
             # text as well as the French note, instead of same-language hits crowding it out.
@@ -453,57 +358,9 @@ class KnowledgeBase:
                 targets.append((CORPUS, {"instrument": instrument or "", "language": lang}, None))
         if case_id:
             targets.append((collection_for_case(case_id), {}, case_id))
-        qvecs: dict[str, list[float]] = {}  # per embedding model: a case's documents may use another
-        fused: dict[str, float] = {}
-        found: dict[str, tuple[str, dict, float | None]] = {}
-        model_of: dict[str, str] = {}
-        for name, filters, scoped_case in targets:
-            collection = self._collection(name, create=scoped_case is None)
-            if collection is None or collection.count() == 0:
-                continue
-            embedder = self.embedder_for(name)
-            if embedder.model_id not in qvecs:
-                qvecs[embedder.model_id] = embedder.embed_query(query)
-            qvec = qvecs[embedder.model_id]
-            n = min(max(k * 4, 20), collection.count())
-            where = _where(filters)
-            dense = collection.query(
-                query_embeddings=[qvec], n_results=n, where=where, include=["documents", "metadatas", "distances"]
-            )
-            for rank, (vid, doc, meta, dist) in enumerate(
-                zip(dense["ids"][0], dense["documents"][0], dense["metadatas"][0], dense["distances"][0], strict=True)
-            ):
-                fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
-                found[vid] = (doc, meta, 1 - dist)
-                model_of[vid] = name
-            bm25, docs, metas, ids = self._bm25_for(name, collection)
-
-            for rank, (i, _score) in enumerate(bm25.top(query, n, bm25.mask(metas, filters))):
-                vid = ids[i]
-                fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
-                if vid not in found:
-                    found[vid] = (docs[i], metas[i], None)
-                    model_of[vid] = name
-        ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
-        missing = [vid for vid, _ in ranked if found[vid][2] is None]
-        for name in {model_of[v] for v in missing}:  # lexical-only hits: measure their similarity
-            these = [v for v in missing if model_of[v] == name]  # too, so thresholds are comparable
-            embedder = self.embedder_for(name)
-            sims = self._similarities(self._collection(name), qvecs[embedder.model_id], these)
-            for vid, sim in zip(these, sims, strict=True):
-                found[vid] = (found[vid][0], found[vid][1], sim)
-        return [_passage(vid, *found[vid], score=score) for vid, score in ranked]
-
-    def _similarities(self, collection: Any, qvec: list[float], ids: list[str]) -> list[float]:
-        """Cosine similarity of the query to stored chunks, from their stored vectors."""
-        import numpy as np
-
-        got = collection.get(ids=ids, include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
-        vecs = np.asarray([by_id[i] for i in ids], dtype=float)
-        q = np.asarray(qvec, dtype=float)
-        norms = np.linalg.norm(vecs, axis=1) * (np.linalg.norm(q) or 1)
-        return [float(s) for s in (vecs @ q) / np.where(norms == 0, 1, norms)]
+        return hybrid_search(
+            query, k, targets, collection=self._collection, embedder_for=self.embedder_for, lexical=self._lexical
+        )
 
 
 def _forget_cached_stores() -> None:
@@ -518,26 +375,6 @@ def _forget_cached_stores() -> None:
 
 def _clean_meta(meta: dict) -> dict:
     return {k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in meta.items() if v is not None}
-
-
-def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: float) -> Passage:
-    page = int(meta.get("page") or 0) or None
-    return Passage(
-        id=f"passage:{vid}",
-        citation=str(meta.get("citation", "")),
-        text=text.split("\n", 1)[1] if "\n" in text else text,
-        source=str(meta.get("filename") or meta.get("source", "")),
-        instrument=str(meta.get("instrument", "")),
-        article=str(meta.get("article", "")),
-        paragraph=str(meta.get("paragraph", "")),
-        page=page,
-        language=str(meta.get("language", "")),
-        url=str(meta.get("url", "")),
-        case_id=str(meta.get("case_id", "")),
-        evidence_kind=str(meta.get("evidence_kind", "")),
-        score=round(score, 6),
-        similarity=None if similarity is None else round(similarity, 4),
-    )
 
 
 def _progress(total: int, enabled: bool) -> Callable[[str], None]:

@@ -1,309 +1,37 @@
-"""The language-model seam: settings, providers, and the guarded session every caller uses.
+"""The guarded session every caller uses: `LLM`, one per case and task, around one provider.
 
-Three providers, chosen by settings (`DEROGATION_LLM`, or the settings page):
-- `none`: the offline mode, a real product mode. Every call raises `LLMError("offline")`; callers
-  answer with the offline drafter and the profile's follow-up rules.
-- `openai`: the OpenAI API (`OPENAI_API_KEY`; `OPENAI_BASE_URL` optional).
-- `openai-compatible`: any server speaking the chat-completions API (Ollama, vLLM, LM Studio,
-  llama.cpp's server, Azure OpenAI's v1 endpoint): a base URL, a model, an optional key.
-
-A provider makes one attempt; `LLM` (one per case and task) wraps it with what the product
-guarantees: patient identifiers removed before anything is sent (redact.py), every prompt and
-response appended to the case's audit log (audit.py), timeouts, retries with backoff honouring
-a 429's Retry-After, a notice for each thing the user should know, and a circuit that stops
-calling a server that failed so the offline mode answers at once.
-
-The API key is read from the environment when a provider is built and kept only in the client:
-it is never part of the settings, a case, the audit log or an export.
+A provider makes one attempt (providers.py); `LLM` wraps it with what the product guarantees:
+patient identifiers removed before anything is sent (case/privacy.py), every prompt and response
+appended to the case's audit log (audit.py), timeouts, retries with backoff honouring a 429's
+Retry-After, a notice for each thing the user should know, and a circuit that stops calling a
+server that failed so the offline mode answers at once.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from assistant.case.privacy import Redaction, Redactor, is_local_url
-from assistant.config import LLM_ENV_VARS, Config
-from assistant.errors import LLMConfigError, LLMError
-from assistant.llm.audit import AuditLog, safe_url, scrub
+from assistant.case.privacy import Redaction, Redactor
+from assistant.config import Config
+from assistant.errors import LLMError
+from assistant.llm.audit import AuditLog, scrub
+from assistant.llm.providers import Message, OfflineProvider, Provider, build_provider
+from assistant.llm.settings import LLMSettings
 
-ProviderName = Literal["none", "openai", "openai-compatible"]
-PROVIDERS: tuple[ProviderName, ...] = ("none", "openai", "openai-compatible")
-OPENAI_URL = "https://api.openai.com/v1"
-DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
-Message = dict[str, str]
+__all__ = ["LLM", "open_llm"]
+
 T = TypeVar("T", bound=BaseModel)
-ErrorKind = Literal[
-    "offline", "config", "refused", "timeout", "rate_limited", "connection", "server", "auth", "http", "invalid_output"
-]
+# The failures after which the session stops calling the server: the next calls answer offline at once.
 _CIRCUIT = {"timeout", "connection", "auth", "refused", "config", "offline"}
 
 
-class LLMSettings(BaseModel):
-    """What the product needs to reach a model. Never a key: the key comes from the environment."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    provider: ProviderName = "none"
-    model: str = ""
-    base_url: str = ""
-    embedding_model: str = ""
-    local_only: bool = False  # refuse any base URL that is not on this machine
-    redact_local: bool = True  # remove identifiers even for a server on this machine
-    timeout: float = Field(default=60.0, gt=0, le=600)
-    max_retries: int = Field(default=2, ge=0, le=10)
-    max_retry_wait: float = Field(default=30.0, ge=0, le=600)
-    temperature: float = Field(default=0.2, ge=0, le=2)
-    max_tokens: int = Field(default=0, ge=0, le=200_000)  # the longest answer asked for; 0: the server's default
-
-    @property
-    def effective_model(self) -> str:
-        return self.model or (DEFAULT_OPENAI_MODEL if self.provider == "openai" else "")
-
-
-ENV_VARS = LLM_ENV_VARS  # settings field -> the environment variable that overrides it
-
-
-
-
-# -- settings -------------------------------------------------------------------------------
-def settings_file(home: Path) -> Path:
-    return home / "settings.json"
-
-
-def _read_file(home: Path) -> dict[str, Any]:
-    path = settings_file(home)
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise LLMConfigError(f"{path}: not readable JSON: {exc}") from exc
-    return data if isinstance(data, dict) else {}
-
-
-def env_overrides(env: Mapping[str, str] | None) -> dict[str, str]:
-    """The settings fields set by an environment variable (field -> variable name); `env`: Config.llm_env."""
-    return {field: ENV_VARS[field] for field in (env or {}) if field in ENV_VARS}
-
-
-def load_settings(home: Path, env: Mapping[str, str] | None = None) -> LLMSettings:
-    """The settings file's `llm` entry, overridden by `env` (Config.llm_env: field -> value) when given."""
-    values: dict[str, Any] = dict(_read_file(home).get("llm") or {})
-    for field, raw in (env or {}).items():
-        values[field] = raw.lower() in ("1", "yes", "true", "on") if field == "local_only" else raw
-    if str(values.get("provider", "none")).lower() in ("", "off", "offline"):
-        values["provider"] = "none"
-    try:
-        return LLMSettings.model_validate(values)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = str(err["loc"][0]) if err["loc"] else "?"
-        where = ENV_VARS.get(field, field) if field in (env or {}) else f"settings.json llm.{field}"
-        allowed = f" (one of {', '.join(PROVIDERS)})" if field == "provider" else ""
-        raise LLMConfigError(f"{where}: {err['msg']}{allowed}") from None
-
-
-def save_settings(settings: LLMSettings, home: Path) -> Path:
-    """Write the settings (never a key) into `settings.json`, keeping its other entries."""
-    from assistant.case.store import write_atomic
-
-    data = _read_file(home)
-    data["llm"] = settings.model_dump(mode="json")
-    path = settings_file(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
-    return path
-
-
-def api_key_present(config: Config) -> bool:
-    return bool(config.api_key)
-
-
-# -- providers: one attempt each --------------------------------------------------------------
-class Provider:
-    """One attempt at a chat completion, a streamed one, or embeddings."""
-
-    enabled = False
-    name = "none"
-    model = ""
-    server = ""  # base URL without credentials, for notices and the audit log
-    local = True
-
-    def complete(self, messages: list[Message], *, json_mode: bool = False, temperature: float = 0.2) -> str:
-        raise NotImplementedError
-
-    def stream(self, messages: list[Message], *, temperature: float = 0.2) -> Iterator[str]:
-        raise NotImplementedError
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        raise NotImplementedError
-
-
-class OfflineProvider(Provider):
-    """No language model: the product's offline mode. `problem` says why when it was not chosen."""
-
-    def __init__(self, problem: str = "", kind: ErrorKind = "offline") -> None:
-        self.problem = problem
-        self.kind: ErrorKind = kind
-
-    def refusal(self) -> LLMError:
-        return LLMError(self.kind, self.problem or "no language model is configured (offline mode)")
-
-    def complete(self, messages: list[Message], *, json_mode: bool = False, temperature: float = 0.2) -> str:
-        raise self.refusal()
-
-    def stream(self, messages: list[Message], *, temperature: float = 0.2) -> Iterator[str]:
-        raise self.refusal()
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        raise self.refusal()
-
-
-class OpenAIProvider(Provider):
-    """The OpenAI API or any OpenAI-compatible server, through the `openai` client."""
-
-    enabled = True
-
-    def __init__(self, settings: LLMSettings, api_key: str = "") -> None:
-        import openai
-
-        self.name = settings.provider
-        key = api_key.strip()
-        base = settings.base_url.strip()
-        if settings.provider == "openai":
-            base = base or OPENAI_URL
-            if not key:
-                raise LLMConfigError("DEROGATION_LLM=openai needs OPENAI_API_KEY in the environment")
-        elif not base:
-            raise LLMConfigError(
-                "DEROGATION_LLM=openai-compatible needs a base URL (OPENAI_BASE_URL or the settings page), "
-                "e.g. http://127.0.0.1:11434/v1 for Ollama"
-            )
-        if not base.startswith(("http://", "https://")):
-            raise LLMConfigError(f"base URL {safe_url(base) or base!r}: must start with http:// or https://")
-        self.model = settings.effective_model
-        if not self.model:
-            raise LLMConfigError("no model named: set DEROGATION_LLM_MODEL or the model on the settings page")
-        self.embedding_model = settings.embedding_model or self.model
-        self.server = safe_url(base)
-        self.local = is_local_url(base)
-        self.timeout = settings.timeout
-        # Sent only when set: some models (OpenAI's reasoning ones) refuse `max_tokens`.
-        self._limits: dict[str, Any] = {"max_tokens": settings.max_tokens} if settings.max_tokens else {}
-        if settings.local_only and not self.local:
-            raise LLMError("refused", f"{self.server} is not on this machine and the 'local only' setting is on")
-        headers = {"api-key": key} if key and ".azure.com" in self.server else None
-        self._openai = openai
-        self._client = openai.OpenAI(
-            api_key=key or "not-needed", base_url=base, timeout=settings.timeout, max_retries=0,
-            default_headers=headers,
-        )
-
-    def complete(self, messages: list[Message], *, json_mode: bool = False, temperature: float = 0.2) -> str:
-        extra: dict[str, Any] = {"response_format": {"type": "json_object"}} if json_mode else {}
-        extra.update(self._limits)
-        try:
-            try:
-                resp = self._client.chat.completions.create(
-                    model=self.model, messages=messages, temperature=temperature, **extra  # type: ignore[arg-type]
-                )
-            except self._openai.BadRequestError:
-                if not json_mode:
-                    raise
-                # Some servers (LM Studio, older llama.cpp) refuse json_object: the prompt asks for JSON anyway.
-                resp = self._client.chat.completions.create(
-                    model=self.model, messages=messages, temperature=temperature, **self._limits  # type: ignore[arg-type]
-                )
-        except Exception as exc:
-            raise self._translate(exc) from exc
-        if not resp.choices:
-            raise LLMError("invalid_output", f"{self.server} answered with no choice")
-        return resp.choices[0].message.content or ""
-
-    def stream(self, messages: list[Message], *, temperature: float = 0.2) -> Iterator[str]:
-        try:
-            chunks = self._client.chat.completions.create(
-                model=self.model, messages=messages, temperature=temperature, stream=True,  # type: ignore[arg-type]
-                **self._limits,
-            )
-            for chunk in chunks:
-                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
-        except Exception as exc:
-            raise self._translate(exc) from exc
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        try:
-            resp = self._client.embeddings.create(model=self.embedding_model, input=texts)
-        except Exception as exc:
-            raise self._translate(exc) from exc
-        return [list(d.embedding) for d in sorted(resp.data, key=lambda d: d.index)]
-
-    def _translate(self, exc: Exception) -> LLMError:
-        o = self._openai
-        if isinstance(exc, LLMError):
-            return exc
-        if isinstance(exc, o.APITimeoutError) or "Timeout" in type(exc).__name__:
-            return LLMError("timeout", f"no answer from {self.server} within {self.timeout:g} s")
-        if isinstance(exc, o.RateLimitError):
-            wait = _retry_after(exc.response.headers)
-            return LLMError("rate_limited", f"{self.server} is rate-limiting requests (HTTP 429)", retry_after=wait)
-        if isinstance(exc, o.APIStatusError):
-            code = exc.status_code
-            if code in (401, 403):
-                return LLMError("auth", f"{self.server} refused the credentials (HTTP {code}): check OPENAI_API_KEY")
-            kind: ErrorKind = "server" if code >= 500 else "http"
-            return LLMError(kind, f"{self.server} answered HTTP {code}", retry_after=_retry_after(exc.response.headers))
-        if isinstance(exc, (o.APIConnectionError, OSError)) or "Connect" in type(exc).__name__:
-            return LLMError("connection", f"cannot reach {self.server}")
-        return LLMError("invalid_output", f"unexpected answer from {self.server}: {type(exc).__name__}")
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
-    if headers is None:
-        return None
-    raw_ms = headers.get("retry-after-ms")
-    if raw_ms:
-        try:
-            return max(0.0, float(raw_ms) / 1000)
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def build_provider(settings: LLMSettings, api_key: str = "") -> Provider:
-    """The provider the settings name; a misconfigured or refused one is the offline mode with a reason."""
-    if settings.provider == "none":
-        return OfflineProvider()
-    try:
-        return OpenAIProvider(settings, api_key)
-    except LLMConfigError as exc:
-        return OfflineProvider(f"language model not used: {exc}", "config")
-    except LLMError as exc:
-        return OfflineProvider(f"language model not used: {exc}", exc.kind)
-
-
-# -- the guarded session ----------------------------------------------------------------------
 class LLM:
     """What callers use: redaction, audit, retries, notices and a circuit around one provider."""
 

@@ -121,7 +121,8 @@ class ServiceBase:
         language-model settings (the saved embedding model included), with the environment's key."""
         if self.config.embedder != "openai":
             return None
-        from assistant.llm.session import OPENAI_URL, load_settings
+        from assistant.llm.providers import OPENAI_URL
+        from assistant.llm.settings import load_settings
 
         try:
             settings = load_settings(self.store.home, self.config.llm_env)

@@ -25,12 +25,9 @@ from assistant.drafting import revisions
 from assistant.drafting import with_model as llm_drafting
 from assistant.drafting.grounding import check_section
 from assistant.drafting.model import Citation, Draft, SectionDraft
-from assistant.errors import ConflictError, ServiceError
+from assistant.errors import ConflictError, LLMError, ServiceError
 from assistant.knowledge.passage import Passage
-from assistant.llm.session import (
-    LLM,
-    LLMError,
-)
+from assistant.llm.session import LLM
 from assistant.service.base import Actor
 from assistant.service.streaming import stream as _stream
 

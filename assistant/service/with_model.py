@@ -21,24 +21,19 @@ from typing import TYPE_CHECKING, Any
 from assistant.case import evidence
 from assistant.case.privacy import is_local_url
 from assistant.case.profile import Lang
-from assistant.errors import ServiceError
+from assistant.errors import LLMConfigError, LLMError, ServiceError
 from assistant.interview import assisted as llm_interview
 from assistant.knowledge.passage import Passage
 from assistant.llm import audit
 from assistant.llm.audit import safe_url
-from assistant.llm.session import (
-    LLM,
-    OPENAI_URL,
+from assistant.llm.providers import OPENAI_URL, OfflineProvider, build_provider
+from assistant.llm.session import LLM, open_llm
+from assistant.llm.settings import (
     PROVIDERS,
-    LLMConfigError,
-    LLMError,
     LLMSettings,
-    OfflineProvider,
     api_key_present,
-    build_provider,
     env_overrides,
     load_settings,
-    open_llm,
     save_settings,
     settings_file,
 )
