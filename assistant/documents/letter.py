@@ -14,13 +14,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.case.answers import MAX_ANSWER_CHARS, clean_text
+from assistant.case.answers import MAX_ANSWER_CHARS
 from assistant.case.model import Case
 from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import Lang, Profile
 from assistant.documents.pdf import Block, Run
 from assistant.drafting import words as i18n
 from assistant.errors import LetterError
+from assistant.text import clean_text, format_date
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
         return tuple(Run(p, mark=p.startswith("[")) for p in parts if p)
 
     day = (case.letter.updated_at or case.updated_at).date().isoformat()
-    date = i18n.format_date(day, lang)
+    date = format_date(day, lang)
     device = case.device or f"[{i18n.t('todo', lang, 'dispositif' if lang == 'fr' else 'device')}]"
     maker = _w("maker", lang, case.value("applicant_name")) if case.value("applicant_name") else ""
     basis = _w("basis_ivdr" if case.value("is_ivd") == "yes" else "basis_mdr", lang)

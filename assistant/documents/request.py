@@ -15,6 +15,7 @@ from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.drafting import words as i18n
 from assistant.drafting.model import Citation, Draft, Paragraph
+from assistant.text import format_date
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # "&copy;" would render as ©
@@ -52,7 +53,7 @@ def cover_facts(profile: Profile, case: Case, draft: Draft) -> CoverFacts:
         device=case.value("device_name") or missing("device_name"),
         request_type=draft.request_type_label,
         authority=profile.name.get(lang),
-        date=i18n.format_date(case.updated_at.date().isoformat(), lang),
+        date=format_date(case.updated_at.date().isoformat(), lang),
         case_id=case.id,
         version=case.version,
     )
@@ -149,7 +150,7 @@ def waiver_rows(profile: Profile, case: Case, lang: Lang) -> list[tuple[str, str
             name = profile.evidence_kind(target).name.get(lang)
         else:
             name = profile.question(target).label.get(lang)
-        rows.append((name, w.reason, w.by, i18n.format_date(w.at.date().isoformat(), lang)))
+        rows.append((name, w.reason, w.by, format_date(w.at.date().isoformat(), lang)))
     return rows
 
 

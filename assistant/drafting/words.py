@@ -40,24 +40,6 @@ _WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-MONTHS = {
-    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"],
-}
-
-
 def t(key: str, lang: Lang, *args: object) -> str:
     return _WORDS[key][lang].format(*args)
 
-
-def format_date(iso: str, lang: Lang) -> str:
-    import datetime as dt
-
-    try:
-        day = dt.date.fromisoformat(iso[:10])
-    except ValueError:
-        return iso
-    first = "1er" if lang == "fr" and day.day == 1 else str(day.day)
-    return f"{first} {MONTHS[lang][day.month - 1]} {day.year}"

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from assistant.case import evidence, requirements
-from assistant.case.answers import AnswerError, clean_text, normalise
+from assistant.case.answers import AnswerError, normalise
 from assistant.case.model import Case, EvidenceFile, now
 from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import REQUEST_TYPES, Lang, load_profile
@@ -30,6 +30,7 @@ from assistant.service.base import (
     ExportFormat,
     ServiceBase,
 )
+from assistant.text import clean_text
 
 
 class CaseOps(ServiceBase):

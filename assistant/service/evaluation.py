@@ -39,6 +39,7 @@ from assistant.gate.findings import Finding
 from assistant.interview.engine import ordered_questions
 from assistant.knowledge.sources import NOTES_DIR
 from assistant.service import Actor, Service, ServiceError
+from assistant.text import format_date
 
 if TYPE_CHECKING:
     from assistant.case.model import Case
@@ -243,7 +244,7 @@ def _shown_values(value: str, lang: Lang) -> list[str]:
     """How a recorded answer may read in the draft (dates and yes/no are rendered)."""
     shown = {value, value.rstrip(".")}
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        shown.add(i18n.format_date(value, lang))
+        shown.add(format_date(value, lang))
     if value in ("yes", "no"):
         shown.add(i18n.t(value, lang))
     return sorted((v for v in shown if len(v) > 3), key=len, reverse=True)

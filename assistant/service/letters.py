@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from assistant.case.answers import clean_text
 from assistant.case.model import Case, ClinicianLink
 from assistant.case.profile import Lang
 from assistant.documents import letter
@@ -17,6 +16,7 @@ from assistant.documents.pdf import Block, PdfFontError
 from assistant.errors import ServiceError
 from assistant.service.base import Actor, Attached
 from assistant.service.cases import CaseOps
+from assistant.text import clean_text
 
 
 class LetterOps(CaseOps):
