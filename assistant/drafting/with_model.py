@@ -25,6 +25,7 @@ from assistant.case.requirements import applies
 from assistant.drafting import words as i18n
 from assistant.drafting.grounding import Failure, check_section
 from assistant.drafting.model import Citation, Paragraph, Placeholder, SectionDraft, Span
+from assistant.drafting.spans import render_text
 from assistant.knowledge.passage import Passage
 from assistant.knowledge.sources import NOTES_DIR
 from assistant.llm import prompts as prompting
@@ -355,20 +356,14 @@ class Review(BaseModel):
 def markup(section: SectionDraft, passages: Sequence[Passage]) -> str:
     """A section's text with the ids the model knows ([P1], [A:…], [MISSING:…])."""
     index = {p.id: n for n, p in enumerate(passages, 1)}
-    out = []
-    for para in section.paragraphs:
-        text = ""
-        for span in para.spans:
-            if span.kind == "text":
-                text += span.text
-            elif span.kind == "placeholder":
-                text += f"[MISSING:{span.ref}]"
-            elif span.ref.startswith("answer:"):
-                text += f"[A:{span.ref[7:]}]"
-            elif span.ref in index:
-                text += f"[P{index[span.ref]}]"
-        out.append(text)
-    return "\n\n".join(out)
+
+    def cite(span: Span, _gap: str) -> str:
+        if span.ref.startswith("answer:"):
+            return f"[A:{span.ref[7:]}]"
+        return f"[P{index[span.ref]}]" if span.ref in index else ""
+
+    # No gap: the ids sit against the text, as the model is asked to write them ("…[A:urgency][P1]").
+    return "\n\n".join(render_text(p, cite, lambda s, _gap: f"[MISSING:{s.ref}]") for p in section.paragraphs)
 
 
 def review_section(

@@ -34,7 +34,8 @@ from assistant.case.store import CaseStore
 from assistant.config import Config, package_folder
 from assistant.documents.pdf import text_pdf
 from assistant.drafting import words as i18n
-from assistant.drafting.model import Draft, Paragraph, SectionDraft
+from assistant.drafting.model import Draft, Paragraph, SectionDraft, Span
+from assistant.drafting.spans import render_text
 from assistant.gate.findings import Finding
 from assistant.interview.engine import ordered_questions
 from assistant.knowledge.sources import NOTES_DIR
@@ -216,16 +217,11 @@ _ANSWER, _CITE, _PLACEHOLDER = "\x01", "\x02", "\x03"
 
 def paragraph_text(paragraph: Paragraph, section: SectionDraft) -> str:
     """The paragraph as a reader sees it: text, [citation labels] and [placeholders]."""
-    out = ""
-    for span in paragraph.spans:
-        if span.kind == "text":
-            out += span.text
-        elif span.kind == "placeholder":
-            out += f" [{span.text}]"
-        else:
-            citation = section.citations.get(span.ref)
-            out += f" [{citation.label if citation else span.ref}]"
-    return out
+    def cite(span: Span, gap: str) -> str:
+        citation = section.citations.get(span.ref)
+        return f"{gap}[{citation.label if citation else span.ref}]"
+
+    return render_text(paragraph, cite, lambda s, gap: f"{gap}[{s.text}]")
 
 
 def draft_text(draft: Draft) -> str:
@@ -258,9 +254,7 @@ def sentences(section: SectionDraft, case: Case, lang: Lang) -> list[tuple[str, 
               for v in _shown_values(case.answers[c.source].value if c.source in case.answers else c.text, lang)]
     out = []
     for paragraph in section.paragraphs:
-        text = ""
-        for span in paragraph.spans:
-            text += span.text if span.kind == "text" else (_CITE if span.kind == "cite" else _PLACEHOLDER)
+        text = render_text(paragraph, lambda _s, _gap: _CITE, lambda _s, _gap: _PLACEHOLDER)
         for value in values:
             text = text.replace(value, _ANSWER)
         start = 0

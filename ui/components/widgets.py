@@ -9,6 +9,7 @@ import streamlit as st
 from assistant.case.evidence import find_page
 from assistant.case.model import Case
 from assistant.drafting.model import Citation, Paragraph, SectionDraft
+from assistant.drafting.spans import render_text
 from assistant.gate.findings import Finding
 from assistant.gate.readiness import Readiness
 from assistant.service import Service
@@ -44,15 +45,12 @@ def _numbers(section: SectionDraft) -> dict[str, int]:
 
 
 def paragraph_markdown(paragraph: Paragraph, numbers: dict[str, int]) -> str:
-    out = ""
-    for span in paragraph.spans:
-        if span.kind == "text":
-            out += md(span.text)
-        elif span.kind == "placeholder":
-            out += ("" if not out or out.endswith(" ") else " ") + f":orange-background[**\\[{md(span.text)}\\]**]"
-        else:
-            out += f" :blue[\\[{numbers[span.ref]}\\]]"
-    return out
+    return render_text(
+        paragraph,
+        lambda s, gap: f"{gap}:blue[\\[{numbers[s.ref]}\\]]",
+        lambda s, gap: f"{gap}:orange-background[**\\[{md(s.text)}\\]**]",
+        md,
+    )
 
 
 def section_text(section: SectionDraft) -> None:
