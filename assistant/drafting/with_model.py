@@ -26,6 +26,7 @@ from assistant.drafting import words as i18n
 from assistant.drafting.grounding import Failure, check_section
 from assistant.drafting.model import Citation, Paragraph, Placeholder, SectionDraft, Span
 from assistant.drafting.spans import render_text
+from assistant.errors import NotFound
 from assistant.knowledge.passage import Passage
 from assistant.knowledge.sources import NOTES_DIR
 from assistant.llm import prompts as prompting
@@ -71,7 +72,7 @@ def _facts_block(profile: Profile, case: Case, lang: Lang) -> str:
     for qid, answer in case.answers.items():
         try:
             label = profile.question(qid).label.get(lang)
-        except KeyError:
+        except NotFound:
             continue
         lines.append(f"[A:{qid}] {label}: {' '.join(answer.value.split())}")
     return prompting.data_block("facts", "\n".join(lines) or "(none)")
@@ -166,7 +167,7 @@ class _Parser:
                 return Span(kind="cite", ref=cid)
             try:
                 where = f"{self.profile.section_of(qid).id}.{qid}"
-            except KeyError:
+            except NotFound:
                 return Span(kind="cite", ref=cid)
             self.citations[cid] = Citation(
                 id=cid, kind="answer", label=i18n.t("answer_label", self.lang, where), source=qid, text=answer.value,
@@ -177,7 +178,7 @@ class _Parser:
         qid = m.group(3).lower()
         try:
             label = self.profile.question(qid).label.get(self.lang)
-        except KeyError:
+        except NotFound:
             label = qid
         self.placeholders.append(Placeholder(label=label, question_id=qid if label != qid else ""))
         return Span(kind="placeholder", text=i18n.t("todo", self.lang, label), ref=qid)

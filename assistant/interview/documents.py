@@ -17,6 +17,7 @@ from assistant.case.evidence import PagesOf
 from assistant.case.model import Case
 from assistant.case.profile import Profile
 from assistant.case.requirements import applies
+from assistant.errors import NotFound
 from assistant.text import DATE, date_of
 
 CERTIFICATE_KINDS = frozenset({"previous_ce_certificate", "notified_body_correspondence"})
@@ -167,7 +168,7 @@ def proposals(profile: Profile, case: Case, pages_of: PagesOf, include_answered:
         for fact in extract(pages_of(ev.sha256), ev.kind):
             try:
                 question = profile.question(fact.question_id)
-            except KeyError:
+            except NotFound:
                 continue
             if applies(profile, case, question) is False or f"{fact.question_id}@{ev.id}" in case.dismissed_proposals:
                 continue

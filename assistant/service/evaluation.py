@@ -39,7 +39,7 @@ from assistant.drafting.spans import render_text
 from assistant.gate.findings import Finding
 from assistant.interview.engine import ordered_questions
 from assistant.knowledge.sources import NOTES_DIR
-from assistant.service import Actor, Service, ServiceError
+from assistant.service import Actor, NotFound, Service, ServiceError
 from assistant.text import format_date
 
 if TYPE_CHECKING:
@@ -285,7 +285,7 @@ def _citation_problem(citation, case: Case, profile, pages_of: Callable[[str], l
     if citation.kind == "provision":
         try:
             provision = profile.provision(citation.source)
-        except KeyError:
+        except NotFound:
             return f"unknown provision {citation.source!r}"
         return "" if provision.url and citation.url == provision.url else f"provision {citation.source} has no URL"
     if citation.kind == "answer":
