@@ -1,7 +1,11 @@
+import re
+from pathlib import Path
+
 import pytest
 from docx import Document
 from helpers import answer_all, attach_all_mandatory
 
+from assistant.drafting.model import Citation, Paragraph, Span
 from assistant.service import ExportBlocked
 
 
@@ -81,3 +85,88 @@ def test_citations_read_cleanly_with_one_space_before_each_bracket(svc, actor, m
 
     pdf_text = "\n".join(page.extract_text() for page in PdfReader(tmp_path / "r.pdf").pages)
     assert "RDM art. 59(1)" in pdf_text and "  [" not in pdf_text
+
+
+# -- the span walker (assistant/drafting/spans.py) must not change a byte of any export -------------
+GOLDEN = Path(__file__).parent / "golden" / "request_individual_fr.md"
+
+
+def _stable(markdown: str) -> str:
+    """The export without what changes from run to run: the case id, today's date, file hashes."""
+    markdown = re.sub(r"ansm-\d{8}-[0-9a-f]{6}", "CASE-ID", markdown)
+    markdown = re.sub(r"sha256 [0-9a-f]{12}", "sha256 HASH", markdown)
+    return re.sub(r"(\*\*Date\*\* : ).*", r"\1DATE", markdown)
+
+
+def test_the_markdown_export_of_a_case_is_the_recorded_one(svc, actor, make_pdf, tmp_path):
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
+    answer_all(svc, case.id, actor, {"applicant_name": "Valvix (SAS) « Lyon »"})
+    attach_all_mandatory(svc, case.id, actor, make_pdf)
+    svc.export(case.id, "md", tmp_path / "r.md")
+    assert _stable((tmp_path / "r.md").read_text()) == GOLDEN.read_text()
+
+
+CITATIONS = {
+    "linked": Citation(id="linked", kind="provision", label="RDM art. 59(1)", url="https://eur-lex.europa.eu/x"),
+    "plain": Citation(id="plain", kind="answer", label="Réponse : a.b", source="b", text="v"),
+}
+EVERY_NEIGHBOUR = Paragraph(spans=[
+    Span(kind="cite", ref="plain"), Span(kind="text", text="Voir"), Span(kind="cite", ref="linked"),
+    Span(kind="cite", ref="plain"), Span(kind="text", text=" puis ("), Span(kind="cite", ref="plain"),
+    Span(kind="text", text=") et "), Span(kind="placeholder", ref="q", text="À COMPLÉTER : q"),
+    Span(kind="placeholder", ref="r", text="À COMPLÉTER : r"), Span(kind="text", text=" « "),
+    Span(kind="cite", ref="linked"), Span(kind="text", text="«"), Span(kind="placeholder", ref="q", text="x"),
+    Span(kind="text", text="12\u00a0"), Span(kind="cite", ref="plain"), Span(kind="text", text="."),
+])
+
+
+def test_one_space_before_a_bracket_in_every_format_unless_the_text_already_ends_so():
+    from docx import Document as NewDocument
+
+    from assistant.documents.pdf import Run
+    from assistant.documents.request import _docx_paragraph, _pdf_runs, paragraph_markdown
+
+    assert paragraph_markdown(EVERY_NEIGHBOUR, CITATIONS) == (
+        "\\[Réponse : a.b\\]Voir [RDM art. 59(1)](https://eur-lex.europa.eu/x) \\[Réponse : a.b\\] puis ("
+        "\\[Réponse : a.b\\]) et **\\[À COMPLÉTER : q\\]** **\\[À COMPLÉTER : r\\]** « "
+        "[RDM art. 59(1)](https://eur-lex.europa.eu/x)«**\\[x\\]**12\u00a0\\[Réponse : a.b\\]."
+    )
+    doc = NewDocument()
+    _docx_paragraph(doc, EVERY_NEIGHBOUR, CITATIONS)
+    assert doc.paragraphs[-1].text == (
+        "[Réponse : a.b]Voir [RDM art. 59(1)] [Réponse : a.b] puis ([Réponse : a.b]) et [À COMPLÉTER : q] "
+        "[À COMPLÉTER : r] « [RDM art. 59(1)]«[x]12\u00a0[Réponse : a.b]."
+    )
+    runs = _pdf_runs(EVERY_NEIGHBOUR, CITATIONS)
+    assert [r.text for r in runs] == [
+        "[", "Réponse : a.b", "]", "Voir", " [", "RDM art. 59(1)", "]", " [", "Réponse : a.b", "]", " puis (", "[",
+        "Réponse : a.b", "]", ") et ", "[À COMPLÉTER : q]", " [À COMPLÉTER : r]", " « ", "[", "RDM art. 59(1)", "]",
+        "«", "[x]", "12\u00a0", "[", "Réponse : a.b", "]", ".",
+    ]
+    assert [r for r in runs if r.link or r.italic or r.mark] == [
+        Run("Réponse : a.b", italic=True), Run("RDM art. 59(1)", link="https://eur-lex.europa.eu/x"),
+        Run("Réponse : a.b", italic=True), Run("Réponse : a.b", italic=True),
+        Run("[À COMPLÉTER : q]", mark=True), Run(" [À COMPLÉTER : r]", mark=True),
+        Run("RDM art. 59(1)", link="https://eur-lex.europa.eu/x"), Run("[x]", mark=True),
+        Run("Réponse : a.b", italic=True),
+    ]
+
+
+def test_the_source_form_and_the_evaluation_read_the_same_spaces_as_the_exports():
+    from assistant.service.evaluation import paragraph_text
+
+    from assistant.documents.request import _pdf_runs
+    from assistant.drafting.model import SectionDraft
+    from assistant.drafting.revisions import to_source
+
+    section = SectionDraft(section_id="s", number=1, title="S", paragraphs=[EVERY_NEIGHBOUR], citations=CITATIONS,
+                           placeholders=[], evidence=[], used_answers=[], used_evidence=[], used_provisions=[],
+                           fingerprint="f")
+
+    def brackets_emptied(text: str) -> str:
+        return re.sub(r"\[[^\]]*\]", "[]", text)
+
+    exported = brackets_emptied("".join(r.text for r in _pdf_runs(EVERY_NEIGHBOUR, CITATIONS)))
+    assert exported == "[]Voir [] [] puis ([]) et [] [] « []«[]12\u00a0[]."
+    assert brackets_emptied(to_source(section)) == exported
+    assert brackets_emptied(paragraph_text(EVERY_NEIGHBOUR, section)) == exported

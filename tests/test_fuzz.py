@@ -19,11 +19,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from assistant.case import evidence
-from assistant.case.answers import MAX_ANSWER_CHARS, clean_text
+from assistant.case.answers import MAX_ANSWER_CHARS
 from assistant.case.model import Event
 from assistant.case.store import CaseStore
 from assistant.documents.pdf import text_pdf
 from assistant.service import Actor, Service, ServiceError
+from assistant.text import clean_text
 
 FUZZ = settings(max_examples=100, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

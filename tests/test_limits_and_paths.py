@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from assistant.case import evidence
-from assistant.case.answers import clean_text
 from assistant.cli import main as cli
 from assistant.documents.request import md_escape
 from assistant.interview.assisted import FactProposal
 from assistant.service import Service, ServiceError
+from assistant.text import clean_text
 
 
 def tree(root: Path) -> set[str]:

@@ -4,6 +4,8 @@ import pytest
 import yaml
 
 from assistant.case.profile import PROFILE_DIR, ProfileError, load_profile, load_profile_file
+from assistant.drafting.model import Draft
+from assistant.errors import NotFound, ServiceError
 
 SECTION_ORDER = [
     "identification", "need", "clinical_investigation", "ce_alternatives", "therapeutic_alternatives",
@@ -65,3 +67,24 @@ def test_invalid_yaml_and_unknown_authority_are_clear_errors(tmp_path):
         load_profile("bfarm")
     with pytest.raises(ProfileError, match="invalid authority id"):
         load_profile("../etc")
+
+
+@pytest.mark.parametrize(("lookup", "message"), [
+    (lambda p: p.question("x"), "unknown question 'x' for authority ansm"),
+    (lambda p: p.section_of("x"), "unknown question 'x' for authority ansm"),
+    (lambda p: p.section("x"), "unknown section 'x' for authority ansm"),
+    (lambda p: p.provision("x"), "unknown provision 'x' for authority ansm"),
+    (lambda p: p.evidence_kind("x"), "unknown evidence kind 'x' for authority ansm (one of clinician_letter, "),
+])
+def test_an_id_the_profile_does_not_know_is_a_named_error_with_a_one_line_message(lookup, message):
+    with pytest.raises(NotFound) as err:
+        lookup(load_profile("ansm"))
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+    assert isinstance(err.value, ServiceError) and isinstance(err.value, KeyError)  # older `except`s still catch it
+
+
+def test_a_section_the_draft_does_not_have_is_a_named_error():
+    draft = Draft(case_id="ansm-1", authority="ansm", lang="fr", title="t", request_type="individual",
+                  request_type_label="i", case_version=1, sections=[])
+    with pytest.raises(NotFound, match="^unknown section 'need' for case ansm-1$"):
+        draft.section("need")

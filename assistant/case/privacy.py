@@ -23,22 +23,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from assistant.text import DATE
+
 _TITLES = r"(?:M\.|Mr\.?|Mme\.?|Mlle\.?|Mrs\.?|Ms\.?|Miss|Monsieur|Madame|Mademoiselle)"
 _NAME = r"[A-ZÀ-Ý][a-zà-ÿA-ZÀ-Ý'\-]+"
 TITLE_NAME = re.compile(rf"(?<![\w.]){_TITLES}\s+{_NAME}")
 NIR = re.compile(
     r"(?<!\d)[12][\s.]?\d{2}[\s.]?(?:0[1-9]|1[0-2]|[2-9]\d)[\s.]?(?:\d{2}|2[AB])"
     r"[\s.]?\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?(?!\d)"
-)
-_MONTHS = (
-    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|"
-    "décembre|decembre|january|february|march|april|may|june|july|august|september|october|"
-    "november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
-FULL_DATE = re.compile(
-    rf"\b(?:\d{{1,2}}[/.\-]\d{{1,2}}[/.\-](?:19|20)\d{{2}}|(?:19|20)\d{{2}}-\d{{2}}-\d{{2}}"
-    rf"|\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\.?\s+(?:19|20)\d{{2}}|(?:{_MONTHS})\.?\s+\d{{1,2}},?\s+(?:19|20)\d{{2}})\b",
-    re.IGNORECASE,
 )
 BIRTH = re.compile(
     r"\b(?:né|née|nee|naissance|born|birth|dob|d\.o\.b\.?|ddn)\b", re.IGNORECASE
@@ -71,13 +63,9 @@ def _name_hits(text: str) -> list[str]:
     return hits
 
 
-def _birth_dates(text: str) -> list[str]:
-    found = []
-    for m in FULL_DATE.finditer(text):
-        window = text[max(0, m.start() - 30) : m.start()]
-        if BIRTH.search(window):
-            found.append(m.group(0))
-    return found
+def _birth_dates(text: str) -> list[re.Match[str]]:
+    """The dates in `text` with a birth word ("né le", "born", "DDN") in the 30 characters before."""
+    return [m for m in DATE.finditer(text) if BIRTH.search(text[max(0, m.start() - 30) : m.start()])]
 
 
 def patient_data_problems(text: str, *, pseudonym: bool = False) -> list[str]:
@@ -86,12 +74,12 @@ def patient_data_problems(text: str, *, pseudonym: bool = False) -> list[str]:
     for hit in NIR.findall(text):
         problems.append(f"looks like a French social-security number ({hit.strip()})")
     for hit in _birth_dates(text):
-        problems.append(f"looks like a date of birth ({hit})")
+        problems.append(f"looks like a date of birth ({hit.group(0)})")
     for hit in _name_hits(text):
         problems.append(f"looks like a person's name ({hit})")
     if pseudonym:
         value = text.strip()
-        if FULL_DATE.search(value):
+        if DATE.search(value):
             problems.append("a pseudonym must not contain a date")
         if not re.search(r"\d", value) or len(value) > 32:
             problems.append("a pseudonym is a short code with at least one digit, such as P-014")
@@ -165,9 +153,8 @@ class Redactor:
         hits: list[tuple[int, int, str]] = []
         for m in NIR.finditer(text):
             hits.append((m.start(), m.end(), "NIR"))
-        for m in FULL_DATE.finditer(text):
-            if BIRTH.search(text[max(0, m.start() - 30) : m.start()]):
-                hits.append((m.start(), m.end(), "DDN"))
+        for m in _birth_dates(text):
+            hits.append((m.start(), m.end(), "DDN"))
         for m in _RECORD.finditer(text):
             hits.append((m.start(), m.end(), "ID"))
         for m in _EMAIL.finditer(text):

@@ -6,6 +6,7 @@ A broken profile is a `ProfileError` naming the file and the field, never a half
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from assistant.case import conditions
 from assistant.config import package_folder
-from assistant.errors import ProfileError
+from assistant.errors import NotFound, ProfileError
 
 PROFILE_DIR = package_folder("assistant") / "profiles"
 Lang = Literal["fr", "en"]
@@ -209,7 +210,12 @@ class Profile(_Strict):
                     raise ValueError(f"advisories[{i}] ({adv.id}).cites: unknown provision {pid!r}")
         return self
 
-    # -- lookups ---------------------------------------------------------------------------
+    # -- lookups: an id the profile does not know is `NotFound` (a `ServiceError` and a `KeyError`),
+    # whose message a face shows as it is ------------------------------------------------------
+    def _unknown(self, what: str, ident: str, known: Iterable[str] = ()) -> NotFound:
+        listed = f" (one of {', '.join(known)})" if known else ""
+        return NotFound(f"unknown {what} {ident!r} for authority {self.id}{listed}")
+
     def all_questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]
 
@@ -217,31 +223,31 @@ class Profile(_Strict):
         for q in self.all_questions():
             if q.id == qid:
                 return q
-        raise KeyError(qid)
+        raise self._unknown("question", qid)
 
     def section_of(self, qid: str) -> Section:
         for s in self.sections:
             if any(q.id == qid for q in s.questions):
                 return s
-        raise KeyError(qid)
+        raise self._unknown("question", qid)
 
     def section(self, sid: str) -> Section:
         for s in self.sections:
             if s.id == sid:
                 return s
-        raise KeyError(sid)
+        raise self._unknown("section", sid)
 
     def provision(self, pid: str) -> Provision:
         for p in self.provisions:
             if p.id == pid:
                 return p
-        raise KeyError(pid)
+        raise self._unknown("provision", pid)
 
     def evidence_kind(self, kid: str) -> EvidenceKind:
         for k in self.evidence_kinds:
             if k.id == kid:
                 return k
-        raise KeyError(kid)
+        raise self._unknown("evidence kind", kid, [k.id for k in self.evidence_kinds])
 
 
 def _unique(what: str, ids: list[str]) -> None:

@@ -14,13 +14,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.case.answers import MAX_ANSWER_CHARS, clean_text
+from assistant.case.answers import MAX_ANSWER_CHARS
 from assistant.case.model import Case
 from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import Lang, Profile
 from assistant.documents.pdf import Block, Run
 from assistant.drafting import words as i18n
 from assistant.errors import LetterError
+from assistant.text import clean_text, format_date
 
 
 @dataclass(frozen=True)
@@ -129,55 +130,6 @@ def digest(case: Case, lang: Lang) -> str:
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
 
 
-_WORDS = {
-    "to": {"fr": "À l'attention de l'{}", "en": "To the {}"},
-    "signed_at": {"fr": "Fait à {}, le {}", "en": "{}, {}"},
-    "dated": {"fr": "Le {}", "en": "{}"},
-    "subject": {"fr": "Objet : ", "en": "Subject: "},
-    "subject_individual": {
-        "fr": "demande d'accès dérogatoire au dispositif médical « {} », dépourvu de marquage CE, pour le patient {} — situation urgente",
-        "en": "request for derogatory access to the medical device \"{}\", without CE marking, for patient {} — urgent situation",
-    },
-    "subject_global": {
-        "fr": "demande d'accès dérogatoire au dispositif médical « {} », dépourvu de marquage CE, pour un groupe de patients",
-        "en": "request for derogatory access to the medical device \"{}\", without CE marking, for a group of patients",
-    },
-    "salutation": {"fr": "Madame, Monsieur,", "en": "Dear Sir or Madam,"},
-    "intro": {
-        "fr": "Je soussigné(e), Dr {name}, {specialty}, exerçant dans le service {department} de {hospital}, sollicite l'autorisation d'utiliser à titre dérogatoire le dispositif médical « {device} »{maker}, qui ne porte pas le marquage CE, {whom}, au titre de {basis}.",
-        "en": "I, Dr {name}, {specialty}, practising in the {department} department of {hospital}, request the authorisation to use by way of derogation the medical device \"{device}\"{maker}, which does not carry CE marking, {whom}, under {basis}.",
-    },
-    "maker": {"fr": ", fabriqué par {}", "en": ", manufactured by {}"},
-    "whom_individual": {"fr": "pour le patient désigné sous le pseudonyme {}", "en": "for the patient referred to by the pseudonym {}"},
-    "whom_global": {"fr": "pour les patients suivants : {}", "en": "for the following patients: {}"},
-    "basis_mdr": {
-        "fr": "l'article 59 du règlement (UE) 2017/745 et de l'article L. 5211-3 II du code de la santé publique",
-        "en": "Article 59 of Regulation (EU) 2017/745 and Article L. 5211-3 II of the French Public Health Code",
-    },
-    "basis_ivdr": {
-        "fr": "l'article 54 du règlement (UE) 2017/746 et de l'article L. 5221-3 II du code de la santé publique",
-        "en": "Article 54 of Regulation (EU) 2017/746 and Article L. 5221-3 II of the French Public Health Code",
-    },
-    "consent": {
-        "fr": "Le patient sera informé du caractère non marqué CE du dispositif, et son consentement libre et éclairé sera recueilli avant toute utilisation.",
-        "en": "The patient will be informed that the device is not CE-marked, and their free and informed consent will be obtained before any use.",
-    },
-    "available": {
-        "fr": "Je reste à la disposition de l'ANSM pour tout complément d'information.",
-        "en": "I remain at ANSM's disposal for any further information.",
-    },
-    "closing": {
-        "fr": "Je vous prie d'agréer, Madame, Monsieur, l'expression de mes salutations distinguées.",
-        "en": "Yours faithfully,",
-    },
-    "signature": {"fr": "Signature :", "en": "Signature:"},
-}
-
-
-def _w(key: str, lang: Lang, *args: object, **kwargs: object) -> str:
-    return _WORDS[key][lang].format(*args, **kwargs)
-
-
 def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
     """The letter as blocks of text; a field not given yet is a visible gap, never a guess."""
     values = case.letter.fields
@@ -191,16 +143,16 @@ def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
         return tuple(Run(p, mark=p.startswith("[")) for p in parts if p)
 
     day = (case.letter.updated_at or case.updated_at).date().isoformat()
-    date = i18n.format_date(day, lang)
+    date = format_date(day, lang)
     device = case.device or f"[{i18n.t('todo', lang, 'dispositif' if lang == 'fr' else 'device')}]"
-    maker = _w("maker", lang, case.value("applicant_name")) if case.value("applicant_name") else ""
-    basis = _w("basis_ivdr" if case.value("is_ivd") == "yes" else "basis_mdr", lang)
+    maker = i18n.t("maker", lang, case.value("applicant_name")) if case.value("applicant_name") else ""
+    basis = i18n.t("basis_ivdr" if case.value("is_ivd") == "yes" else "basis_mdr", lang)
     if case.request_type == "individual":
-        whom = _w("whom_individual", lang, v("patient_pseudonym"))
-        subject = _w("subject_individual", lang, device, v("patient_pseudonym"))
+        whom = i18n.t("whom_individual", lang, v("patient_pseudonym"))
+        subject = i18n.t("subject_individual", lang, device, v("patient_pseudonym"))
     else:
-        whom = _w("whom_global", lang, v("patient_group").rstrip("."))
-        subject = _w("subject_global", lang, device)
+        whom = i18n.t("whom_global", lang, v("patient_group").rstrip("."))
+        subject = i18n.t("subject_global", lang, device)
     name = v("physician_name")
     blocks = [
         Block("meta", runs(f"Dr {name}")),
@@ -208,24 +160,24 @@ def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
         Block("meta", runs(f"{v('department')} — {v('hospital')}")),
         Block("meta", runs(f"RPPS : {v('rpps')}" if lang == "fr" else f"RPPS: {v('rpps')}")),
         Block.of("space"),
-        Block.of("meta", _w("to", lang, profile.name.get(lang))),
-        Block.of("meta", _w("signed_at", lang, values["place"], date) if values.get("place") else _w("dated", lang, date)),
+        Block.of("meta", i18n.t("to", lang, profile.name.get(lang))),
+        Block.of("meta", i18n.t("signed_at", lang, values["place"], date) if values.get("place") else i18n.t("dated", lang, date)),
         Block.of("space"),
-        Block("p", (Run(_w("subject", lang), bold=True), *runs(subject))),
-        Block.of("p", _w("salutation", lang)),
-        Block("p", runs(_w("intro", lang, name=name, specialty=v("specialty"), department=v("department"),
+        Block("p", (Run(i18n.t("subject", lang), bold=True), *runs(subject))),
+        Block.of("p", i18n.t("salutation", lang)),
+        Block("p", runs(i18n.t("intro", lang, name=name, specialty=v("specialty"), department=v("department"),
                               hospital=v("hospital"), device=device, maker=maker, whom=whom, basis=basis))),
     ]
     for fid in ("condition", "ci_impossibility", "alternatives", "urgency", "expected_benefit"):
         blocks.append(Block.of("h2", field(fid).label[lang]))
         blocks.append(Block("p", runs(v(fid))))
     blocks += [
-        Block.of("p", _w("consent", lang)),
-        Block.of("p", _w("available", lang)),
-        Block.of("p", _w("closing", lang)),
+        Block.of("p", i18n.t("consent", lang)),
+        Block.of("p", i18n.t("available", lang)),
+        Block.of("p", i18n.t("closing", lang)),
         Block.of("space"),
         Block("meta", runs(f"Dr {name}")),
-        Block.of("meta", _w("signature", lang)),
+        Block.of("meta", i18n.t("signature", lang)),
     ]
     return blocks
 

@@ -14,7 +14,9 @@ from pathlib import Path
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.drafting import words as i18n
-from assistant.drafting.model import Citation, Draft, Paragraph
+from assistant.drafting.model import Citation, Draft, Paragraph, Span
+from assistant.drafting.spans import render, render_text
+from assistant.text import format_date
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # "&copy;" would render as ©
@@ -52,7 +54,7 @@ def cover_facts(profile: Profile, case: Case, draft: Draft) -> CoverFacts:
         device=case.value("device_name") or missing("device_name"),
         request_type=draft.request_type_label,
         authority=profile.name.get(lang),
-        date=i18n.format_date(case.updated_at.date().isoformat(), lang),
+        date=format_date(case.updated_at.date().isoformat(), lang),
         case_id=case.id,
         version=case.version,
     )
@@ -78,17 +80,11 @@ def md_escape(text: str) -> str:
 
 
 def paragraph_markdown(paragraph: Paragraph, citations: dict[str, Citation]) -> str:
-    out = ""
-    for span in paragraph.spans:
-        if span.kind == "text":
-            out += md_escape(span.text)
-        elif span.kind == "placeholder":
-            out += _gap(out) + f"**\\[{md_escape(span.text)}\\]**"
-        else:
-            c = citations[span.ref]
-            out += _gap(out)
-            out += f"[{md_escape(c.label)}]({c.url})" if c.url else f"\\[{md_escape(c.label)}\\]"
-    return out
+    def cite(span: Span, gap: str) -> str:
+        c = citations[span.ref]
+        return gap + (f"[{md_escape(c.label)}]({c.url})" if c.url else f"\\[{md_escape(c.label)}\\]")
+
+    return render_text(paragraph, cite, lambda s, gap: f"{gap}**\\[{md_escape(s.text)}\\]**", md_escape)
 
 
 def section_markdown(section, heading: str = "##") -> str:
@@ -149,7 +145,7 @@ def waiver_rows(profile: Profile, case: Case, lang: Lang) -> list[tuple[str, str
             name = profile.evidence_kind(target).name.get(lang)
         else:
             name = profile.question(target).label.get(lang)
-        rows.append((name, w.reason, w.by, i18n.format_date(w.at.date().isoformat(), lang)))
+        rows.append((name, w.reason, w.by, format_date(w.at.date().isoformat(), lang)))
     return rows
 
 
@@ -183,23 +179,22 @@ def _docx_paragraph(doc, paragraph: Paragraph, citations: dict[str, Citation]) -
     from docx.enum.text import WD_COLOR_INDEX
 
     p = doc.add_paragraph()
-    last = ""
-    for span in paragraph.spans:
-        if span.kind == "text":
-            p.add_run(span.text)
-        elif span.kind == "placeholder":
-            run = p.add_run(f"[{span.text}]")
-            run.bold = True
-            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
+    def cite(span: Span, gap: str) -> None:
+        c = citations[span.ref]
+        p.add_run(gap + "[")
+        if c.url:
+            _add_hyperlink(p, c.label, c.url)
         else:
-            c = citations[span.ref]
-            p.add_run(_gap(last) + "[")
-            if c.url:
-                _add_hyperlink(p, c.label, c.url)
-            else:
-                p.add_run(c.label).italic = True
-            p.add_run("]")
-        last = span.text if span.kind == "text" else "]"
+            p.add_run(c.label).italic = True
+        p.add_run("]")
+
+    def placeholder(span: Span, gap: str) -> None:
+        run = p.add_run(f"{gap}[{span.text}]")
+        run.bold = True
+        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
+    render(paragraph, p.add_run, cite, placeholder)
 
 
 def to_docx(profile: Profile, case: Case, draft: Draft, out: Path) -> None:
@@ -274,23 +269,12 @@ def to_docx(profile: Profile, case: Case, draft: Draft, out: Path) -> None:
 def _pdf_runs(paragraph: Paragraph, citations: dict[str, Citation]) -> list:
     from assistant.documents.pdf import Run
 
-    runs = []
-    last = ""
-    for span in paragraph.spans:
-        if span.kind == "text":
-            runs.append(Run(span.text))
-        elif span.kind == "placeholder":
-            runs.append(Run(f"{_gap(last)}[{span.text}]", mark=True))
-        else:
-            c = citations[span.ref]
-            runs += [Run(_gap(last) + "["), Run(c.label, link=c.url) if c.url else Run(c.label, italic=True), Run("]")]
-        last = span.text if span.kind == "text" else "]"
-    return runs
+    def cite(span: Span, gap: str) -> list[Run]:
+        c = citations[span.ref]
+        return [Run(gap + "["), Run(c.label, link=c.url) if c.url else Run(c.label, italic=True), Run("]")]
 
-
-def _gap(before: str) -> str:
-    """The space before a bracketed citation or placeholder, unless the text already ends with one."""
-    return "" if not before or before.endswith((" ", "\u00a0", "(", "«")) else " "
+    pieces = render(paragraph, lambda text: [Run(text)], cite, lambda s, gap: [Run(f"{gap}[{s.text}]", mark=True)])
+    return [run for piece in pieces for run in piece]
 
 
 def to_pdf(profile: Profile, case: Case, draft: Draft, out: Path) -> None:

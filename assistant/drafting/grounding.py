@@ -15,32 +15,17 @@ and the reason, for the reviewer.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.drafting.model import Paragraph, SectionDraft
 from assistant.knowledge.passage import Passage
-from assistant.text import normalise
+from assistant.text import DATE, MONTHS, find_dates, normalise
 
 FailureKind = str  # unknown_citation | quote_not_found | ungrounded_number | ungrounded_date |
 #                    ungrounded_standard | ungrounded_name | uncited_paragraph | empty_draft
 
-_MONTHS = {
-    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-}
-_M = "|".join(sorted(_MONTHS, key=len, reverse=True))
-DATE = re.compile(
-    rf"(?<!\d)(?:(?P<iso>(?:19|20)\d{{2}}-\d{{2}}-\d{{2}})"
-    rf"|(?P<dmy>\d{{1,2}})[/.](?P<dmy_m>\d{{1,2}})[/.](?P<dmy_y>(?:19|20)\d{{2}})"
-    rf"|(?P<d>\d{{1,2}})(?:er)?\s+(?P<m>{_M})\.?\s+(?P<y>(?:19|20)\d{{2}})"
-    rf"|(?P<m2>{_M})\.?\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>(?:19|20)\d{{2}}))(?!\d)",
-    re.IGNORECASE,
-)
 STANDARD = re.compile(
     r"\b(?:(?:NF|BS|DIN)\s+)?(?:EN|ISO|IEC|ASTM|IEEE|AAMI|CEI)(?:\s*/\s*|\s+)?(?:(?:ISO|IEC|TR|TS)(?:\s*/\s*|\s+))*"
     r"[A-Z]?\s?\d{2,6}(?:[-‑]\d+)*(?::\d{4})?(?:\+A\d+(?::\d{4})?)?"
@@ -55,7 +40,7 @@ _ALWAYS_KNOWN = {
     "i", "eu", "ue", "ce", "dm", "mdr", "ivdr", "rdm", "rdiv", "annex", "annexe", "article", "art",
     "regulation", "règlement", "directive", "member", "states", "state", "union", "european",
     "européenne", "commission", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-    "sunday", *[m for m in _MONTHS if m.isascii()],
+    "sunday", *MONTHS,
 }
 
 
@@ -67,21 +52,6 @@ class Failure:
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.reason}"
-
-
-
-def _iso(m: re.Match[str]) -> str | None:
-    g = m.groupdict()
-    try:
-        if g["iso"]:
-            return dt.date.fromisoformat(g["iso"]).isoformat()
-        if g["dmy"]:
-            return dt.date(int(g["dmy_y"]), int(g["dmy_m"]), int(g["dmy"])).isoformat()
-        if g["d"]:
-            return dt.date(int(g["y"]), _MONTHS[g["m"].lower()], int(g["d"])).isoformat()
-        return dt.date(int(g["y2"]), _MONTHS[g["m2"].lower()], int(g["d2"])).isoformat()
-    except (ValueError, KeyError):
-        return None
 
 
 def _numbers(text: str) -> set[str]:
@@ -100,7 +70,7 @@ class Sources:
         self.texts = [t for t in texts if t]
         joined = "\n".join(self.texts)
         self.norm = normalise(joined)
-        self.dates = {iso for m in DATE.finditer(joined) if (iso := _iso(m))}
+        self.dates = {day for _, day in find_dates(joined) if day}
         self.numbers = _numbers(DATE.sub(" ", joined)) | _numbers(joined)
         self.standards = {_standard_key(m.group(0)) for m in STANDARD.finditer(joined)}
         self.standards_text = _standard_key(joined)
@@ -177,9 +147,8 @@ def _check_quotes(para: Paragraph, source_of: Mapping[str, str], allowed: Source
 def _check_facts(text: str, allowed: Sources) -> list[Failure]:
     out = []
     rest = text
-    for m in DATE.finditer(text):
-        iso = _iso(m)
-        if iso and iso not in allowed.dates:
+    for m, day in find_dates(text):
+        if day and day not in allowed.dates:
             out.append(Failure("ungrounded_date", m.group(0),
                                f"the date {m.group(0)!r} is in no case fact and no cited passage"))
     rest = DATE.sub(" ", rest)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.case.model import Citation, CitationKind  # noqa: F401 (part of the draft's structure)
 from assistant.case.profile import Lang
+from assistant.errors import NotFound
 
 
 class _M(BaseModel):
@@ -26,7 +27,6 @@ class Paragraph(_M):
 
     def plain(self) -> str:
         return "".join(s.text for s in self.spans if s.kind == "text")
-
 
 
 class Placeholder(_M):
@@ -73,7 +73,8 @@ class Draft(_M):
     notices: list[str] = Field(default_factory=list)  # what the reader should know (retrieval was unavailable)
 
     def section(self, section_id: str) -> SectionDraft:
+        """The section drafted for `section_id`; `NotFound` if the case has none such (it may not apply)."""
         for s in self.sections:
             if s.section_id == section_id:
                 return s
-        raise KeyError(section_id)
+        raise NotFound(f"unknown section {section_id!r} for case {self.case_id}")

@@ -19,6 +19,7 @@ from assistant.case.requirements import applicable_sections, applies, evidence_k
 from assistant.drafting import words as i18n
 from assistant.drafting.model import Citation, Draft, EvidenceLine, Paragraph, Placeholder, SectionDraft, Span
 from assistant.knowledge.passage import Passage
+from assistant.text import format_date
 
 _TOKEN = re.compile(r"\{([a-z_:0-9\-]+)\}")
 PassagesFor = Callable[[Section], list[Passage]]  # retrieval: the passages that ground a section
@@ -131,7 +132,7 @@ class _Composer:
             return [self._placeholder(qid)]
         value = answer.value
         if question.type == "date":
-            value = i18n.format_date(value, self.lang)
+            value = format_date(value, self.lang)
         elif question.type == "yes_no":
             value = i18n.t(value, self.lang)
         elif after == "." and value.endswith((".", "!", "?", "…")):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from assistant.case.model import Case, SectionEdit
 from assistant.case.profile import LANGS, Lang
 from assistant.drafting.model import Citation, Draft, Paragraph, Placeholder, SectionDraft, Span
+from assistant.drafting.spans import render_text
 from assistant.errors import RevisionError
 
 _MARKER = re.compile(r"\[@([a-z]+:[^\]\s]+)\]|\[\?([a-z0-9_\-]+): ([^\]]*)\]")
@@ -40,18 +41,10 @@ class Version:
 # -- the source form ------------------------------------------------------------------------------
 def to_source(section: SectionDraft) -> str:
     """The section as editable text: paragraphs separated by a blank line, markers for citations."""
-    out = []
-    for paragraph in section.paragraphs:
-        text = ""
-        for span in paragraph.spans:
-            if span.kind == "text":
-                text += span.text
-            elif span.kind == "cite":
-                text += ("" if not text or text.endswith(" ") else " ") + f"[@{span.ref}]"
-            else:
-                text += ("" if not text or text.endswith((" ", "(", "«")) else " ") + f"[?{span.ref}: {span.text}]"
-        out.append(text.strip())
-    return "\n\n".join(out)
+    return "\n\n".join(
+        render_text(p, lambda s, gap: f"{gap}[@{s.ref}]", lambda s, gap: f"{gap}[?{s.ref}: {s.text}]").strip()
+        for p in section.paragraphs
+    )
 
 
 def parse_source(

@@ -25,7 +25,8 @@ from assistant.case.requirements import applies
 from assistant.drafting import words as i18n
 from assistant.drafting.grounding import Failure, check_section
 from assistant.drafting.model import Citation, Paragraph, Placeholder, SectionDraft, Span
-from assistant.errors import LLMError
+from assistant.drafting.spans import render_text
+from assistant.errors import LLMError, NotFound
 from assistant.knowledge.passage import Passage
 from assistant.knowledge.sources import NOTES_DIR
 from assistant.llm import prompts as prompting
@@ -71,7 +72,7 @@ def _facts_block(profile: Profile, case: Case, lang: Lang) -> str:
     for qid, answer in case.answers.items():
         try:
             label = profile.question(qid).label.get(lang)
-        except KeyError:
+        except NotFound:
             continue
         lines.append(f"[A:{qid}] {label}: {' '.join(answer.value.split())}")
     return prompting.data_block("facts", "\n".join(lines) or "(none)")
@@ -166,7 +167,7 @@ class _Parser:
                 return Span(kind="cite", ref=cid)
             try:
                 where = f"{self.profile.section_of(qid).id}.{qid}"
-            except KeyError:
+            except NotFound:
                 return Span(kind="cite", ref=cid)
             self.citations[cid] = Citation(
                 id=cid, kind="answer", label=i18n.t("answer_label", self.lang, where), source=qid, text=answer.value,
@@ -177,7 +178,7 @@ class _Parser:
         qid = m.group(3).lower()
         try:
             label = self.profile.question(qid).label.get(self.lang)
-        except KeyError:
+        except NotFound:
             label = qid
         self.placeholders.append(Placeholder(label=label, question_id=qid if label != qid else ""))
         return Span(kind="placeholder", text=i18n.t("todo", self.lang, label), ref=qid)
@@ -356,20 +357,14 @@ class Review(BaseModel):
 def markup(section: SectionDraft, passages: Sequence[Passage]) -> str:
     """A section's text with the ids the model knows ([P1], [A:…], [MISSING:…])."""
     index = {p.id: n for n, p in enumerate(passages, 1)}
-    out = []
-    for para in section.paragraphs:
-        text = ""
-        for span in para.spans:
-            if span.kind == "text":
-                text += span.text
-            elif span.kind == "placeholder":
-                text += f"[MISSING:{span.ref}]"
-            elif span.ref.startswith("answer:"):
-                text += f"[A:{span.ref[7:]}]"
-            elif span.ref in index:
-                text += f"[P{index[span.ref]}]"
-        out.append(text)
-    return "\n\n".join(out)
+
+    def cite(span: Span, _gap: str) -> str:
+        if span.ref.startswith("answer:"):
+            return f"[A:{span.ref[7:]}]"
+        return f"[P{index[span.ref]}]" if span.ref in index else ""
+
+    # No gap: the ids sit against the text, as the model is asked to write them ("…[A:urgency][P1]").
+    return "\n\n".join(render_text(p, cite, lambda s, _gap: f"[MISSING:{s.ref}]") for p in section.paragraphs)
 
 
 def review_section(

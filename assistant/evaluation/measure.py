@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING
 
 from assistant.case.profile import Lang
 from assistant.drafting import words as i18n
-from assistant.drafting.model import Draft, Paragraph, SectionDraft
+from assistant.drafting.model import Draft, Paragraph, SectionDraft, Span
+from assistant.drafting.spans import render_text
+from assistant.errors import NotFound
 from assistant.evaluation.scenarios import GROUNDING_NOTICE, Scenario
 from assistant.knowledge.sources import NOTES_DIR
 from assistant.service import Service
+from assistant.text import format_date
 
 if TYPE_CHECKING:
     from assistant.case.model import Case
@@ -26,16 +29,11 @@ _ANSWER, _CITE, _PLACEHOLDER = "\x01", "\x02", "\x03"
 
 def paragraph_text(paragraph: Paragraph, section: SectionDraft) -> str:
     """The paragraph as a reader sees it: text, [citation labels] and [placeholders]."""
-    out = ""
-    for span in paragraph.spans:
-        if span.kind == "text":
-            out += span.text
-        elif span.kind == "placeholder":
-            out += f" [{span.text}]"
-        else:
-            citation = section.citations.get(span.ref)
-            out += f" [{citation.label if citation else span.ref}]"
-    return out
+    def cite(span: Span, gap: str) -> str:
+        citation = section.citations.get(span.ref)
+        return f"{gap}[{citation.label if citation else span.ref}]"
+
+    return render_text(paragraph, cite, lambda s, gap: f"{gap}[{s.text}]")
 
 
 def draft_text(draft: Draft) -> str:
@@ -54,7 +52,7 @@ def _shown_values(value: str, lang: Lang) -> list[str]:
     """How a recorded answer may read in the draft (dates and yes/no are rendered)."""
     shown = {value, value.rstrip(".")}
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        shown.add(i18n.format_date(value, lang))
+        shown.add(format_date(value, lang))
     if value in ("yes", "no"):
         shown.add(i18n.t(value, lang))
     return sorted((v for v in shown if len(v) > 3), key=len, reverse=True)
@@ -68,9 +66,7 @@ def sentences(section: SectionDraft, case: Case, lang: Lang) -> list[tuple[str, 
               for v in _shown_values(case.answers[c.source].value if c.source in case.answers else c.text, lang)]
     out = []
     for paragraph in section.paragraphs:
-        text = ""
-        for span in paragraph.spans:
-            text += span.text if span.kind == "text" else (_CITE if span.kind == "cite" else _PLACEHOLDER)
+        text = render_text(paragraph, lambda _s, _gap: _CITE, lambda _s, _gap: _PLACEHOLDER)
         for value in values:
             text = text.replace(value, _ANSWER)
         start = 0
@@ -101,7 +97,7 @@ def citation_problem(citation, case: Case, profile, pages_of: Callable[[str], li
     if citation.kind == "provision":
         try:
             provision = profile.provision(citation.source)
-        except KeyError:
+        except NotFound:
             return f"unknown provision {citation.source!r}"
         return "" if provision.url and citation.url == provision.url else f"provision {citation.source} has no URL"
     if citation.kind == "answer":

@@ -8,37 +8,9 @@ from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.case.requirements import applies, evidence_kinds_for
 from assistant.drafting.model import Draft
+from assistant.drafting.words import t
 from assistant.gate.finding import Finding, Severity
 from assistant.interview.engine import is_thin
-
-_MSG = {
-    "missing_answer": {"fr": "réponse manquante : {}", "en": "missing answer: {}"},
-    "thin_answer": {
-        "fr": "réponse trop succincte pour un évaluateur ({} mots) : {}",
-        "en": "answer too thin for an assessor ({} words): {}",
-    },
-    "missing_evidence": {"fr": "pièce manquante : {}", "en": "missing document: {}"},
-    "recommended_evidence": {"fr": "pièce recommandée non fournie : {}", "en": "recommended document not provided: {}"},
-    "placeholder": {"fr": "élément à compléter dans le texte : {}", "en": "placeholder left in the text: {}"},
-    "not_approved": {"fr": "section non approuvée par un relecteur", "en": "section not approved by a reviewer"},
-    "changes_requested": {"fr": "des modifications ont été demandées", "en": "changes were requested"},
-    "stale_approval": {
-        "fr": "la section a changé depuis son approbation : à relire",
-        "en": "the section changed since it was approved: review it again",
-    },
-    "no_supporting_passage": {
-        "fr": "aucun passage de la réglementation ou des pièces ne soutient cette section au-dessus du seuil de pertinence",
-        "en": "no passage of the regulations or the documents supports this section above the relevance threshold",
-    },
-    "no_text_layer": {
-        "fr": "« {} » n'a pas de couche texte (scan ?) : son contenu ne peut pas être cité par page",
-        "en": "'{}' has no text layer (scanned?): its content cannot be cited by page",
-    },
-}
-
-
-def _msg(key: str, lang: Lang, *args: object) -> str:
-    return _MSG[key][lang].format(*args)
 
 
 def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en", grounded: bool = False) -> list[Finding]:
@@ -69,12 +41,12 @@ def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en", grou
                 add(Finding(
                     section=section.id, kind="missing_answer",
                     severity="blocker" if q.required else "warning",
-                    message=_msg("missing_answer", lang, label), question_id=q.id,
+                    message=t("missing_answer", lang, label), question_id=q.id,
                 ))
             elif is_thin(profile, q, answer):
                 add(Finding(
                     section=section.id, kind="thin_answer", severity="warning",
-                    message=_msg("thin_answer", lang, len(answer.value.split()), label), question_id=q.id,
+                    message=t("thin_answer", lang, len(answer.value.split()), label), question_id=q.id,
                 ))
         for kind_id, mandatory in evidence_kinds_for(profile, case, section):
             if case.evidence_of_kind(kind_id):
@@ -86,7 +58,7 @@ def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en", grou
             add(Finding(
                 section=section.id, kind="missing_evidence",
                 severity="blocker" if mandatory else "warning",
-                message=_msg("missing_evidence" if mandatory else "recommended_evidence", lang, kind.name.get(lang)),
+                message=t("missing_evidence" if mandatory else "recommended_evidence", lang, kind.name.get(lang)),
                 evidence_kind=kind_id,
             ))
         for ph in section_draft.placeholders:
@@ -98,19 +70,19 @@ def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en", grou
                     severity = "blocker" if question.required else "warning"
                 add(Finding(
                     section=section.id, kind="placeholder", severity=severity,
-                    message=_msg("placeholder", lang, ph.label), question_id=ph.question_id,
+                    message=t("placeholder", lang, ph.label), question_id=ph.question_id,
                 ))
         if grounded and section.query is not None and not section_draft.used_passages:
             add(Finding(section=section.id, kind="no_supporting_passage", severity="warning",
-                        message=_msg("no_supporting_passage", lang)))
+                        message=t("no_supporting_passage", lang)))
         review = case.review(section.id)
         gate: Severity = "blocker" if case.settings.require_approval else "warning"
         if review.status == "approved" and review.fingerprint != section_draft.fingerprint:
-            add(Finding(section=section.id, kind="stale_approval", severity=gate, message=_msg("stale_approval", lang)))
+            add(Finding(section=section.id, kind="stale_approval", severity=gate, message=t("stale_approval", lang)))
         elif review.status == "changes_requested":
-            add(Finding(section=section.id, kind="not_approved", severity=gate, message=_msg("changes_requested", lang)))
+            add(Finding(section=section.id, kind="not_approved", severity=gate, message=t("changes_requested", lang)))
         elif review.status != "approved":
-            add(Finding(section=section.id, kind="not_approved", severity=gate, message=_msg("not_approved", lang)))
+            add(Finding(section=section.id, kind="not_approved", severity=gate, message=t("not_approved", lang)))
 
     for adv in profile.advisories:
         if adv.applies(case.request_type) and conditions.evaluate(adv.when, values) is True:
@@ -122,7 +94,7 @@ def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en", grou
             section = profile.evidence_kind(ev.kind).sections[0]
             by_section.setdefault(section, []).append(Finding(
                 section=section, kind="no_text_layer", severity="warning",
-                message=_msg("no_text_layer", lang, ev.filename), evidence_kind=ev.kind,
+                message=t("no_text_layer", lang, ev.filename), evidence_kind=ev.kind,
             ))
     for section_findings in by_section.values():
         out.extend(section_findings)

@@ -12,16 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.case.answers import AnswerError, normalise, parse_date
+from assistant.case.answers import AnswerError, normalise
 from assistant.case.evidence import PagesOf
 from assistant.case.model import Case
 from assistant.case.profile import Profile
 from assistant.case.requirements import applies
+from assistant.errors import NotFound
+from assistant.text import DATE, date_of
 
-_DATE = (
-    r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{2}-\d{2}"
-    r"|\d{1,2}(?:er)?\s+[A-Za-zéûÉÛ]+\.?\s+\d{4}|[A-Za-z]+\s+\d{1,2},?\s+\d{4}"
-)
 CERTIFICATE_KINDS = frozenset({"previous_ce_certificate", "notified_body_correspondence"})
 NOT_DEVICE_FACTS = frozenset({"previous_ce_certificate", "notified_body_correspondence", "clinician_letter",
                               "prior_derogations_assessment"})
@@ -34,7 +32,7 @@ _CERT_NUMBER = re.compile(
 _EXPIRY = re.compile(
     r"\b(?:valid\s+until|valid\s+till|expiry\s+date|expiration\s+date|date\s+of\s+expiry|expires\s+on|expires"
     r"|valable\s+jusqu[’']au|valide\s+jusqu[’']au|date\s+d[’']expiration|expire\s+le|fin\s+de\s+validité)"
-    rf"\s*[:\-]?\s*({_DATE})",
+    rf"\s*[:\-]?\s*({DATE.pattern})",
     re.IGNORECASE,
 )
 _NB_LINE = re.compile(r"^[^\n]*\b(?:notified\s+body|organisme\s+notifié)\b[^\n]*$", re.IGNORECASE | re.MULTILINE)
@@ -106,9 +104,8 @@ def _certificate_facts(text: str, page: int) -> list[Found]:
             found.append(Found("previous_certificate_number", m.group(1), page, _snippet(text, m.start(), m.end())))
             break
     for m in _EXPIRY.finditer(text):
-        try:
-            day = parse_date(m.group(1))
-        except (AnswerError, ValueError):
+        day = date_of(m)
+        if day is None:
             continue
         found.append(Found("previous_certificate_expiry", day.isoformat(), page, _snippet(text, m.start(), m.end())))
         break
@@ -171,7 +168,7 @@ def proposals(profile: Profile, case: Case, pages_of: PagesOf, include_answered:
         for fact in extract(pages_of(ev.sha256), ev.kind):
             try:
                 question = profile.question(fact.question_id)
-            except KeyError:
+            except NotFound:
                 continue
             if applies(profile, case, question) is False or f"{fact.question_id}@{ev.id}" in case.dismissed_proposals:
                 continue

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.case.answers import word_count
 from assistant.case.model import Answer, Case
 from assistant.case.profile import Lang, Profile, Question, Section
 from assistant.case.requirements import applies
+from assistant.text import word_count
 
 
 @dataclass(frozen=True)

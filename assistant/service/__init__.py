@@ -20,6 +20,7 @@ from assistant.documents.letter import LetterField
 from assistant.documents.pdf import Block, Run
 from assistant.drafting.model import Draft, Paragraph, SectionDraft
 from assistant.drafting.revisions import Version
+from assistant.drafting.spans import render_text
 from assistant.errors import AssistantError, ConflictError, Forbidden, NotFound, ServiceError
 from assistant.gate.finding import Finding
 from assistant.gate.readiness import Readiness, SectionState
@@ -46,5 +47,5 @@ __all__ = [
     "ConfirmResult", "ConflictError", "Draft", "DraftEvent", "DraftOutcome", "Event", "EvidenceFile",
     "ExportBlocked", "ExportFormat", "FactProposal", "Finding", "Followup", "Forbidden", "Lang", "LetterField",
     "LetterStatus", "NotFound", "Paragraph", "Profile", "Prompt", "Proposal", "Question", "Readiness", "Run",
-    "Section", "SectionDraft", "SectionState", "Service", "ServiceError", "User", "Version",
+    "Section", "SectionDraft", "SectionState", "Service", "ServiceError", "User", "Version", "render_text",
 ]

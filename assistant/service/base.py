@@ -266,11 +266,7 @@ class ServiceBase:
 
     def generated_section(self, case_id: str, section_id: str, lang: Lang) -> SectionDraft:
         """A section as the drafter writes it from the case, before any reviewer's edit (version 0)."""
-        draft = self._compose(case_id, lang)
-        try:
-            return draft.section(section_id)
-        except KeyError:
-            raise ServiceError(f"unknown section {section_id!r} for this case") from None
+        return self._compose(case_id, lang).section(section_id)
 
     def _commit(self, case_id: str, type_: str, data: dict, actor: Actor, expected_version: int | None = None) -> Case:
         access.require_change(actor.role, type_)

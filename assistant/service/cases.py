@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from assistant.case import access, evidence, requirements
-from assistant.case.answers import AnswerError, clean_text, normalise
+from assistant.case.answers import AnswerError, normalise
 from assistant.case.model import Case, EvidenceFile, now
 from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import REQUEST_TYPES, Lang, Profile, Section, available_authorities, load_profile
@@ -30,6 +30,7 @@ from assistant.service.base import (
     ExportFormat,
     ServiceBase,
 )
+from assistant.text import clean_text
 
 
 class CaseOps(ServiceBase):
@@ -89,10 +90,7 @@ class CaseOps(ServiceBase):
         question as it was put, when it was not the profile's wording (a model's follow-up)."""
         case = self.case(case_id)
         profile = self.profile(case)
-        try:
-            question = profile.question(question_id)
-        except KeyError:
-            raise ServiceError(f"unknown question {question_id!r} for authority {profile.id}") from None
+        question = profile.question(question_id)
         if requirements.applies(profile, case, question) is False:
             raise ServiceError(f"question {question_id!r} does not apply to this case")
         try:
@@ -124,11 +122,7 @@ class CaseOps(ServiceBase):
         case = self.case(case_id)
         profile = self.profile(case)
         if kind is not None:
-            try:
-                profile.evidence_kind(kind)
-            except KeyError:
-                known = ", ".join(k.id for k in profile.evidence_kinds)
-                raise ServiceError(f"unknown evidence kind {kind!r} (one of {known})") from None
+            profile.evidence_kind(kind)  # NotFound, listing the kinds, if the profile has no such kind
         try:
             data, pdf = evidence.read_pdf(Path(path))
         except evidence.EvidenceError as exc:
@@ -253,10 +247,7 @@ class CaseOps(ServiceBase):
     def set_evidence_kind(self, case_id: str, evidence_id: str, kind: str, actor: Actor) -> Case:
         """Confirm (or correct) what a document is."""
         case = self.case(case_id)
-        try:
-            self.profile(case).evidence_kind(kind)
-        except KeyError:
-            raise ServiceError(f"unknown evidence kind {kind!r}") from None
+        self.profile(case).evidence_kind(kind)  # NotFound if the profile has no such kind
         if not any(e.id == evidence_id for e in case.evidence):
             raise ServiceError(f"no document {evidence_id!r} in case {case_id}")
         return self._commit(case_id, "evidence_kind_set", {"evidence_id": evidence_id, "kind": kind}, actor)

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from assistant.case.answers import clean_text
 from assistant.case.model import Case, ClinicianLink
 from assistant.case.profile import LANGS, Lang
 from assistant.documents import letter
 from assistant.documents.pdf import Block, PdfFontError
+from assistant.drafting.words import t
 from assistant.errors import ServiceError
 from assistant.service.base import Actor, Attached
 from assistant.service.cases import CaseOps
+from assistant.text import clean_text
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class LetterOps(CaseOps):
         if gaps:
             raise ServiceError("the letter is not complete: " + ", ".join(f.label["en"].lower() for f in gaps))
         blocks = letter.render(self.profile(case), case, lang)
-        title = ("Lettre du médecin — " if lang == "fr" else "Clinician letter — ") + case.device
+        title = t("letter_title", lang, case.device)
         try:
             return letter.to_docx(blocks, out, title) if fmt == "docx" else letter.to_pdf(blocks, out, title)
         except PdfFontError as exc:

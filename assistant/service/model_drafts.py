@@ -117,10 +117,7 @@ class ModelDraftOps(ModelOps):
         lang = lang or case.settings.language
         if section is None:
             draft: Draft = self.draft(case_id, lang, use_llm=False)
-            try:
-                section = draft.section(section_id)
-            except KeyError:
-                raise ServiceError(f"unknown section {section_id!r}") from None
+            section = draft.section(section_id)
         session = self.llm_session(case_id)
         if not session.enabled:
             raise ServiceError(session.problem or "no language model is configured (offline mode)")

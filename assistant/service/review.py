@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from assistant.case import requirements
-from assistant.case.answers import clean_text
 from assistant.case.model import Case, Event
 from assistant.case.profile import LANGS, Lang
 from assistant.case.store import StoreError
@@ -12,6 +11,7 @@ from assistant.drafting import revisions
 from assistant.drafting.model import Citation
 from assistant.errors import ServiceError
 from assistant.service.base import Actor, ServiceBase
+from assistant.text import clean_text
 
 
 class ReviewOps(ServiceBase):

@@ -180,10 +180,7 @@ class ModelOps(CaseOps):
         """The follow-up to ask now about an answer (the model's, else the profile's), or None."""
         case = self.case(case_id)
         profile = self.profile(case)
-        try:
-            profile.question(question_id)
-        except KeyError:
-            raise ServiceError(f"unknown question {question_id!r}") from None
+        profile.question(question_id)  # NotFound if the profile has no such question
         return llm_interview.next_followup(self.llm_session(case_id), profile, case, question_id, lang)
 
 
@@ -192,10 +189,7 @@ class ModelOps(CaseOps):
         answers only) and its follow-up on a justification question. Offline: nothing, no call."""
         case = self.case(case_id)
         profile = self.profile(case)
-        try:
-            question = profile.question(question_id)
-        except KeyError:
-            raise ServiceError(f"unknown question {question_id!r}") from None
+        question = profile.question(question_id)
         answer = case.answers.get(question_id)
         session = self.llm_session(case_id)
         if answer is None or not session.enabled:

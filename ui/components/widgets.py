@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from assistant.service import Case, Citation, Finding, Paragraph, Readiness, SectionDraft, Service
+from assistant.service import Case, Citation, Finding, Paragraph, Readiness, SectionDraft, Service, render_text
 from ui.state import badge, md
 
 
@@ -39,15 +39,12 @@ def _numbers(section: SectionDraft) -> dict[str, int]:
 
 
 def paragraph_markdown(paragraph: Paragraph, numbers: dict[str, int]) -> str:
-    out = ""
-    for span in paragraph.spans:
-        if span.kind == "text":
-            out += md(span.text)
-        elif span.kind == "placeholder":
-            out += ("" if not out or out.endswith(" ") else " ") + f":orange-background[**\\[{md(span.text)}\\]**]"
-        else:
-            out += f" :blue[\\[{numbers[span.ref]}\\]]"
-    return out
+    return render_text(
+        paragraph,
+        lambda s, gap: f"{gap}:blue[\\[{numbers[s.ref]}\\]]",
+        lambda s, gap: f"{gap}:orange-background[**\\[{md(s.text)}\\]**]",
+        md,
+    )
 
 
 def section_text(section: SectionDraft) -> None:
