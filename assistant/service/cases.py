@@ -267,11 +267,7 @@ class CaseOps(ServiceBase):
         """The question `question_id` as the interview would put it (to answer it again, from a link)."""
         case = self.case(case_id)
         profile = self.profile(case)
-        try:
-            question = profile.question(question_id)
-        except KeyError:
-            raise ServiceError(f"unknown question {question_id!r} for authority {profile.id}") from None
-        return interview.Prompt(question, profile.section_of(question_id))
+        return interview.Prompt(profile.question(question_id), profile.section_of(question_id))
 
     def citation_page(self, case_id: str, evidence_id: str, page: int | None = None, near: str = "") -> tuple[int, str]:
         """The page of a document a citation opens (its own, else the one holding `near`), and its text."""
