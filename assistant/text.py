@@ -12,6 +12,10 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterator
+from typing import Literal
+
+Lang = Literal["fr", "en"]  # the languages the product writes in
+LANGS: tuple[Lang, ...] = ("fr", "en")
 
 
 def normalise(text: str) -> str:

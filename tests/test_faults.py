@@ -23,9 +23,9 @@ from conftest import ROOT, run_cli
 from docx import Document
 from helpers import answer_all, attach_all_mandatory
 
+from assistant import words as i18n
 from assistant.case.store import CaseStore
 from assistant.documents.pdf import text_pdf
-from assistant.drafting import words as i18n
 from assistant.knowledge.index import KnowledgeBase
 from assistant.service import Actor, ConflictError, Service, ServiceError
 

@@ -33,7 +33,7 @@ def test_a_wheel_installed_elsewhere_finds_notes_prompts_profiles_and_the_app(tm
     zipfile.ZipFile(wheel).extractall(site)
     probe = (
         "import assistant.llm.prompts as p, assistant.knowledge.sources as s, assistant.case.profile as pr, "
-        "assistant.config as c, assistant.drafting.words as w\n"
+        "assistant.config as c, assistant.words as w\n"
         "print(p.prompt_dir()); print(len(list(s.NOTES_DIR.rglob('*.md')))); print(pr.load_profile('ansm').id)\n"
         "print((c.package_folder('ui') / 'app.py').is_file()); print(w.WORDS_FILE.is_relative_to(c.package_folder('assistant')))"
     )

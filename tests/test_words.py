@@ -10,8 +10,8 @@ import string
 import pytest
 from conftest import ROOT
 
+from assistant import words
 from assistant.case.profile import LANGS
-from assistant.drafting import words
 
 
 def _arguments(text: str) -> tuple[list[str], dict[str, str]]:

@@ -17,10 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assistant.case import conditions
 from assistant.config import package_folder
 from assistant.errors import NotFound, ProfileError
+from assistant.text import LANGS, Lang  # noqa: F401 (the profile's languages; imported from here by many)
 
 PROFILE_DIR = package_folder("assistant") / "profiles"
-Lang = Literal["fr", "en"]
-LANGS: tuple[Lang, ...] = ("fr", "en")
 RequestType = Literal["individual", "global"]
 REQUEST_TYPES: tuple[RequestType, ...] = ("individual", "global")
 QuestionType = Literal["text", "long_text", "yes_no", "date", "choice", "number"]

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant import words as i18n
 from assistant.case.answers import MAX_ANSWER_CHARS
 from assistant.case.model import Case
 from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import Lang, Profile
 from assistant.documents.pdf import Block, Run
-from assistant.drafting import words as i18n
 from assistant.errors import LetterError
 from assistant.text import clean_text, format_date
 

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant import words as i18n
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
-from assistant.drafting import words as i18n
 from assistant.drafting.model import Citation, Draft, Paragraph, Span
 from assistant.drafting.spans import render, render_text
 from assistant.text import format_date

@@ -11,12 +11,12 @@ import json
 import re
 from collections.abc import Callable
 
+from assistant import words as i18n
 from assistant.case import conditions
 from assistant.case.evidence import PagesOf, find_page
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile, Section
 from assistant.case.requirements import applicable_sections, applies, evidence_kinds_for
-from assistant.drafting import words as i18n
 from assistant.drafting.model import Citation, Draft, EvidenceLine, Paragraph, Placeholder, SectionDraft, Span
 from assistant.knowledge.passage import Passage
 from assistant.text import format_date

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant import words as i18n
 from assistant.case.profile import Lang
-from assistant.drafting import words as i18n
 from assistant.drafting.model import Draft, Paragraph, SectionDraft, Span
 from assistant.drafting.spans import render_text
 from assistant.errors import NotFound

@@ -8,9 +8,9 @@ from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.drafting import revisions
 from assistant.drafting.model import Draft
-from assistant.drafting.words import t
 from assistant.gate.finding import Finding
 from assistant.interview import documents as extract
+from assistant.words import t
 
 
 def findings(profile: Profile, case: Case, generated: Draft, pages_of: PagesOf, lang: Lang = "en") -> list[Finding]:

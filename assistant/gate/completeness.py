@@ -8,9 +8,9 @@ from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.case.requirements import applies, evidence_kinds_for
 from assistant.drafting.model import Draft
-from assistant.drafting.words import t
 from assistant.gate.finding import Finding, Severity
 from assistant.interview.engine import is_thin
+from assistant.words import t
 
 
 def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en", grounded: bool = False) -> list[Finding]:

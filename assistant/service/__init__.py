@@ -36,6 +36,7 @@ from assistant.service.model_drafts import DraftEvent, DraftOutcome, ModelDraftO
 from assistant.service.people import PeopleOps
 from assistant.service.review import ReviewOps
 from assistant.service.with_model import AfterAnswer, ConfirmResult
+from assistant.words import t as words
 
 
 class Service(ModelDraftOps, LetterOps, ReviewOps, KnowledgeOps, PeopleOps, CaseOps):
@@ -47,5 +48,5 @@ __all__ = [
     "ConfirmResult", "ConflictError", "Draft", "DraftEvent", "DraftOutcome", "Event", "EvidenceFile",
     "ExportBlocked", "ExportFormat", "FactProposal", "Finding", "Followup", "Forbidden", "Lang", "LetterField",
     "LetterStatus", "NotFound", "Paragraph", "Profile", "Prompt", "Proposal", "Question", "Readiness", "Run",
-    "Section", "SectionDraft", "SectionState", "Service", "ServiceError", "User", "Version", "render_text",
+    "Section", "SectionDraft", "SectionState", "Service", "ServiceError", "User", "Version", "render_text", "words",
 ]

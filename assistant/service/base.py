@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
+from assistant import words
 from assistant.case import access, conditions, evidence
 from assistant.case.model import ROLES, Case, EvidenceFile
 from assistant.case.profile import Lang, Profile, load_profile
@@ -73,10 +74,6 @@ class CaseSummary:
 
 T = TypeVar("T")
 COMPUTED_KEPT = 64  # drafts and findings kept (a few case versions × languages of the cases in use)
-RETRIEVAL_DOWN = {
-    "fr": "La base de connaissances est indisponible : le projet cite seulement les dispositions du profil ({}).",
-    "en": "The knowledge base is unavailable, so the draft cites the profile's provisions only ({}).",
-}
 RELEVANCE_THRESHOLD = 0.80  # cosine similarity under which a passage does not support a section
 
 
@@ -235,7 +232,7 @@ class ServiceBase:
             return drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang))
         except (ServiceError, KnowledgeError) as exc:
             offline = drafting.compose(profile, case, lang, pages, None)
-            return offline.model_copy(update={"notices": [RETRIEVAL_DOWN.get(lang).format(exc)]})
+            return offline.model_copy(update={"notices": [words.t("retrieval_down", lang, exc)]})
 
     def draft(
         self, case_id: str, lang: Lang | None = None, *, use_llm: bool = True, passages=None, on_chunk=None

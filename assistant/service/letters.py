@@ -14,11 +14,11 @@ from assistant.case.model import Case, ClinicianLink
 from assistant.case.profile import LANGS, Lang
 from assistant.documents import letter
 from assistant.documents.pdf import Block, PdfFontError
-from assistant.drafting.words import t
 from assistant.errors import ServiceError
 from assistant.service.base import Actor, Attached
 from assistant.service.cases import CaseOps
 from assistant.text import clean_text
+from assistant.words import t
 
 
 @dataclass(frozen=True)

@@ -18,89 +18,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.service import Actor, Block, Case, LetterField, Run, ServiceError
+from assistant.service import Actor, Block, Case, LetterField, Run, ServiceError, words
 from ui.state import LANG_LABELS, attempt, flash, md, save_upload, service, show_flash, synced_choice
 from ui.state import actor as session_actor
 
-_T = {
-    "title": {"fr": "Lettre du médecin demandeur", "en": "The treating physician's letter"},
-    "for": {
-        "fr": "Demande d'accès dérogatoire au dispositif « {device} »{maker} ({kind}).",
-        "en": 'Request for derogatory access to the device "{device}"{maker} ({kind}).',
-    },
-    "maker": {"fr": " du fabricant {}", "en": " by {}"},
-    "kind": {
-        "fr": {"individual": "patient unique", "global": "groupe de patients"},
-        "en": {"individual": "one patient", "global": "a group of patients"},
-    },
-    "how": {
-        "fr": "Chaque champ est enregistré dès que vous le quittez. L'aperçu montre la lettre telle qu'elle "
-        "sera signée ; ce qui manque y apparaît surligné.",
-        "en": "Each field is saved as soon as you leave it. The preview shows the letter as it will be signed; "
-        "whatever is missing is highlighted.",
-    },
-    "privacy": {
-        "fr": "Le patient n'est désigné que par un pseudonyme : jamais son nom, sa date de naissance ni son "
-        "numéro de sécurité sociale.",
-        "en": "The patient appears by pseudonym only: never their name, date of birth or social-security number.",
-    },
-    "case_pseudonym": {
-        "fr": "La demande du fabricant utilise le pseudonyme {}.",
-        "en": "The manufacturer's request uses the pseudonym {}.",
-    },
-    "pseudonym_differs": {
-        "fr": "Ce pseudonyme diffère de celui de la demande ({}) : vérifiez qu'il s'agit du même patient.",
-        "en": "This pseudonym differs from the one in the request ({}): check that it is the same patient.",
-    },
-    "optional": {"fr": "facultatif", "en": "optional"},
-    "preview": {"fr": "Aperçu de la lettre", "en": "Letter preview"},
-    "filled": {"fr": "{n} champ(s) obligatoire(s) sur {m} renseigné(s)", "en": "{n} of {m} required fields filled"},
-    "missing": {"fr": "Reste à renseigner : {}.", "en": "Still to fill in: {}."},
-    "finish": {"fr": "Terminer", "en": "Finish"},
-    "attach": {
-        "fr": "Générer la lettre et la joindre à la demande",
-        "en": "Generate the letter and attach it to the request",
-    },
-    "attach_again": {
-        "fr": "Générer à nouveau et remplacer la lettre jointe",
-        "en": "Generate again and replace the attached letter",
-    },
-    "attached": {
-        "fr": "Lettre jointe à la demande : **{file}** ({when} UTC).",
-        "en": "Letter attached to the request: **{file}** ({when} UTC).",
-    },
-    "outdated": {
-        "fr": "La lettre a changé depuis qu'elle a été jointe : générez-la à nouveau.",
-        "en": "The letter changed since it was attached: generate it again.",
-    },
-    "download": {"fr": "Télécharger la lettre à signer (DOCX)", "en": "Download the letter to sign (DOCX)"},
-    "sign": {
-        "fr": "La lettre jointe n'est pas signée : téléchargez-la, signez-la, puis déposez ici la version signée (PDF).",
-        "en": "The attached letter is unsigned: download it, sign it, then upload the signed copy here (PDF).",
-    },
-    "signed": {"fr": "Déposer la lettre signée (PDF)", "en": "Upload the signed letter (PDF)"},
-    "signed_ok": {"fr": "Lettre signée jointe à la demande : {}.", "en": "Signed letter attached to the request: {}."},
-    "signed_there": {"fr": "Lettre signée jointe : **{}**.", "en": "Signed letter attached: **{}**."},
-    "changed_elsewhere": {
-        "fr": "« {field} » a été modifié dans une autre fenêtre ; la valeur enregistrée est « {value} ». Votre texte "
-        "n'a pas été enregistré : il est toujours dans le champ.",
-        "en": '"{field}" was changed in another window; the saved value is "{value}". Your text was not saved: '
-        "it is still in the box.",
-    },
-    "keep_mine": {"fr": "Garder mon texte", "en": "Keep my text"},
-    "use_saved": {"fr": "Reprendre la valeur enregistrée", "en": "Use the saved value"},
-    "refused": {
-        "fr": "Ce lien n'ouvre aucune lettre : il est inconnu, a été révoqué, ou concerne une autre demande. "
-        "Demandez un nouveau lien au fabricant.",
-        "en": "This link opens no letter: it is unknown, was revoked, or belongs to another request. "
-        "Ask the manufacturer for a new link.",
-    },
-}
 
-
-def _t(key: str, lang: str, **kwargs: object) -> str:
-    text = _T[key][lang]
-    return text.format(**kwargs) if kwargs else text
+def _t(key: str, lang: str, *args: object, **kwargs: object) -> str:
+    """The page's words (assistant/words.yaml, group clinician_page)."""
+    return words(f"letter_page_{key}", lang, *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -128,9 +53,9 @@ class Flow:
 def link_flow(case_id: str, token: str) -> None:
     """The letter of one case, opened by a manufacturer's link; nothing else is reachable from here."""
     if not case_id or service().clinician_link(case_id, token) is None:
-        st.title(f"{_T['title']['fr']} · {_T['title']['en']}")
-        st.error(_T["refused"]["fr"], icon=":material/link_off:")
-        st.error(_T["refused"]["en"], icon=":material/link_off:")
+        st.title(f"{_t('title', 'fr')} · {_t('title', 'en')}")
+        st.error(_t("refused", "fr"), icon=":material/link_off:")
+        st.error(_t("refused", "en"), icon=":material/link_off:")
         return
     _flow(Flow(case_id, token))
 
@@ -153,7 +78,7 @@ def _flow(flow: Flow) -> None:
             "for",
             lang,
             device=md(case.device or "?"),
-            kind=_T["kind"][lang][case.request_type],
+            kind=_t(f"kind_{case.request_type}", lang),
             maker=_t("maker", lang).format(md(maker)) if maker else "",
         )
     )
@@ -227,7 +152,7 @@ def _field(flow: Flow, case: Case, f: LetterField, lang: str) -> None:
 def _save_field(flow: Flow, fid: str, lang: str) -> None:
     """on_change of one field: save it, or keep the typed text with the reason it was refused."""
     if not flow.allowed():
-        flash("error", _T["refused"][lang], "letter")
+        flash("error", _t("refused", lang), "letter")
         return
     svc = service()
     state = st.session_state
@@ -353,7 +278,7 @@ def _finish(flow: Flow, case: Case, lang: str) -> None:
 
 def _attach(flow: Flow, lang: str) -> None:
     if not flow.allowed():
-        flash("error", _T["refused"][lang], "letter")
+        flash("error", _t("refused", lang), "letter")
         return
     attempt(lambda: service().attach_letter(flow.case_id, flow.actor(), lang), "letter:finish")
 
@@ -363,7 +288,7 @@ def _upload_signed(flow: Flow, lang: str) -> None:
     if upload is None:
         return
     if not flow.allowed():
-        flash("error", _T["refused"][lang], "letter")
+        flash("error", _t("refused", lang), "letter")
         return
     with tempfile.TemporaryDirectory() as tmp:
         path = save_upload(upload, Path(tmp))

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from assistant.case.profile import LANGS, Lang
 from assistant.config import package_folder
+from assistant.text import LANGS, Lang
 
 WORDS_FILE = package_folder("assistant") / "words.yaml"
 
@@ -48,9 +48,10 @@ WORDS = load()
 
 
 def t(key: str, lang: Lang, *args: object, **kwargs: object) -> str:
-    """The words for `key` in `lang`, with `args` and `kwargs` in their slots."""
+    """The words for `key` in `lang`, with `args` and `kwargs` in their slots (as written when none
+    are given, for a caller that fills the slots itself)."""
     try:
         entry = WORDS[key]
     except KeyError:
         raise KeyError(f"no words for {key!r} in {WORDS_FILE.name}") from None
-    return entry[lang].format(*args, **kwargs)
+    return entry[lang].format(*args, **kwargs) if args or kwargs else entry[lang]
