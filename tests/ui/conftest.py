@@ -3,7 +3,8 @@
 - `data_home`: a temporary DEROGATION_HOME (retrieval off: the knowledge base is not under test here).
 - `app_test(role=..., case=..., **query)`: an AppTest of ui/app.py with those query parameters, not yet run.
 - `streamlit_server`: `streamlit run ui/app.py` on 127.0.0.1 (a free port) over `data_home`; `.url`,
-  `.restart()`.
+  `.restart()`. `shared_streamlit_server`: one such server shared by consecutive tests that need no
+  fresh one (each works on its own cases).
 - `browser`, `page`: headless Chromium at /usr/bin/chromium driven by Playwright (never `playwright
   install`); `browser.new_page()` opens a second, independent session (its own cookies).
 - `screenshot(page, name)`: saves tests/screenshots/<name>.png; a failing browser test saves one too.
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -136,6 +139,48 @@ def streamlit_server(data_home, tmp_path) -> Iterator[StreamlitServer]:
         server.stop()
 
 
+class SharedServer:
+    """One `streamlit run` over a data home of its own for the browser tests that need no fresh server
+    (each works on cases it creates), started by the first and stopped when the next test does not use it."""
+
+    def __init__(self) -> None:
+        self.server: StreamlitServer | None = None
+        self._root: Path | None = None
+
+    def get(self) -> StreamlitServer:
+        if self.server is None or self.server.proc is None or self.server.proc.poll() is not None:
+            self.stop()
+            self._root = Path(tempfile.mkdtemp(prefix="streamlit-shared-", dir=os.environ.get("PYTEST_DEBUG_TEMPROOT")))
+            home = self._root / "home"
+            home.mkdir()
+            self.server = StreamlitServer(home, self._root / "streamlit.log")
+            self.server.start()
+        return self.server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+
+
+_shared_server = SharedServer()
+
+
+@pytest.fixture
+def shared_streamlit_server(monkeypatch) -> StreamlitServer:
+    """Like `streamlit_server`, for a test that only needs its own cases: a server shared with the next
+    tests that ask for it. DEROGATION_HOME (with DEROGATION_USER and retrieval off, as in `data_home`)
+    points at its data home for the test."""
+    server = _shared_server.get()
+    monkeypatch.setenv("DEROGATION_HOME", str(server.home))
+    monkeypatch.setenv("DEROGATION_USER", "tester")
+    monkeypatch.setenv("DEROGATION_RETRIEVAL", "off")
+    return server
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -200,8 +245,11 @@ def pytest_runtest_teardown(item, nextitem):
     try:
         return (yield)
     finally:
-        if nextitem is None or "browser" not in getattr(nextitem, "fixturenames", ()):
+        needs = getattr(nextitem, "fixturenames", ())
+        if "browser" not in needs:
             _chromium.stop()
+        if "shared_streamlit_server" not in needs:
+            _shared_server.stop()
 
 
 @pytest.fixture
