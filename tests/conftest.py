@@ -28,12 +28,14 @@ MODELS = Path(os.environ.get("DEROGATION_MODELS") or ROOT / ".venv" / "derogatio
 # Seconds a single `derogation` command may take: only a hang fails, never a busy machine.
 CLI_TIMEOUT = 600
 
-# What could send a test's case to a real model: a developer's key, provider, server or remote embedder.
-MODEL_VARIABLES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "OPENAI_BASE_URL", "DEROGATION_EMBEDDER")
+# What in a developer's shell could send a test's case to a real model (a key, a provider, a server,
+# a remote embedder: also every DEROGATION_LLM* variable) or to a team's vector store.
+MODEL_VARIABLES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "OPENAI_BASE_URL", "DEROGATION_EMBEDDER",
+                   "DEROGATION_CHROMA_URL")
 
 
-def model_variables(environ=os.environ) -> list[str]:
-    return [name for name in environ if name in MODEL_VARIABLES or name.startswith("DEROGATION_LLM")]
+def model_variables() -> list[str]:
+    return [name for name in os.environ if name in MODEL_VARIABLES or name.startswith("DEROGATION_LLM")]
 
 
 def suite_environ() -> dict[str, str]:
@@ -57,7 +59,8 @@ def pytest_configure(config) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def suite_environment():
     """For the whole session (module fixtures included): DEROGATION_MODELS at the shared cache, and
-    none of the variables of `model_variables` (a test that wants a model sets them: `point_at`)."""
+    none of the variables of `model_variables` (a test that wants a model or a Chroma server sets them
+    itself: `point_at`)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DEROGATION_MODELS", str(MODELS))
         for name in model_variables():
@@ -133,7 +136,7 @@ def _notes_index() -> NotesIndex:
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:
-    if any("notes_index" in getattr(item, "fixturenames", ()) for item in items):
+    if not config.option.collectonly and any("notes_index" in getattr(item, "fixturenames", ()) for item in items):
         _notes_index()  # start embedding now, in the background
 
 

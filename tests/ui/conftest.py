@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -145,15 +143,13 @@ class SharedServer:
 
     def __init__(self) -> None:
         self.server: StreamlitServer | None = None
-        self._root: Path | None = None
 
-    def get(self) -> StreamlitServer:
+    def get(self, tmp_path_factory) -> StreamlitServer:
         if self.server is None or self.server.proc is None or self.server.proc.poll() is not None:
             self.stop()
-            self._root = Path(tempfile.mkdtemp(prefix="streamlit-shared-", dir=os.environ.get("PYTEST_DEBUG_TEMPROOT")))
-            home = self._root / "home"
-            home.mkdir()
-            self.server = StreamlitServer(home, self._root / "streamlit.log")
+            root = tmp_path_factory.mktemp("streamlit-shared")
+            (root / "home").mkdir()
+            self.server = StreamlitServer(root / "home", root / "streamlit.log")
             self.server.start()
         return self.server
 
@@ -161,20 +157,17 @@ class SharedServer:
         if self.server is not None:
             self.server.stop()
             self.server = None
-        if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
 
 
 _shared_server = SharedServer()
 
 
 @pytest.fixture
-def shared_streamlit_server(monkeypatch) -> StreamlitServer:
+def shared_streamlit_server(monkeypatch, tmp_path_factory) -> StreamlitServer:
     """Like `streamlit_server`, for a test that only needs its own cases: a server shared with the next
     tests that ask for it. DEROGATION_HOME (with DEROGATION_USER and retrieval off, as in `data_home`)
     points at its data home for the test."""
-    server = _shared_server.get()
+    server = _shared_server.get(tmp_path_factory)
     monkeypatch.setenv("DEROGATION_HOME", str(server.home))
     monkeypatch.setenv("DEROGATION_USER", "tester")
     monkeypatch.setenv("DEROGATION_RETRIEVAL", "off")
