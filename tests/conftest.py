@@ -1,11 +1,15 @@
-"""Shared fixtures: a real case store in a temporary DEROGATION_HOME, real PDFs, the real CLI."""
+"""Shared fixtures: a real case store in a temporary DEROGATION_HOME, real PDFs, the real CLI, and a
+knowledge base with the shipped notes embedded once per session."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,11 +19,187 @@ from assistant.config import Config
 from assistant.documents.pdf import text_pdf
 from assistant.service import Actor, Service
 
+pytest_plugins = ["llm_server"]  # the scripted OpenAI-compatible server: the `llm_server` fixture
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 # The embedder's weights are converted to ONNX once, then reused by every test and subprocess.
 MODELS = Path(os.environ.get("DEROGATION_MODELS") or ROOT / ".venv" / "derogation-models")
-os.environ["DEROGATION_MODELS"] = str(MODELS)
+# Seconds a single `derogation` command may take: only a hang fails, never a busy machine.
+CLI_TIMEOUT = 600
+
+# What in a developer's shell could send a test's case to a real model (a key, a provider, a server,
+# a remote embedder: also every DEROGATION_LLM* variable) or to a team's vector store.
+MODEL_VARIABLES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "OPENAI_BASE_URL", "DEROGATION_EMBEDDER",
+                   "DEROGATION_CHROMA_URL")
+
+
+def model_variables() -> list[str]:
+    return [name for name in os.environ if name in MODEL_VARIABLES or name.startswith("DEROGATION_LLM")]
+
+
+def suite_environ() -> dict[str, str]:
+    """The environment the suite runs in: the shared model cache, and no way to a real model."""
+    env = {name: value for name, value in os.environ.items() if name not in model_variables()}
+    return {**env, "DEROGATION_MODELS": str(MODELS)}
+
+
+def pytest_configure(config) -> None:
+    """The tests' temporary folders (data homes, stores, exports) on a RAM disk when the machine has
+    one: the store fsyncs every change, which a test cannot observe (a killed process does not lose
+    the page cache) but which costs a disk's latency many thousand times per run. Set
+    DEROGATION_TEST_TMP=disk (or --basetemp, or PYTEST_DEBUG_TEMPROOT) to keep them on disk."""
+    shm = Path("/dev/shm")
+    if (config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT")
+            or os.environ.get("DEROGATION_TEST_TMP") == "disk" or not (shm.is_dir() and os.access(shm, os.W_OK))):
+        return
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = str(shm)  # read by pytest's tmp_path_factory (retention unchanged)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_environment():
+    """For the whole session (module fixtures included): DEROGATION_MODELS at the shared cache, and
+    none of the variables of `model_variables` (a test that wants a model or a Chroma server sets them
+    itself: `point_at`)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DEROGATION_MODELS", str(MODELS))
+        for name in model_variables():
+            mp.delenv(name)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def no_real_model(monkeypatch):
+    """Every test starts without them too, whatever an earlier one left in the environment: only a
+    test that points the product at the scripted server (or the opt-in local model) talks to one."""
+    for name in model_variables():
+        monkeypatch.delenv(name)
+
+
+# -- the shipped notes, embedded once -------------------------------------------------------------------
+BUILD_NOTES = """
+import json, sys
+from assistant.config import Config
+from assistant.knowledge.index import CORPUS, KnowledgeBase
+config = Config.from_env()
+kb = KnowledgeBase(config.ensure_home(), config=config)
+report = kb.ensure_notes()
+assert report is not None and report.added > 0 and not report.problems, report
+stored = kb.client.get_collection(CORPUS).get(include=["documents", "embeddings"])
+vectors = {text: [float(x) for x in vector] for text, vector in zip(stored["documents"], stored["embeddings"])}
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    json.dump({"model_id": kb.embedder.model_id, "vectors": vectors}, out)
+"""
+
+
+class NotesIndex:
+    """A data home in which the product itself (a child process, as a first `derogation check` in a new
+    home does) has embedded the shipped notes with the default embedder. Started in the background
+    as soon as the collected tests are known to need it, so it overlaps the first tests."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="derogation-notes-index-", dir=os.environ.get("PYTEST_DEBUG_TEMPROOT")))
+        self.home = self.root / "home"
+        self.log = self.root / "build.log"
+        self.vectors = self.root / "vectors.json"  # what the embedder gave each note chunk
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen([sys.executable, "-c", BUILD_NOTES, str(self.vectors)], cwd=ROOT, stdout=out,
+                                         stderr=subprocess.STDOUT,
+                                         env={**suite_environ(), "DEROGATION_HOME": str(self.home)})
+
+    def index(self) -> Path:
+        """The finished `index` folder (waits for the build; a failed build fails the test)."""
+        try:
+            code = self.proc.wait(timeout=CLI_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        if code != 0:
+            pytest.fail(f"indexing the shipped notes failed ({code}):\n{self.log.read_text()[-3000:]}")
+        return self.home / "index"
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+_notes: NotesIndex | None = None
+
+
+def _notes_index() -> NotesIndex:
+    global _notes
+    if _notes is None:
+        _notes = NotesIndex()
+    return _notes
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    if not config.option.collectonly and any("notes_index" in getattr(item, "fixturenames", ()) for item in items):
+        _notes_index()  # start embedding now, in the background
+
+
+def pytest_unconfigure(config) -> None:
+    if _notes is not None:
+        _notes.close()
+
+
+@pytest.fixture(scope="session")
+def notes_index() -> Path:
+    """The `index` folder of a data home where the shipped notes are embedded (e5-small). Do not
+    write to it: copy it (`with_notes`)."""
+    return _notes_index().index()
+
+
+@pytest.fixture(scope="session")
+def notes_vectors(notes_index) -> dict:
+    """{"model_id": …, "vectors": {chunk text: vector}}: what the default embedder gave each chunk of
+    the shipped notes when `notes_index` was built."""
+    return json.loads(_notes_index().vectors.read_text(encoding="utf-8"))
+
+
+class RemembersTheNotes:
+    """An embedder that answers for the shipped notes' chunks with the vectors this same model gave
+    them when the session's index was built, and embeds everything else (queries, other texts) itself:
+    a rebuild under test then does all its work except computing those vectors a second time."""
+
+    def __init__(self, embedder, notes_vectors: dict) -> None:
+        assert notes_vectors["model_id"] == embedder.model_id, (notes_vectors["model_id"], embedder.model_id)
+        self.embedder = embedder
+        self.known: dict[str, list[float]] = notes_vectors["vectors"]
+        self.remembered = 0  # how many vectors were not computed again
+
+    def __getattr__(self, name: str):
+        return getattr(self.embedder, name)  # model_id, dimension, local, …
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in texts if t not in self.known]
+        computed = iter(self.embedder.embed_documents(missing) if missing else [])
+        self.remembered += len(texts) - len(missing)
+        return [self.known[t] if t in self.known else next(computed) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_query(text)
+
+
+@pytest.fixture
+def remembering_notes(notes_vectors):
+    """`remembering_notes(embedder)`: that embedder, remembering the shipped notes' vectors."""
+    return lambda embedder: RemembersTheNotes(embedder, notes_vectors)
+
+
+@pytest.fixture
+def with_notes(notes_index):
+    """`with_notes(home)`: make `home` a data home whose knowledge base already holds the shipped
+    notes, exactly as if its first retrieval had embedded them; returns `home`."""
+
+    def copy(home: Path) -> Path:
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(notes_index, home / "index")
+        return home
+
+    return copy
 
 
 @pytest.fixture
@@ -93,10 +273,11 @@ def image_only_pdf(tmp_path) -> Path:
 
 
 def run_cli(*args: str, home: Path, check: bool = False, input: str | None = None) -> subprocess.CompletedProcess:
+    """`derogation ARGS` in a new process, as a user runs it."""
     env = {**os.environ, "DEROGATION_HOME": str(home), "DEROGATION_USER": "tester"}
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, check=check, input=input, timeout=120,
+        capture_output=True, text=True, env=env, cwd=ROOT, check=check, input=input, timeout=CLI_TIMEOUT,
     )
 
 
@@ -104,5 +285,22 @@ def run_cli(*args: str, home: Path, check: bool = False, input: str | None = Non
 def cli(home):
     def call(*args: str, check: bool = False, input: str | None = None) -> subprocess.CompletedProcess:
         return run_cli(*args, home=home, check=check, input=input)
+
+    return call
+
+
+@pytest.fixture
+def in_process(home, capsys):
+    """`derogation ARGS` run in this process (assistant.cli.main.main, with this test's environment):
+    its exit code, stdout and stderr, for the steps of a CLI test that only set up or read a case.
+    What is under test (exit codes, stderr, tracebacks) goes through `cli`, a new process."""
+    from assistant.cli.main import main
+
+    def call(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        done = subprocess.CompletedProcess(["derogation", *args], main(list(args)), *capsys.readouterr())
+        if check:
+            assert done.returncode == 0, done.stderr
+        return done
 
     return call

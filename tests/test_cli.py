@@ -2,22 +2,44 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import CLI_TIMEOUT, ROOT
 from docx import Document
 
+FRESH = f"{sys.executable} -m assistant"  # a new interpreter per command, as installed
 
-def run_example(script: str, home, *args: str) -> str:
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory):
+    """`derogation` for the examples' build.sh: each of its few dozen commands is still a process of
+    its own with the script's stdin, stdout, stderr and environment, forked from an interpreter that
+    has imported the CLI once (tests/cli_server.py) instead of starting a new one."""
+    path = tmp_path_factory.mktemp("cli") / "derogation.sock"
+    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "cli_server.py"), str(path)], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert server.stdout.readline() == "ready\n"
+        yield {"DEROGATION": f"{sys.executable} -I -S {ROOT / 'tests' / 'cli_server.py'} --client",
+               "DEROGATION_CLI_SERVER": str(path)}
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)  # the server and any command it still runs
+        server.wait()
+
+
+def run_example(script: str, home, *args: str, derogation: dict | None = None) -> str:
     env = {
         **os.environ,
         "DEROGATION_HOME": str(home),
-        "DEROGATION": f"{sys.executable} -m assistant",
+        "DEROGATION": FRESH,
         "PYTHON": sys.executable,
+        **(derogation or {}),
     }
-    done = subprocess.run(["bash", str(ROOT / "examples" / script), *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    done = subprocess.run(["bash", str(ROOT / "examples" / script), *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=CLI_TIMEOUT)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -27,8 +49,9 @@ def findings(cli, case_id):
     return json.loads(out)
 
 
-def test_individual_example_end_to_end(cli, home, tmp_path):
-    case_id = run_example("individual/build.sh", home).strip().splitlines()[-1]
+def test_individual_example_end_to_end(cli, home, tmp_path, with_notes, warm):
+    with_notes(home)  # the shipped notes already embedded: the first `check` does not embed them again
+    case_id = run_example("individual/build.sh", home, derogation=warm).strip().splitlines()[-1]
     found = findings(cli, case_id)
     blockers = [(f["section"], f["kind"], f["evidence_kind"]) for f in found if f["severity"] == "blocker" and not f["waived"]]
     assert blockers == [("conformity_declaration", "missing_evidence", "precautions_certificate")]
@@ -52,8 +75,9 @@ def test_individual_example_end_to_end(cli, home, tmp_path):
     assert case_id in cases and "ready to export" in cases
 
 
-def test_global_example_end_to_end_with_a_waiver_in_the_annex(cli, home, tmp_path):
-    case_id = run_example("global/build.sh", home).strip().splitlines()[-1]
+def test_global_example_end_to_end_with_a_waiver_in_the_annex(cli, home, tmp_path, with_notes, warm):
+    with_notes(home)  # the shipped notes already embedded: the first `check` does not embed them again
+    case_id = run_example("global/build.sh", home, derogation=warm).strip().splitlines()[-1]
     blockers = [f["evidence_kind"] for f in findings(cli, case_id) if f["severity"] == "blocker" and not f["waived"]]
     assert blockers == ["precautions_certificate"]
     run_example("global/complete.sh", home, case_id, str(tmp_path))
@@ -81,9 +105,9 @@ def test_global_example_end_to_end_with_a_waiver_in_the_annex(cli, home, tmp_pat
         (["answer", "{case}", "patient_pseudonym", "Jean Dupont"], "pseudonymised"),
     ],
 )
-def test_bad_input_is_one_clear_line_a_nonzero_exit_and_an_untouched_case(cli, tmp_path, encrypted_pdf, args, message):
-    case_id = cli("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
-    before = cli("show", case_id, check=True).stdout
+def test_bad_input_is_one_clear_line_a_nonzero_exit_and_an_untouched_case(cli, in_process, tmp_path, encrypted_pdf, args, message):
+    case_id = in_process("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
+    before = in_process("show", case_id, check=True).stdout
     notpdf = tmp_path / "notes.pdf"
     notpdf.write_text("plain text, not a PDF")
     filled = [a.format(case=case_id, missing=tmp_path / "nope.pdf", notpdf=notpdf, encrypted=encrypted_pdf) for a in args]
@@ -92,7 +116,7 @@ def test_bad_input_is_one_clear_line_a_nonzero_exit_and_an_untouched_case(cli, t
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "Traceback" not in done.stderr
-    assert cli("show", case_id, check=True).stdout == before
+    assert in_process("show", case_id, check=True).stdout == before
 
 
 def test_questions_json_lists_open_questions_in_interview_order(cli):

@@ -93,11 +93,12 @@ def test_a_sentence_without_source_and_a_citation_to_a_missing_page_are_counted(
     assert problem == "letter.pdf has no page 3 with text"
 
 
-def test_one_scenario_with_retrieval_cites_passages_that_resolve(tmp_path):
+def test_one_scenario_with_retrieval_cites_passages_that_resolve(tmp_path, with_notes):
     from assistant.knowledge.embeddings.factory import load_embedder
     from assistant.knowledge.index import KnowledgeBase
 
-    kb = KnowledgeBase(tmp_path / "kb", embedder=load_embedder("e5-small", Path(MODELS)))
+    # the shipped notes already embedded (the session's copy), as the first retrieval would leave them
+    kb = KnowledgeBase(with_notes(tmp_path / "kb"), embedder=load_embedder("e5-small", Path(MODELS)))
     report = evaluation.run(evaluation.load_scenarios(only="individual_late_renewal"), knowledge=kb,
                             home=tmp_path / "home")
     result = report.scenarios[0]

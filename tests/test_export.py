@@ -153,11 +153,10 @@ def test_one_space_before_a_bracket_in_every_format_unless_the_text_already_ends
 
 
 def test_the_source_form_and_the_evaluation_read_the_same_spaces_as_the_exports():
-    from assistant.evaluation import paragraph_text
-
     from assistant.documents.request import _pdf_runs
     from assistant.drafting.model import SectionDraft
     from assistant.drafting.revisions import to_source
+    from assistant.evaluation import paragraph_text
 
     section = SectionDraft(section_id="s", number=1, title="S", paragraphs=[EVERY_NEIGHBOUR], citations=CITATIONS,
                            placeholders=[], evidence=[], used_answers=[], used_evidence=[], used_provisions=[],

@@ -42,6 +42,13 @@ def kb(tmp_path, embedder):
     return KnowledgeBase(tmp_path / "home", embedder=embedder)
 
 
+@pytest.fixture
+def kb_with_notes(tmp_path, embedder, with_notes):
+    """The same, with the shipped notes already embedded (a copy of the session's index): what a
+    first search or draft leaves in a new home, without embedding them again in every test."""
+    return KnowledgeBase(with_notes(tmp_path / "home"), embedder=embedder)
+
+
 def test_a_rendered_pdf_is_found_by_a_french_query_with_its_page(kb, tmp_path):
     pdf = text_pdf(REGULATION_PDF, tmp_path / "texts" / "mdr-extract.pdf")
     report = kb.add([pdf])
@@ -124,7 +131,10 @@ def test_vectors_from_another_embedding_model_are_refused(kb, tmp_path):
         other.add([tmp_path / "texts" / "a.pdf"])
 
 
-def test_a_deleted_store_is_detected_and_rebuilt_from_its_sources(kb, tmp_path):
+def test_a_deleted_store_is_detected_and_rebuilt_from_its_sources(tmp_path, embedder, remembering_notes):
+    # The rebuild re-indexes the shipped notes too: their vectors, which this model gave them when the
+    # session's index was built, are not computed a second time (the PDF's and the queries' are).
+    kb = KnowledgeBase(tmp_path / "home", embedder=remembering_notes(embedder))
     pdf = text_pdf(REGULATION_PDF, tmp_path / "texts" / "a.pdf")
     kb.add([pdf])
     kb._client = None
@@ -132,12 +142,14 @@ def test_a_deleted_store_is_detected_and_rebuilt_from_its_sources(kb, tmp_path):
     fresh = KnowledgeBase(kb.home, embedder=kb.embedder)
     report = fresh.ensure_notes()  # what the product does before any search
     assert report is not None and report.added > 0
+    assert kb.embedder.remembered > 0  # the notes were re-indexed, from their remembered vectors
     assert {s for s, _ in fresh.sources()} >= {str(pdf.resolve())}
     assert fresh.search("Article 59 derogation competent authority", k=1)[0].article == "59"
 
 
 @pytest.mark.skipif(not (SHARED / "reference" / "eu").exists(), reason="shared reference texts absent")
-def test_hybrid_search_finds_the_english_article_and_the_french_note_for_a_french_query(kb):
+def test_hybrid_search_finds_the_english_article_and_the_french_note_for_a_french_query(kb_with_notes):
+    kb = kb_with_notes
     article = SHARED / "reference" / "eu" / "01-regulation" / "mdr-2017-745" / "article-059.md"
     kb.add([article, NOTES_DIR])
     hits = kb.search("qui informe la Commission quand une dérogation vise plusieurs patients", k=6)
@@ -151,10 +163,11 @@ def test_hybrid_search_finds_the_english_article_and_the_french_note_for_a_frenc
     assert all(h.instrument == "MDR" for h in mdr_only)
 
 
-def test_an_ivd_case_is_grounded_in_the_ivdr_and_a_device_case_in_the_mdr(kb, tmp_path):
+def test_an_ivd_case_is_grounded_in_the_ivdr_and_a_device_case_in_the_mdr(kb_with_notes, tmp_path):
     from assistant.case.store import CaseStore
     from assistant.service import Actor, Service
 
+    kb = kb_with_notes
     svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
     maker = Actor("maker", "manufacturer")
     instruments = {}
@@ -168,10 +181,11 @@ def test_an_ivd_case_is_grounded_in_the_ivdr_and_a_device_case_in_the_mdr(kb, tm
     assert instruments["no"] and "IVDR" not in instruments["no"]
 
 
-def test_a_section_cites_each_source_once(kb, tmp_path):
+def test_a_section_cites_each_source_once(kb_with_notes, tmp_path):
     from assistant.case.store import CaseStore
     from assistant.service import Actor, Service
 
+    kb = kb_with_notes
     svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
     maker = Actor("maker", "manufacturer")
     case = svc.new_case("ansm", "global", "Valvix TMV-28", maker)
@@ -190,10 +204,11 @@ def test_a_section_cites_each_source_once(kb, tmp_path):
     assert notes_cited
 
 
-def test_a_cases_documents_ground_only_the_sections_that_call_for_their_kind(kb, tmp_path, make_pdf):
+def test_a_cases_documents_ground_only_the_sections_that_call_for_their_kind(kb_with_notes, tmp_path, make_pdf):
     from assistant.case.store import CaseStore
     from assistant.service import Actor, Service
 
+    kb = kb_with_notes
     svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
     maker = Actor("maker", "manufacturer")
     case = svc.new_case("ansm", "individual", "Valvix TMV-28", maker)

@@ -5,7 +5,6 @@ import subprocess
 
 import pytest
 from helpers import answer_all, attach_all_mandatory
-from llm_server import llm_server  # noqa: F401 (fixture)
 
 KEY = "sk-proj-NeverWriteMe-7f3a9c2e4b1d"
 LLM_VARS = ("DEROGATION_LLM", "DEROGATION_LLM_MODEL", "OPENAI_BASE_URL", "DEROGATION_LLM_TIMEOUT",
@@ -36,7 +35,7 @@ def clean_env(home, monkeypatch):
     return home
 
 
-def test_llm_set_show_and_test_from_the_command_line(cli, clean_env, llm_server):  # noqa: F811
+def test_llm_set_show_and_test_from_the_command_line(cli, clean_env, llm_server):
     shown = cli("llm")
     assert shown.returncode == 0 and "provider                 none" in shown.stdout
     assert "set in OPENAI_API_KEY (never shown or stored)" in shown.stdout and KEY not in shown.stdout
@@ -71,7 +70,7 @@ def test_llm_set_refuses_bad_values_and_keeps_the_saved_ones(cli, clean_env):
     assert json.loads((clean_env / "settings.json").read_text())["llm"]["model"] == "m"
 
 
-def test_the_environment_wins_and_says_so(cli, clean_env, monkeypatch, llm_server):  # noqa: F811
+def test_the_environment_wins_and_says_so(cli, clean_env, monkeypatch, llm_server):
     monkeypatch.setenv("DEROGATION_LLM", "openai-compatible")
     monkeypatch.setenv("DEROGATION_LLM_MODEL", "env-model")
     monkeypatch.setenv("OPENAI_BASE_URL", llm_server.url)
@@ -85,7 +84,7 @@ def test_the_environment_wins_and_says_so(cli, clean_env, monkeypatch, llm_serve
 
 
 def test_the_key_is_never_written_to_a_case_a_log_the_audit_log_settings_or_an_export(
-    cli, svc, actor, clean_env, llm_server, make_pdf, tmp_path  # noqa: F811
+    cli, svc, actor, clean_env, llm_server, make_pdf, tmp_path
 ):
     assert cli("llm", "set", "--provider", "openai-compatible", "--model", "scripted-model",
                "--base-url", llm_server.url, "--timeout", "5").returncode == 0

@@ -1,7 +1,7 @@
 """Extraction of several facts from one answer or a document, and the follow-up loop, with a scripted server."""
 
 import pytest
-from llm_server import llm_server, point_at  # noqa: F401 (fixture)
+from llm_server import point_at
 
 FREE_TEXT = (
     "Nous sommes Cardiotech SAS. Le dispositif Valvix TMV-28 est de classe III, stérilisé à l'oxyde d'éthylène. "
@@ -20,7 +20,7 @@ EXTRACTION = {"facts": [
 
 
 @pytest.fixture
-def llm_env(monkeypatch, llm_server):  # noqa: F811
+def llm_env(monkeypatch, llm_server):
     return point_at(monkeypatch, llm_server, retries=0)
 
 

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from conftest import ROOT
-from llm_server import llm_server  # noqa: F401 (fixture)
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 SCRIPT = f"""
@@ -26,7 +25,7 @@ def clean_env(home, monkeypatch):
     return home
 
 
-def test_the_page_saves_settings_without_the_key_and_tests_the_connection(clean_env, llm_server):  # noqa: F811
+def test_the_page_saves_settings_without_the_key_and_tests_the_connection(clean_env, llm_server):
     at = AppTest.from_string(SCRIPT, default_timeout=30).run()
     assert not at.exception
     assert "Offline mode" in at.markdown[0].value

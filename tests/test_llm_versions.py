@@ -3,7 +3,7 @@ Service against the scripted OpenAI-compatible server on 127.0.0.1."""
 
 import pytest
 from helpers import answer_all, attach_all_mandatory
-from llm_server import llm_server, point_at  # noqa: F401 (fixture)
+from llm_server import point_at
 
 from assistant.case.access import Forbidden
 from assistant.service import Actor, DraftOutcome, ServiceError
@@ -17,7 +17,7 @@ CONSULTANT = Actor(name="c.reviewer", role="consultant")
 
 
 @pytest.fixture
-def llm_env(monkeypatch, llm_server):  # noqa: F811
+def llm_env(monkeypatch, llm_server):
     return point_at(monkeypatch, llm_server, retries=0)
 
 

@@ -4,7 +4,6 @@ remotely, a case's documents never leave the machine."""
 from __future__ import annotations
 
 import pytest
-from llm_server import llm_server  # noqa: F401 (fixture)
 
 from assistant.config import Config
 from assistant.errors import KnowledgeError
@@ -37,7 +36,7 @@ def _note(tmp_path):
 
 
 def test_the_corpus_is_embedded_by_the_configured_server_and_the_model_is_recorded(
-    tmp_path, monkeypatch, llm_server  # noqa: F811
+    tmp_path, monkeypatch, llm_server
 ):
     monkeypatch.setenv("DEROGATION_EMBEDDER", "openai")
     monkeypatch.setenv("OPENAI_BASE_URL", f"{llm_server.url}")
@@ -55,7 +54,7 @@ def test_the_corpus_is_embedded_by_the_configured_server_and_the_model_is_record
     assert hits and hits[0].citation.startswith("MDR Art. 59(1)")
 
 
-def test_a_cases_documents_are_never_sent_to_a_remote_embedding_service(tmp_path, llm_server):  # noqa: F811
+def test_a_cases_documents_are_never_sent_to_a_remote_embedding_service(tmp_path, llm_server):
     remote = OpenAIEmbedder(model="text-embedding-3-small", base_url=llm_server.url, api_key="sk-test")
     remote.local = False  # stands for a service on another machine (the server is on 127.0.0.1 for the test)
     kb = KnowledgeBase(tmp_path / "home", embedder=remote)
@@ -83,7 +82,7 @@ def test_a_remote_embedder_without_a_key_is_refused_with_a_clear_message(tmp_pat
         kb.add([_note(tmp_path)])
 
 
-def test_a_failing_embedding_service_is_one_clear_error(tmp_path, llm_server):  # noqa: F811
+def test_a_failing_embedding_service_is_one_clear_error(tmp_path, llm_server):
     llm_server.close()
     kb = KnowledgeBase(tmp_path / "home", embedder=OpenAIEmbedder(base_url=llm_server.url, timeout=2))
     with pytest.raises(KnowledgeError, match="embedding service .* failed"):

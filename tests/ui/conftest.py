@@ -3,7 +3,8 @@
 - `data_home`: a temporary DEROGATION_HOME (retrieval off: the knowledge base is not under test here).
 - `app_test(role=..., case=..., **query)`: an AppTest of ui/app.py with those query parameters, not yet run.
 - `streamlit_server`: `streamlit run ui/app.py` on 127.0.0.1 (a free port) over `data_home`; `.url`,
-  `.restart()`.
+  `.restart()`. `shared_streamlit_server`: one such server shared by consecutive tests that need no
+  fresh one (each works on its own cases).
 - `browser`, `page`: headless Chromium at /usr/bin/chromium driven by Playwright (never `playwright
   install`); `browser.new_page()` opens a second, independent session (its own cookies).
 - `screenshot(page, name)`: saves tests/screenshots/<name>.png; a failing browser test saves one too.
@@ -31,7 +32,10 @@ SCREENSHOTS = ROOT / "tests" / "screenshots"
 CHROMIUM = Path(os.environ.get("DEROGATION_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-APPTEST_TIMEOUT = 60  # seconds per run: a cold first import of the app is slow on a busy machine
+# Bounds of the waits below: generous, so that only a hang fails them, never a busy machine.
+APPTEST_TIMEOUT = 300  # seconds per AppTest run (a cold first import of the app is slow on a busy machine)
+SERVER_START_TIMEOUT = 300  # seconds for `streamlit run` to answer its health check
+PLAYWRIGHT_TIMEOUT_MS = 120_000  # per Playwright action or wait
 
 
 @pytest.fixture
@@ -86,7 +90,7 @@ class StreamlitServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = SERVER_START_TIMEOUT) -> None:
         env = {**os.environ, "DEROGATION_HOME": str(self.home), "DEROGATION_RETRIEVAL": "off",
                "DEROGATION_USER": "tester"}
         command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
@@ -133,6 +137,43 @@ def streamlit_server(data_home, tmp_path) -> Iterator[StreamlitServer]:
         server.stop()
 
 
+class SharedServer:
+    """One `streamlit run` over a data home of its own for the browser tests that need no fresh server
+    (each works on cases it creates), started by the first and stopped when the next test does not use it."""
+
+    def __init__(self) -> None:
+        self.server: StreamlitServer | None = None
+
+    def get(self, tmp_path_factory) -> StreamlitServer:
+        if self.server is None or self.server.proc is None or self.server.proc.poll() is not None:
+            self.stop()
+            root = tmp_path_factory.mktemp("streamlit-shared")
+            (root / "home").mkdir()
+            self.server = StreamlitServer(root / "home", root / "streamlit.log")
+            self.server.start()
+        return self.server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+_shared_server = SharedServer()
+
+
+@pytest.fixture
+def shared_streamlit_server(monkeypatch, tmp_path_factory) -> StreamlitServer:
+    """Like `streamlit_server`, for a test that only needs its own cases: a server shared with the next
+    tests that ask for it. DEROGATION_HOME (with DEROGATION_USER and retrieval off, as in `data_home`)
+    points at its data home for the test."""
+    server = _shared_server.get(tmp_path_factory)
+    monkeypatch.setenv("DEROGATION_HOME", str(server.home))
+    monkeypatch.setenv("DEROGATION_USER", "tester")
+    monkeypatch.setenv("DEROGATION_RETRIEVAL", "off")
+    return server
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -141,7 +182,8 @@ def pytest_runtest_makereport(item, call):
 
 
 class Browser:
-    """One Chromium; each `new_page()` is a separate browser context (a separate Streamlit session)."""
+    """The shared Chromium as one test sees it: each `new_page()` is a separate browser context (a
+    separate Streamlit session, its own cookies), closed at the end of the test."""
 
     def __init__(self, browser) -> None:
         self._browser = browser
@@ -149,10 +191,58 @@ class Browser:
 
     def new_page(self, width: int = 1400, height: int = 1000):
         context = self._browser.new_context(viewport={"width": width, "height": height})
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(PLAYWRIGHT_TIMEOUT_MS)
         page = context.new_page()
         self.pages.append(page)
         return page
+
+    def close(self) -> None:
+        for page in self.pages:
+            with contextlib.suppress(Exception):
+                page.context.close()
+
+
+class SharedChromium:
+    """One headless Chromium for the browser tests that run one after the other, started by the
+    first and stopped as soon as the next test does not use it: Playwright's sync API holds an
+    event loop on the main thread while it runs, which other tests' `asyncio.run` would trip on."""
+
+    def __init__(self) -> None:
+        self._pw = None
+        self._browser = None
+
+    def get(self):
+        if self._browser is None or not self._browser.is_connected():
+            self.stop()
+            from playwright.sync_api import sync_playwright
+
+            self._pw = sync_playwright().start()
+            self._browser = self._pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        return self._browser
+
+    def stop(self) -> None:
+        if self._browser is not None:
+            with contextlib.suppress(Exception):
+                self._browser.close()
+            self._browser = None
+        if self._pw is not None:
+            self._pw.stop()
+            self._pw = None
+
+
+_chromium = SharedChromium()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        needs = getattr(nextitem, "fixturenames", ())
+        if "browser" not in needs:
+            _chromium.stop()
+        if "shared_streamlit_server" not in needs:
+            _shared_server.stop()
 
 
 @pytest.fixture
@@ -160,21 +250,17 @@ def browser(request) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium "
                     "chromium-driver fonts-dejavu-core; `make test` does it as root). Browser tests never skip.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        wrapper = Browser(chromium)
-        try:
-            yield wrapper
-        finally:
-            failed = getattr(request.node, "rep_call", None)
-            if failed is not None and failed.failed:
-                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                for i, p in enumerate(wrapper.pages):
-                    with contextlib.suppress(Exception):  # a screenshot must not hide the real failure
-                        p.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}-{i}.png"), full_page=True)
-            chromium.close()
+    wrapper = Browser(_chromium.get())
+    try:
+        yield wrapper
+    finally:
+        failed = getattr(request.node, "rep_call", None)
+        if failed is not None and failed.failed:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            for i, p in enumerate(wrapper.pages):
+                with contextlib.suppress(Exception):  # a screenshot must not hide the real failure
+                    p.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}-{i}.png"), full_page=True)
+        wrapper.close()
 
 
 @pytest.fixture
@@ -194,7 +280,7 @@ def screenshot() -> Callable[..., Path]:
     return save
 
 
-def _wait_idle(page, timeout: float = 30_000) -> None:
+def _wait_idle(page, timeout: float = PLAYWRIGHT_TIMEOUT_MS) -> None:
     """Wait until the app is drawn and no rerun is in progress (Streamlit's status widget gone)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_function(

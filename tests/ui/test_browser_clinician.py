@@ -25,16 +25,16 @@ FIELDS = [
 
 
 def test_the_physician_fills_the_letter_from_the_link_and_it_is_attached(
-    streamlit_server, browser, wait_idle, screenshot, tmp_path
+    shared_streamlit_server, browser, wait_idle, screenshot, tmp_path
 ):
     page = browser.new_page(1400, 2300)  # tall enough for the whole form and preview in the screenshot
-    svc = Service(CaseStore(streamlit_server.home))
+    svc = Service(CaseStore(shared_streamlit_server.home))
     maker = Actor("maker", "manufacturer")
     case = svc.new_case("ansm", "individual", "Valvix TMV-28", maker)
     svc.answer(case.id, "patient_pseudonym", "P-014", maker)
     _, token = svc.create_clinician_link(case.id, maker, "Dr Martin")
 
-    page.goto(f"{streamlit_server.url}/?case={case.id}&token={token}")
+    page.goto(f"{shared_streamlit_server.url}/?case={case.id}&token={token}")
     wait_idle(page)
     page.get_by_role("heading", name="Lettre du médecin demandeur").wait_for()
     assert page.get_by_test_id("stSidebar").count() == 0  # nothing but this letter is reachable

@@ -9,9 +9,9 @@ from assistant.case.store import CaseStore
 from assistant.service import Actor, Service
 
 
-def test_the_consultant_checks_a_source_and_approves_a_section(streamlit_server, browser, wait_idle, screenshot):
+def test_the_consultant_checks_a_source_and_approves_a_section(shared_streamlit_server, browser, wait_idle, screenshot):
     page = browser.new_page(1400, 1700)  # the whole section in the screenshot
-    svc = Service(CaseStore(streamlit_server.home))
+    svc = Service(CaseStore(shared_streamlit_server.home))
     maker = Actor("maker", "manufacturer")
     case = svc.new_case("ansm", "individual", "Valvix TMV-28", maker)
     answer_all(svc, case.id, maker)
@@ -25,7 +25,7 @@ def test_the_consultant_checks_a_source_and_approves_a_section(streamlit_server,
     }.items():
         svc.answer(case.id, qid, text, maker, replace=True)
 
-    page.goto(f"{streamlit_server.url}/?role=consultant&case={case.id}&section=need&user=a.reviewer")
+    page.goto(f"{shared_streamlit_server.url}/?role=consultant&case={case.id}&section=need&user=a.reviewer")
     wait_idle(page)
     page.get_by_role("heading", name="2. Justification du besoin et de l'intérêt pour le ou les patients").wait_for()
     page.get_by_role("button", name="Approve", exact=True).click()

@@ -9,7 +9,7 @@ import json
 
 import pytest
 from helpers import answer_all, attach_all_mandatory
-from llm_server import llm_server, point_at  # noqa: F401 (fixture)
+from llm_server import point_at
 
 GROUNDED = (
     "Le patient P-001 présente la situation clinique décrite [A:patient_condition]. L'urgence est établie "
@@ -52,7 +52,7 @@ def offline(data_home, monkeypatch):
 
 
 @pytest.fixture
-def llm_env(offline, monkeypatch, llm_server):  # noqa: F811
+def llm_env(offline, monkeypatch, llm_server):
     return point_at(monkeypatch, llm_server, retries=0)
 
 
