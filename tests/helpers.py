@@ -15,6 +15,13 @@ SAMPLE = {
     "device_class": "III", "patient_pseudonym": "P-001", "previous_certificate_expiry": "2024-05-26",
     "nb_application_date": "2024-09-15", "nb_written_agreement_date": "2025-01-20",
     "previous_certificate_number": "CM-734215",
+    # route screening (issue 10)
+    "custom_made": "no", "in_house": "no", "investigation_possible": "no", "art97_decision_in_force": "no",
+    "class_i_declaration": "no", "certificate_issued_from_2017": "yes", "certificate_withdrawn": "no",
+    "directive_compliance": "yes", "significant_change": "no", "mdr_qms_by_2024": "yes",
+    "agreement_before_expiry": "no", "prior_decision_before_2023_03_20": "no", "implantable_iib": "no",
+    "ivdd_certificate": "yes", "ivdd_declaration_before_2022": "yes", "ivd_agreement_before_expiry": "no",
+    "ivd_prior_decision_before_2024_07_09": "no", "ivdr_qms_by_2025": "yes",
 }
 
 

@@ -131,7 +131,7 @@ def test_questions_json_lists_open_questions_in_interview_order(cli):
 def test_terminal_interview_asks_one_question_at_a_time_and_saves_each_answer(cli):
     case_id = cli("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
     # empty line -> told it cannot be empty; "maybe" -> refused; skip; then answers; EOF stops
-    script = "\nmaybe\nno\nskip\nyes\nno\nValvix Medical SAS\n"
+    script = "\nmaybe\nno\nskip\nyes\nno\n" + "no\nno\nno\nno\nno\nyes\nno\nyes\nno\nyes\n" + "Valvix Medical SAS\n"  # then route screening
     done = cli("interview", case_id, input=script)
     assert done.returncode == 0
     assert "cannot be empty" in done.stdout and "Not recorded" in done.stdout

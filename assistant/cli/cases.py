@@ -155,3 +155,20 @@ def cmd_interview(svc: Service, args: argparse.Namespace) -> int:
     from assistant.cli.interview import run_interview
 
     return run_interview(svc, args.case, acting(args), args.lang)
+
+
+def cmd_route(svc: Service, args: argparse.Namespace) -> int:
+    result = svc.route(args.case, args.lang)
+    if args.json:
+        print_json(result.as_json())
+        return 0
+    fr = args.lang == "fr"
+    marks = {"yes": "oui" if fr else "yes", "no": "non" if fr else "no", "unknown": "inconnu" if fr else "unknown"}
+    print(f"Conclusion : {result.conclusion}" if fr else f"Conclusion: {result.conclusion}")
+    for route in result.routes:
+        print(f"\n{route.id} — {marks[route.applies]}")
+        for reason in route.reasons:
+            print(f"  - {reason}")
+        for cite in route.citations:
+            print(f"    {cite['label']} <{cite['url']}>")
+    return 0

@@ -22,6 +22,7 @@ from assistant.cli.cases import (
     cmd_new,
     cmd_questions,
     cmd_restore,
+    cmd_route,
     cmd_settings,
     cmd_show,
     cmd_waive,
@@ -91,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("interview", cmd_interview, "answer the open questions one by one in the terminal")
     p.add_argument("case")
     lang(p)
+    p = add("route", cmd_route, "which legal route the law offers the case (derogation, Art. 120, custom-made, …)")
+    p.add_argument("case")
+    p.add_argument("--json", action="store_true")
+    lang(p, "fr")
     p = add("cases", cmd_cases, "the cases on this machine, with their state")
     p.add_argument("--json", action="store_true")
     p = add("history", cmd_history, "every change made to a case")
@@ -150,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = Config.from_env()
         lightweight = args.command in ("cases", "history", "show", "new", "answer", "attach", "waive",
-                                       "approve", "restore", "settings", "questions", "interview", "llm", "users")
+                                       "approve", "restore", "settings", "questions", "interview", "llm", "users",
+                                       "route")
         return args.func(Service.from_config(config, retrieval=config.retrieval and not lightweight), args)
     except (ServiceError, ProfileError, KnowledgeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

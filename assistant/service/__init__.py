@@ -35,11 +35,12 @@ from assistant.service.library import KnowledgeOps
 from assistant.service.model_drafts import DraftEvent, DraftOutcome, ModelDraftOps
 from assistant.service.people import PeopleOps
 from assistant.service.review import ReviewOps
+from assistant.service.routes import RouteOps, RouteResult
 from assistant.service.with_model import AfterAnswer, ConfirmResult
 from assistant.words import t as words
 
 
-class Service(ModelDraftOps, LetterOps, ReviewOps, KnowledgeOps, PeopleOps, CaseOps):
+class Service(ModelDraftOps, LetterOps, ReviewOps, KnowledgeOps, PeopleOps, RouteOps, CaseOps):
     """Every operation a user performs, on one store (and knowledge base)."""
 
 
@@ -47,6 +48,7 @@ __all__ = [
     "ROLES", "Actor", "AfterAnswer", "AssistantError", "Attached", "Block", "Case", "CaseSummary", "Citation",
     "ConfirmResult", "ConflictError", "Draft", "DraftEvent", "DraftOutcome", "Event", "EvidenceFile",
     "ExportBlocked", "ExportFormat", "FactProposal", "Finding", "Followup", "Forbidden", "Lang", "LetterField",
-    "LetterStatus", "NotFound", "Paragraph", "Profile", "Prompt", "Proposal", "Question", "Readiness", "Run",
-    "Section", "SectionDraft", "SectionState", "Service", "ServiceError", "User", "Version", "render_text", "words",
+    "LetterStatus", "NotFound", "Paragraph", "Profile", "Prompt", "Proposal", "Question", "Readiness", "RouteResult",
+    "Run", "Section", "SectionDraft", "SectionState", "Service", "ServiceError", "User", "Version", "render_text",
+    "words",
 ]

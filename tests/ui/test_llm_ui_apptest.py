@@ -69,7 +69,8 @@ def screened_case(svc, actor) -> str:
     """A case whose screening questions are answered: the next question is the applicant's name."""
     case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
     for qid, value in (("is_ivd", "no"), ("first_in_man", "no"), ("previously_ce_marked", "no"),
-                       ("certification_in_progress", "yes")):
+                       ("certification_in_progress", "yes"), ("custom_made", "no"), ("in_house", "no"),
+                       ("investigation_possible", "no")):  # and the route screening
         svc.answer(case.id, qid, value, actor)
     return case.id
 
