@@ -1,6 +1,6 @@
-"""A warm `derogation` for scripts that run dozens of commands (tests/test_cli.py runs the examples'
+"""A warm `derogation` for scripts that run dozens of commands (tests/e2e/test_cli.py runs the examples'
 build.sh through it): this process imports the CLI once, then forks one process per command, as
-tests/fault_worker.py does for the SIGKILL trials.
+tests/e2e/fault_worker.py does for the SIGKILL trials.
 
 Each command is a process of its own, with the caller's stdin, stdout and stderr (passed over a
 Unix socket, so redirections and `$(...)` work as for the real executable), its environment and
@@ -8,8 +8,8 @@ working directory, and it exits with the command's exit code; an uncaught except
 traceback and exits 1, as the interpreter does. Only the interpreter start and the imports of
 `python -m assistant` are saved.
 
-Server:  python tests/cli_server.py SOCKET       (prints "ready" once it listens)
-Client:  python -I -S tests/cli_server.py --client ARGS…   (DEROGATION_CLI_SERVER=SOCKET)
+Server:  python tests/e2e/cli_server.py SOCKET       (prints "ready" once it listens)
+Client:  python -I -S tests/e2e/cli_server.py --client ARGS…   (DEROGATION_CLI_SERVER=SOCKET)
 """
 
 from __future__ import annotations

@@ -38,12 +38,12 @@ LINE_TIMEOUT = 600  # seconds: only a hung worker fails, never a busy machine
 
 # -- SIGKILL in the middle of the work ---------------------------------------------------------------
 class Worker:
-    """tests/fault_worker.py, and the lines it writes, read by a thread so a kill never blocks us."""
+    """tests/e2e/fault_worker.py, and the lines it writes, read by a thread so a kill never blocks us."""
 
     def __init__(self, home: Path, case_id: str, pdf_dir: Path, out_dir: Path) -> None:
         env = {**os.environ, "DEROGATION_HOME": str(home), "DEROGATION_RETRIEVAL": "off", "DEROGATION_USER": "w"}
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "fault_worker.py"), str(home), case_id, str(pdf_dir), str(out_dir)],
+            [sys.executable, str(ROOT / "tests" / "e2e" / "fault_worker.py"), str(home), case_id, str(pdf_dir), str(out_dir)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
         )
         self.lines: queue.Queue[str] = queue.Queue()

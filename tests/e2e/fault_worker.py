@@ -1,9 +1,9 @@
-"""A process made to be killed (tests/test_faults.py): it loads the product once, then for each
+"""A process made to be killed (tests/e2e/test_faults.py): it loads the product once, then for each
 `<trial> <seed>` line on stdin forks a worker that saves answers, attaches PDFs and exports in a
 loop, writing `<trial> begin …` before each call and `<trial> ack …` once the call has returned.
 The test kills the worker with SIGKILL; this process reaps it and writes `<trial> exit <status>`.
 
-Usage: python tests/fault_worker.py HOME CASE_ID PDF_DIR OUT_DIR
+Usage: python tests/e2e/fault_worker.py HOME CASE_ID PDF_DIR OUT_DIR
 """
 
 from __future__ import annotations

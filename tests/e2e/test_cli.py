@@ -17,13 +17,13 @@ FRESH = f"{sys.executable} -m assistant"  # a new interpreter per command, as in
 def warm(tmp_path_factory):
     """`derogation` for the examples' build.sh: each of its few dozen commands is still a process of
     its own with the script's stdin, stdout, stderr and environment, forked from an interpreter that
-    has imported the CLI once (tests/cli_server.py) instead of starting a new one."""
+    has imported the CLI once (tests/e2e/cli_server.py) instead of starting a new one."""
     path = tmp_path_factory.mktemp("cli") / "derogation.sock"
-    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "cli_server.py"), str(path)], cwd=ROOT,
+    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "e2e" / "cli_server.py"), str(path)], cwd=ROOT,
                               stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert server.stdout.readline() == "ready\n"
-        yield {"DEROGATION": f"{sys.executable} -I -S {ROOT / 'tests' / 'cli_server.py'} --client",
+        yield {"DEROGATION": f"{sys.executable} -I -S {ROOT / 'tests' / 'e2e' / 'cli_server.py'} --client",
                "DEROGATION_CLI_SERVER": str(path)}
     finally:
         os.killpg(server.pid, signal.SIGKILL)  # the server and any command it still runs

@@ -124,7 +124,7 @@ def _arguments(name: str, param: str, svc: Service, actor, pdf: Path, out: Path)
         "fmt": "docx" if name == "letter_file" else "md",
     }
     if param not in values:
-        pytest.fail(f"Service.{name} takes a case id: give tests/test_limits_and_paths.py a value for {param!r}")
+        pytest.fail(f"Service.{name} takes a case id: give tests/service/test_limits_and_paths.py a value for {param!r}")
     return values[param]
 
 
