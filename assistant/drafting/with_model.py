@@ -236,23 +236,6 @@ def error_notice(exc: LLMError) -> str:
     return f"language model unavailable ({exc}); the offline draft is shown"
 
 
-def draft_section(
-    llm: LLM,
-    profile: Profile,
-    case: Case,
-    section: Section,
-    lang: Lang,
-    passages: Sequence[Passage],
-    offline: SectionDraft,
-    on_chunk: OnChunk | None = None,
-) -> SectionDraft:
-    """The section drafted by the model if it passes the grounding checks, else the offline draft.
-
-    What happened with the model on the way (a 429 retried, a timeout) is added to the section's
-    notices, so the user sees it next to the text it concerns."""
-    return draft_section_checked(llm, profile, case, section, lang, passages, offline, on_chunk)[0]
-
-
 def draft_section_checked(
     llm: LLM,
     profile: Profile,
@@ -263,7 +246,8 @@ def draft_section_checked(
     offline: SectionDraft,
     on_chunk: OnChunk | None = None,
 ) -> tuple[SectionDraft, list[str]]:
-    """`draft_section`, and why the model's text was not used: each grounding failure, or the
+    """The section drafted by the model if it passes the grounding checks, else the offline draft;
+    and why the model's text was not used: each grounding failure, or the
     model's error (empty when the model's draft is the one returned)."""
     if not llm.enabled:
         if not llm.problem:

@@ -102,9 +102,10 @@ class ModelDraftOps(ModelOps):
             section = profile.section(offline.section_id)
             given = passages.get(section.id) if passages is not None else None
             found = list(given) if given is not None else self.section_passages(case_id, section.id, draft.lang, offline)
-            sections.append(llm_drafting.draft_section(
+            drafted, _why_not = llm_drafting.draft_section_checked(
                 session, profile, case, section, draft.lang, found, offline, on_chunk,
-            ))
+            )
+            sections.append(drafted)  # a refused draft says why in its notices
         return draft.model_copy(update={"sections": sections})
 
     def review_section_llm(
