@@ -4,7 +4,6 @@ knowledge base with the shipped notes embedded once per session."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import subprocess
@@ -77,45 +76,51 @@ def no_real_model(monkeypatch):
 
 
 # -- the shipped notes, embedded once -------------------------------------------------------------------
-BUILD_NOTES = """
-import json, sys
-from assistant.config import Config
-from assistant.knowledge.index import CORPUS, KnowledgeBase
-config = Config.from_env()
-kb = KnowledgeBase(config.ensure_home(), config=config)
-report = kb.ensure_notes()
-assert report is not None and report.added > 0 and not report.problems, report
-stored = kb.client.get_collection(CORPUS).get(include=["documents", "embeddings"])
-vectors = {text: [float(x) for x in vector] for text, vector in zip(stored["documents"], stored["embeddings"])}
-with open(sys.argv[1], "w", encoding="utf-8") as out:
-    json.dump({"model_id": kb.embedder.model_id, "vectors": vectors}, out)
-"""
+# The one run per session that embeds them: `derogation search` in a data home whose vector store is
+# garbage, which the product reports, rebuilds from its sources (the shipped notes) and then searches.
+# test_faults checks that run's output; the other tests copy the store it rebuilt, the same store (ids,
+# texts, metadata and vectors, bit for bit) as a first search in a new home would have built.
+CORRUPTED_STORE = b"SQLite format 3\x00"  # then 32 KiB of random bytes
+SEARCH = ("search", "dérogation article 59 autorité compétente", "--k", "3")
 
 
 class NotesIndex:
-    """A data home in which the product itself (a child process, as a first `derogation check` in a new
-    home does) has embedded the shipped notes with the default embedder. Started in the background
-    as soon as the collected tests are known to need it, so it overlaps the first tests."""
+    """That run, started in the background as soon as the collected tests are known to need it, so
+    that it overlaps the first tests."""
+
+    PREFIX = "derogation-notes-index-"
 
     def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="derogation-notes-index-", dir=os.environ.get("PYTEST_DEBUG_TEMPROOT")))
+        parent = Path(os.environ.get("PYTEST_DEBUG_TEMPROOT") or tempfile.gettempdir())
+        self._remove_stale(parent)
+        self.root = Path(tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-", dir=parent))
         self.home = self.root / "home"
-        self.log = self.root / "build.log"
-        self.vectors = self.root / "vectors.json"  # what the embedder gave each note chunk
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-c", BUILD_NOTES, str(self.vectors)], cwd=ROOT, stdout=out,
-                                         stderr=subprocess.STDOUT,
-                                         env={**suite_environ(), "DEROGATION_HOME": str(self.home)})
+        db = self.home / "index" / "chroma" / "chroma.sqlite3"
+        db.parent.mkdir(parents=True)
+        db.write_bytes(CORRUPTED_STORE + os.urandom(32 * 1024))
+        self.out, self.err = self.root / "stdout", self.root / "stderr"
+        with self.out.open("wb") as out, self.err.open("wb") as err:
+            self.proc = subprocess.Popen([sys.executable, "-m", "assistant", *SEARCH], cwd=ROOT, stdout=out, stderr=err,
+                                         env={**suite_environ(), "DEROGATION_HOME": str(self.home), "DEROGATION_USER": "tester"})
+        self._done: subprocess.CompletedProcess | None = None
+
+    def run(self) -> subprocess.CompletedProcess:
+        """The finished run: its exit code, stdout and stderr."""
+        if self._done is None:
+            try:
+                code = self.proc.wait(timeout=CLI_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise
+            self._done = subprocess.CompletedProcess(self.proc.args, code, self.out.read_text(encoding="utf-8"),
+                                                     self.err.read_text(encoding="utf-8"))
+        return self._done
 
     def index(self) -> Path:
-        """The finished `index` folder (waits for the build; a failed build fails the test)."""
-        try:
-            code = self.proc.wait(timeout=CLI_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
-        if code != 0:
-            pytest.fail(f"indexing the shipped notes failed ({code}):\n{self.log.read_text()[-3000:]}")
+        """The `index` folder that run rebuilt (a failed run fails the test that needs it)."""
+        done = self.run()
+        if done.returncode != 0:
+            pytest.fail(f"indexing the shipped notes failed ({done.returncode}):\n{done.stderr[-3000:]}")
         return self.home / "index"
 
     def close(self) -> None:
@@ -123,6 +128,20 @@ class NotesIndex:
             self.proc.kill()
             self.proc.wait()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    @classmethod
+    def _remove_stale(cls, parent: Path) -> None:
+        """The folders of sessions that were killed before they could remove theirs (on a RAM disk)."""
+        for folder in parent.glob(f"{cls.PREFIX}*-*"):
+            pid = folder.name[len(cls.PREFIX):].split("-", 1)[0]
+            if not pid.isdigit():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(folder, ignore_errors=True)
+            except PermissionError:
+                pass  # another user's live process
 
 
 _notes: NotesIndex | None = None
@@ -136,13 +155,20 @@ def _notes_index() -> NotesIndex:
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:
-    if not config.option.collectonly and any("notes_index" in getattr(item, "fixturenames", ()) for item in items):
+    uses = {"notes_index", "corrupted_store_search"}
+    if not config.option.collectonly and any(uses & set(getattr(item, "fixturenames", ())) for item in items):
         _notes_index()  # start embedding now, in the background
 
 
 def pytest_unconfigure(config) -> None:
     if _notes is not None:
         _notes.close()
+
+
+@pytest.fixture(scope="session")
+def corrupted_store_search() -> subprocess.CompletedProcess:
+    """The run of `derogation search` that built `notes_index` (above): exit code, stdout, stderr."""
+    return _notes_index().run()
 
 
 @pytest.fixture(scope="session")
@@ -153,10 +179,21 @@ def notes_index() -> Path:
 
 
 @pytest.fixture(scope="session")
-def notes_vectors(notes_index) -> dict:
+def notes_vectors(notes_index, tmp_path_factory) -> dict:
     """{"model_id": …, "vectors": {chunk text: vector}}: what the default embedder gave each chunk of
-    the shipped notes when `notes_index` was built."""
-    return json.loads(_notes_index().vectors.read_text(encoding="utf-8"))
+    the shipped notes in `notes_index` (read from a copy of it)."""
+    import chromadb
+    from chromadb.config import Settings
+
+    from assistant.knowledge.index import CORPUS
+
+    copy = tmp_path_factory.mktemp("notes-vectors") / "index"
+    shutil.copytree(notes_index, copy)
+    client = chromadb.PersistentClient(path=str(copy / "chroma"), settings=Settings(anonymized_telemetry=False))
+    collection = client.get_collection(CORPUS)
+    stored = collection.get(include=["documents", "embeddings"])
+    return {"model_id": collection.metadata["embedding_model"],
+            "vectors": {text: [float(x) for x in vector] for text, vector in zip(stored["documents"], stored["embeddings"], strict=True)}}
 
 
 class RemembersTheNotes:

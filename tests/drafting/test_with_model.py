@@ -1,6 +1,5 @@
 """LLM drafting through the Service against a scripted OpenAI-compatible server on 127.0.0.1."""
 
-import time
 
 import pytest
 from helpers import answer_all
@@ -80,11 +79,10 @@ def test_an_invented_date_falls_back(svc, case_id, llm_env):
 def test_a_timeout_falls_back_for_every_section_without_waiting_for_each(svc, case_id, llm_env, monkeypatch):
     monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "0.5")
     monkeypatch.setenv("DEROGATION_LLM_MAX_RETRIES", "0")
-    late = 60  # seconds: far beyond the timeout, so only a draft that waits for a reply reaches it
-    llm_env.always("trop tard", delay=late)
-    started = time.monotonic()
+    llm_env.always("trop tard", delay=5)
     draft = svc.draft(case_id, "en")
-    assert time.monotonic() - started < late  # no reply was waited for (and one timeout only: below)
+    # Counted, not timed: every section fell back, and only the first one waited (0.5 s) for the
+    # server, which replies after 5 s: the others made no request at all (below).
     assert {s.drafter for s in draft.sections} == {"offline-fallback"}
     assert all("unavailable" in s.notices[0] and "0.5 s" in s.notices[0] for s in draft.sections)
     assert len(llm_env.chat_requests) == 1  # the circuit opened after the first timeout

@@ -387,16 +387,17 @@ def test_search_with_a_traversal_case_id_is_refused(indexed):
         fresh(home).search("certificat", case_id="../../etc")
 
 
-def test_derogation_search_reports_a_corrupted_store_rebuilds_it_and_answers(home):
-    """The real command, real embedder: the slowest test here (it embeds the shipped notes)."""
-    db = home / "index" / "chroma" / "chroma.sqlite3"
-    db.parent.mkdir(parents=True)
-    db.write_bytes(b"SQLite format 3\x00" + os.urandom(32 * 1024))
-    done = run_cli("search", "dérogation article 59 autorité compétente", "--k", "3", home=home)
+def test_derogation_search_reports_a_corrupted_store_rebuilds_it_and_answers(corrupted_store_search, with_notes, home):
+    """The real command, real embedder, in a data home whose vector store is garbage (b"SQLite format 3"
+    and 32 KiB of random bytes): the slowest run of the suite, as it embeds the shipped notes. It is made
+    once per session (tests/conftest.py: `NotesIndex`), and the store it rebuilt is the one the other
+    tests that need the notes copy; its exit code and output are checked here."""
+    done = corrupted_store_search
     assert done.returncode == 0, done.stderr
     notices = [line for line in done.stderr.splitlines() if line.startswith("notice:")]
     assert len(notices) == 1 and "the vector store was unreadable" in notices[0] and "rebuilt it from its sources" in notices[0]
     assert "Traceback" not in done.stderr
     assert done.stdout.startswith("1. ") and "59" in done.stdout
+    with_notes(home)  # the store that run rebuilt
     again = run_cli("search", "Article 59", "--k", "1", home=home)
     assert again.returncode == 0 and "notice:" not in again.stderr
