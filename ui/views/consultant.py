@@ -272,35 +272,17 @@ def _review(case: Case, section: SectionDraft, state: SectionState) -> None:
         key=f"{key}:note",
         placeholder="e.g. checked against the certificate, page 2",
     )
-    a, b, c = st.columns(3)
-    a.button(
-        "Approve again" if state.status == "stale" else "Approve",
-        type="primary",
-        icon=":material/check:",
-        key=f"{key}:approve",
-        on_click=_set_status,
-        args=(case.id, section.section_id, "approved"),
-        disabled=state.status == "approved",
-        width="stretch",
-    )
-    b.button(
-        "Request changes",
-        icon=":material/edit_note:",
-        key=f"{key}:changes",
-        width="stretch",
-        on_click=_set_status,
-        args=(case.id, section.section_id, "changes_requested"),
-        disabled=state.status == "changes_requested",
-    )
-    c.button(
-        "Back to draft",
-        icon=":material/undo:",
-        key=f"{key}:draft",
-        width="stretch",
-        on_click=_set_status,
-        args=(case.id, section.section_id, "draft"),
-        disabled=state.status == "draft",
-    )
+    decisions = [  # (status, label, icon, key suffix)
+        ("approved", "Approve again" if state.status == "stale" else "Approve", ":material/check:", "approve"),
+        ("changes_requested", "Request changes", ":material/edit_note:", "changes"),
+        ("draft", "Back to draft", ":material/undo:", "draft"),
+    ]
+    for col, (status, label, icon, suffix) in zip(st.columns(3), decisions, strict=True):
+        col.button(
+            label, icon=icon, key=f"{key}:{suffix}", width="stretch", on_click=_set_status,
+            args=(case.id, section.section_id, status), disabled=state.status == status,
+            type="primary" if status == "approved" else "secondary",
+        )
 
 
 def _set_status(case_id: str, section_id: str, status: str) -> None:
