@@ -22,6 +22,7 @@ SAMPLE = {
     "agreement_before_expiry": "no", "prior_decision_before_2023_03_20": "no", "implantable_iib": "no",
     "ivdd_certificate": "yes", "ivdd_declaration_before_2022": "yes", "ivd_agreement_before_expiry": "no",
     "ivd_prior_decision_before_2024_07_09": "no", "ivdr_qms_by_2025": "yes",
+    "derogation_ground": "patients", "supply_interruption_notified": "no",
 }
 
 

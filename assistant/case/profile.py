@@ -25,7 +25,9 @@ REQUEST_TYPES: tuple[RequestType, ...] = ("individual", "global")
 QuestionType = Literal["text", "long_text", "yes_no", "date", "choice", "number"]
 _ID = r"^[a-z][a-z0-9_\-]*$"
 _TEMPLATE_REF = re.compile(r"\{([a-z_:0-9\-]+)\}")
-BUILTIN_VARS = {"request_type", "authority"}
+BUILTIN_VARS = {"request_type", "authority", "route_reasons"}
+# Facts derived from the answers that conditions may name (assistant/case/facts.py).
+DERIVED_FACTS = {"route": "choice"}
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
 
 
@@ -173,7 +175,7 @@ class Profile(_Strict):
         _unique("questions", [q.id for q in self.all_questions()])
         section_ids = {s.id for s in self.sections}
         provision_ids = {p.id for p in self.provisions}
-        answer_types = {q.id: q.type for q in self.all_questions()}
+        answer_types = {q.id: q.type for q in self.all_questions()} | DERIVED_FACTS
         for i, section in enumerate(self.sections):
             where = f"sections[{i}] ({section.id})"
             for pid in section.provisions:

@@ -4,6 +4,7 @@ from the profile's conditions and the answers given so far."""
 from __future__ import annotations
 
 from assistant.case import conditions
+from assistant.case.facts import facts
 from assistant.case.model import Case
 from assistant.case.profile import Profile, Question, Section
 
@@ -13,7 +14,7 @@ def applies(profile: Profile, case: Case, question: Question) -> bool | None:
     section = profile.section_of(question.id)
     if not (section.applies(case.request_type) and question.applies(case.request_type)):
         return False
-    return conditions.evaluate(question.when, case.values())
+    return conditions.evaluate(question.when, facts(profile, case))
 
 
 def applicable_sections(profile: Profile, case: Case) -> list[Section]:
@@ -24,7 +25,7 @@ def applicable_sections(profile: Profile, case: Case) -> list[Section]:
 def evidence_kinds_for(profile: Profile, case: Case, section: Section) -> list[tuple[str, bool]]:
     """(kind id, mandatory) for each evidence kind supporting `section` in this case."""
     kinds = []
-    values = case.values()
+    values = facts(profile, case)
     for kind in profile.evidence_kinds:
         if section.id not in kind.sections or not kind.applies(case.request_type):
             continue

@@ -95,6 +95,9 @@ class Route(_Strict):
     citations: tuple[str, ...]
     steps: tuple[Step, ...]
     holds: Localized
+    # What the request itself says when the manufacturer files although this route applies
+    # (the `holds` text advises the manufacturer; this one states the fact to the authority).
+    stated: Localized | None = None
     end_dates: tuple[EndDate, ...] = ()
     ended: Localized | None = None
     no_end_date: Localized | None = None
@@ -126,6 +129,7 @@ class RouteOutcome:
     applies: Applies
     reasons: list[str]
     citations: list[dict[str, str]]
+    stated: str | None = None  # the route as the request states it (see Route.stated)
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "applies": self.applies, "reasons": list(self.reasons),
@@ -139,6 +143,22 @@ class RouteResult:
 
     def route(self, route_id: str) -> RouteOutcome:
         return next(r for r in self.routes if r.id == route_id)
+
+    def statement(self) -> list[tuple[str, dict[str, str]]]:
+        """What the request says about the routes, sentence by sentence with the provision each
+        relies on: when a derogation is the conclusion, why each other route screened does not
+        apply; when another route applies, that route as stated. Empty while undetermined."""
+        if self.conclusion == "derogation":
+            parts: list[tuple[str, dict[str, str]]] = []
+            for outcome in self.routes:
+                said = [text for text, _ in parts]
+                if outcome.id != "derogation" and outcome.applies == "no" and outcome.reasons[0] not in said:
+                    parts.append((outcome.reasons[0], outcome.citations[0]))
+            return parts
+        if self.conclusion == "undetermined":
+            return []
+        outcome = self.route(self.conclusion)
+        return [(outcome.stated or outcome.reasons[0], outcome.citations[0])]
 
     def as_json(self) -> dict[str, Any]:
         return {"conclusion": self.conclusion, "routes": [r.as_json() for r in self.routes]}
@@ -268,20 +288,27 @@ def _screen_route(route: Route, profile: Profile, routes: ProfileRoutes, values:
         text = {"end_date": _fmt(entry.date, lang), "end_basis": entry.basis.get(lang)}
         if today > entry.date and route.ended is not None:
             return RouteOutcome(route.id, "no", [route.ended.get(lang).format(**text)], cites)
-        return RouteOutcome(route.id, "yes", [route.holds.get(lang).format(**text), *notes], cites)
+        stated = route.stated.get(lang).format(**text) if route.stated else None
+        return RouteOutcome(route.id, "yes", [route.holds.get(lang).format(**text), *notes], cites, stated)
     if route.end_dates and route.no_end_date is not None:
         reasons = [route.holds.get(lang).format(end_date="…", end_basis="…"),
                    route.no_end_date.get(lang).format(missing=", ".join(_label(profile, q, lang) for q in gaps))]
     else:
         reasons = [route.holds.get(lang)]
-    return RouteOutcome(route.id, "yes", reasons + notes, cites)
+    stated = route.stated.get(lang).format(end_date="…", end_basis="…") if route.stated else None
+    return RouteOutcome(route.id, "yes", reasons + notes, cites, stated)
 
 
 def screen(routes: ProfileRoutes, profile: Profile, case: Case, lang: Lang = "en",
            today: dt.date | None = None) -> RouteResult:
     """Screen every route of `routes` for `case`; the conclusion follows the routes' order."""
+    return screen_values(routes, profile, case.values(), lang, today)
+
+
+def screen_values(routes: ProfileRoutes, profile: Profile, values: dict[str, str], lang: Lang = "en",
+                  today: dt.date | None = None) -> RouteResult:
+    """`screen` over bare answers (question id → value)."""
     today = today or dt.date.today()
-    values = case.values()
     is_ivd = values.get("is_ivd")
     outcomes: list[RouteOutcome] = []
     if is_ivd is None:

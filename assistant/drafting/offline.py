@@ -14,15 +14,29 @@ from collections.abc import Callable
 from assistant import words as i18n
 from assistant.case import conditions
 from assistant.case.evidence import PagesOf, find_page
+from assistant.case.facts import facts
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile, Section
 from assistant.case.requirements import applicable_sections, applies, evidence_kinds_for
+from assistant.case.routes import load_routes, screen
 from assistant.drafting.model import Citation, Draft, EvidenceLine, Paragraph, Placeholder, SectionDraft, Span
+from assistant.errors import ProfileError
 from assistant.knowledge.passage import Passage
 from assistant.text import format_date
 
 _TOKEN = re.compile(r"\{([a-z_:0-9\-]+)\}")
+_SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-ZÀ-Ý])")  # "… n° 6.1). Une …", never "art. 97"
 PassagesFor = Callable[[Section], list[Passage]]  # retrieval: the passages that ground a section
+
+
+def route_statement(profile: Profile, case: Case, lang: Lang) -> list[tuple[str, dict[str, str]]]:
+    """The route screening as the request states it (`RouteResult.statement`): (sentence, the
+    provision it relies on); empty when the authority screens no routes."""
+    try:
+        routes = load_routes(profile)
+    except ProfileError:
+        return []
+    return screen(routes, profile, case, lang).statement()
 
 
 def _no_pages(_sha: str) -> list[str]:
@@ -38,10 +52,12 @@ def section_fingerprint(profile: Profile, case: Case, section: Section) -> str:
             refs.update(r for r in _TOKEN.findall(para.get(lang)) if not r.startswith("cite:"))
         refs.update(para.when)
     kinds = [k for k, _ in evidence_kinds_for(profile, case, section)]
+    known = facts(profile, case)
     material = {
         "section": section.id,
         "request_type": case.request_type,
-        "answers": {r: case.value(r) for r in sorted(refs)},
+        "answers": {r: known.get(r) for r in sorted(refs)},
+        "routes": [text for text, _ in route_statement(profile, case, "en")] if "route_reasons" in refs else [],
         "evidence": sorted(e.sha256 + ":" + e.kind for e in case.evidence if e.kind in kinds),
         "waivers": sorted(w.target + ":" + w.reason for w in case.waivers.values()),
     }
@@ -63,7 +79,7 @@ class _Composer:
         self.kinds = evidence_kinds_for(self.profile, self.case, section)
         paragraphs: list[Paragraph] = []
         unknown: list[str] = []
-        values = self.case.values()
+        values = facts(self.profile, self.case)
         for template in section.paragraphs:
             if not template.applies(self.case.request_type):
                 continue
@@ -123,6 +139,8 @@ class _Composer:
             return [Span(kind="text", text=self.profile.request_type_labels[self.case.request_type].get(self.lang))]
         if ref == "authority":
             return [Span(kind="text", text=self.profile.name.get(self.lang))]
+        if ref == "route_reasons":
+            return self._route_reasons()
         return self._answer(ref, after)
 
     def _answer(self, qid: str, after: str) -> list[Span]:
@@ -206,6 +224,19 @@ class _Composer:
             text=provision.title.get(self.lang),
         )
         return Span(kind="cite", ref=cid)
+
+    def _route_reasons(self) -> list[Span]:
+        """Each sentence of the route screening, followed by the provision it relies on."""
+        spans: list[Span] = []
+        sentences = [(sentence, provision) for text, provision in route_statement(self.profile, self.case, self.lang)
+                     for sentence in _SENTENCE_END.split(text)]
+        for n, (text, provision) in enumerate(sentences):
+            if n == 0:
+                text = text[:1].lower() + text[1:]  # the templates put the statement after a colon
+            end = "." if text.endswith(".") else ""
+            spans += [Span(kind="text", text=(" " if n else "") + text.removesuffix(".")),
+                      self._cite_provision(provision["id"]), Span(kind="text", text=end)]
+        return spans
 
     def _placeholder(self, qid: str) -> Span:
         question = self.profile.question(qid)

@@ -71,7 +71,7 @@ def sentences(section: SectionDraft, case: Case, lang: Lang) -> list[tuple[str, 
             text = text.replace(value, _ANSWER)
         start = 0
         for m in _BOUNDARY.finditer(text):
-            word = re.split(r"[\s(]", text[start : m.start()])[-1].lower()
+            word = re.split(r"[\s(’']", text[start : m.start()])[-1].lower()  # "l'art." is "art."
             if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
                 continue
             out.append(text[start : m.end()])
@@ -194,6 +194,11 @@ def measure(svc: Service, scenario: Scenario, case_id: str, use_llm: bool) -> Sc
     messages = _squash(" ".join(f.message for f in found))
     result.missing_facts = [f for f in scenario.expect.facts if _squash(f) not in text]
     result.missing_facts += [f"(check) {f}" for f in scenario.expect.check_mentions if _squash(f) not in messages]
+    if scenario.expect.route is not None:  # counted as one fact: the law's conclusion for the case
+        result.facts_required += 1
+        conclusion = svc.route(case_id).conclusion
+        if conclusion != scenario.expect.route:
+            result.missing_facts.append(f"(route) expected {scenario.expect.route}, got {conclusion}")
     result.facts_present = result.facts_required - len(result.missing_facts)
     result.forbidden_present = [f for f in scenario.expect.absent if _squash(f) in text]
 

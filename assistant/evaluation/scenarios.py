@@ -75,6 +75,7 @@ class ExpectedFinding(_Strict):
 
 
 class Expect(_Strict):
+    route: str | None = None  # the route screening's conclusion (`derogation`, `art120_extension`, …)
     findings: list[ExpectedFinding] = Field(default_factory=list)
     facts: list[str] = Field(default_factory=list)  # must appear in the draft
     absent: list[str] = Field(default_factory=list)  # must not appear in the draft

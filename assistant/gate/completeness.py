@@ -4,6 +4,7 @@ in the text, reviewers' approvals) and the authority's advisories."""
 from __future__ import annotations
 
 from assistant.case import conditions
+from assistant.case.facts import facts
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.case.requirements import applies, evidence_kinds_for
@@ -18,7 +19,7 @@ def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en", grou
     the profile's advisories."""
     out: list[Finding] = []
     by_section: dict[str, list[Finding]] = {s.section_id: [] for s in draft.sections}
-    values = case.values()
+    values = facts(profile, case)
 
     def add(f: Finding) -> None:
         waiver = case.waivers.get(f.question_id or f.evidence_kind or "")

@@ -6,7 +6,7 @@ from assistant.case.evidence import PagesOf
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.drafting.model import Draft
-from assistant.gate import collaboration, completeness
+from assistant.gate import collaboration, completeness, routes
 from assistant.gate.finding import Finding, Severity, blockers
 
 __all__ = ["Finding", "Severity", "blockers", "collect"]
@@ -19,7 +19,8 @@ def collect(
     """`draft`: the text in force (reviewers' edits applied); `generated`: the drafter's own text,
     against which edits are found stale. `grounded`: retrieval ran, so a section without a
     supporting passage is worth a warning."""
-    found = completeness.findings(profile, case, draft, lang, grounded=grounded)
+    found = routes.findings(profile, case, lang)
+    found += completeness.findings(profile, case, draft, lang, grounded=grounded)
     found += collaboration.findings(profile, case, generated, pages_of, lang)
     order = {s.section_id: n for n, s in enumerate(draft.sections)}
     indexed = sorted(enumerate(found), key=lambda item: (

@@ -16,6 +16,10 @@ a is_ivd non
 a first_in_man non
 a previously_ce_marked non
 a certification_in_progress oui
+# Which route the law offers (derogation only when no other applies): `derogation route CASE`.
+a custom_made no
+a in_house no
+a investigation_possible no
 
 a applicant_name "Fixomed SAS"
 a applicant_address "4 allée des Forges, 69007 Lyon, France"
@@ -61,6 +65,13 @@ a prior_derogations_qualitative "Aucun incident grave déclaré ; deux révision
 
 a vigilance_contact "Sophie Marchand, correspondante de matériovigilance, vigilance@fixomed.example"
 a traceability_measures "Traçabilité par IUD, lot et numéro de série enregistrés par chaque pharmacie à usage intérieur et dans le registre du réseau ; carte d'implant remise aux parents."
+a derogation_ground both
+a public_health_interest "Aucune tige télescopique de moins de 4,8 mm n'est disponible dans l'Union ; sans accès à ce dispositif, environ 15 enfants par an restent sans traitement adapté dans les quatre centres de référence, avec une liste d'attente de 11 enfants."
+a benefit_risk "Risques connus : migration de la tige (4 %), infection (2,7 %), révision liée à la croissance (11 % à 5 ans) ; risque résiduel propre à la dérogation : évaluation clinique selon l'annexe XIV non encore validée. Au vu des fractures répétées évitées, le bénéfice attendu l'emporte sur ces risques."
+a labelling_status "dispositif jamais marqué CE ; étiquetage et notice en français"
+a supply_chain "livraison par le fabricant aux pharmacies à usage intérieur des quatre centres ; pharmaciens référents désignés et informés dans chaque centre"
+a follow_up_plan "registre du réseau de référence pour chaque enfant opéré (radiographies à 6 mois puis chaque année) ; bilan semestriel transmis à l'ANSM"
+a exit_plan "si la certification n'est pas obtenue au terme des 24 mois, arrêt des nouvelles implantations, poursuite du suivi et des révisions des enfants déjà opérés avec le stock conservé par les pharmacies, et information de l'ANSM"
 a patient_information "Le chirurgien informe les parents du caractère non marqué CE de la tige, des bénéfices et risques et des alternatives, remet une notice d'information adaptée et recueille le consentement écrit des deux titulaires de l'autorité parentale."
 
 $D attach "$CASE" "$EVIDENCE/global/lettres-medecins-osteogenese.pdf" --kind clinician_letter >/dev/null

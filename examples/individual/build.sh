@@ -17,6 +17,17 @@ a is_ivd no
 a first_in_man no
 a previously_ce_marked yes
 a certification_in_progress yes
+# Which route the law offers (derogation only when no other applies): `derogation route CASE`.
+a custom_made no
+a in_house no
+a investigation_possible no
+a art97_decision_in_force no
+a class_i_declaration no
+a certificate_issued_from_2017 yes
+a certificate_withdrawn no
+a directive_compliance yes
+a significant_change no
+a mdr_qms_by_2024 yes
 
 a applicant_name "Valvix Medical SAS"
 a applicant_address "12 rue des Tanneurs, 34000 Montpellier, France"
@@ -65,6 +76,13 @@ a precautions_signatory "Claire Roussel, directrice qualité et affaires réglem
 
 a vigilance_contact "Marc Leroy, correspondant de matériovigilance, vigilance@valvix.example, +33 4 00 00 00 01"
 a traceability_measures "Traçabilité par IUD et numéro de série, enregistrée par la pharmacie à usage intérieur à la délivrance et dans le dossier du patient ; carte d'implant remise au patient."
+a derogation_ground patients
+a supply_interruption_notified yes
+a supply_interruption_details "information envoyée à l'ANSM le 12 décembre 2023 avec le formulaire MDCG 2024-16 (mise à jour le 20 mai 2024), et aux quatre centres implanteurs le même jour"
+a benefit_risk "Risques connus : embolisation du dispositif (0,5 %), lésion des feuillets (0,7 %), complications au point de ponction (2 %) ; risque résiduel propre à la dérogation : aucun changement du dispositif depuis le certificat MDD, seule la certification au titre du règlement manque. Chez ce patient récusé pour la chirurgie (EuroSCORE II 12 %), le bénéfice attendu l'emporte sur ces risques."
+a labelling_status "les unités fournies ne portent pas de marquage CE (étiquetage surchargé par le fabricant) ; étiquetage et notice en français"
+a supply_chain "livraison directe par le fabricant à la pharmacie à usage intérieur du CHU de Montpellier-Sud (pharmacien référent Dr L. Benoît, informé de la demande le 18 novembre 2026)"
+a follow_up_plan "suivi clinique et échocardiographique à 1, 3 et 12 mois, transmis au fabricant ; rapport à l'ANSM à 3 mois puis à 12 mois, et sans délai en cas d'incident"
 a patient_information "Le cardiologue informe le patient du caractère non marqué CE du dispositif, des bénéfices et risques attendus et des alternatives, remet une notice d'information et recueille son consentement libre et éclairé par écrit."
 
 # The documents, most with their kind given, one guessed from its content.

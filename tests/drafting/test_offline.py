@@ -31,7 +31,7 @@ def test_every_answer_is_cited_where_it_is_used_and_provisions_link_to_the_offic
     text = _markdown(svc, case.id)
     assert "Trois hospitalisations en dix mois" in text
     assert "\\[Réponse : need.urgency\\]" in text
-    assert "[RDM art. 59(1)](https://eur-lex.europa.eu/eli/reg/2017/745/oj)" in text
+    assert "[RDM art. 59(1)](https://eur-lex.europa.eu/eli/reg/2017/745)" in text
     assert "[CSP art. L. 5211-3 II](https://www.legifrance.gouv.fr/" in text
 
 
@@ -48,6 +48,7 @@ def test_a_fact_found_in_an_attached_document_cites_the_document_and_its_page(sv
 
 def test_english_draft_on_request_with_english_placeholders(svc, actor):
     case = svc.new_case("ansm", "global", "OsteoRod", actor)
+    svc.answer(case.id, "is_ivd", "no", actor)
     text = _markdown(svc, case.id, "en")
     assert "TO COMPLETE: target patient population" in text
     assert "## 10. Assessment of the derogations already granted" in text

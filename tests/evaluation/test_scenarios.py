@@ -4,14 +4,17 @@ regression thresholds in evals/thresholds.yaml; a broken expectation makes the f
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from conftest import MODELS
 
 from assistant import evaluation
+from assistant.case.store import CaseStore
 from assistant.drafting.model import Citation, Paragraph, SectionDraft, Span
 from assistant.evaluation import ExpectedFinding, ScenarioError
+from assistant.service import Service, render_text
 
 # What issue 6 asks the scenarios to cover, by scenario name.
 COVERAGE = {
@@ -22,9 +25,46 @@ COVERAGE = {
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> evaluation.Report:
-    home = tmp_path_factory.mktemp("eval") / "home"
-    return evaluation.run(evaluation.load_scenarios(), knowledge=None, home=home)
+def eval_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("eval") / "home"
+
+
+@pytest.fixture(scope="module")
+def report(eval_home) -> evaluation.Report:
+    return evaluation.run(evaluation.load_scenarios(), knowledge=None, home=eval_home)
+
+
+# What the legal review found the drafts saying, which no request may say (reviews/legal.md §1):
+# a late certification given as the ground, an admission of unlawful placing on the market, the
+# authority told what it will do, a title that reads as a marketing authorisation, the old vigilance
+# wording. Checked in both languages over every scenario's draft.
+FORBIDDEN = [
+    r"justifie le recours à la dérogation", r"why a derogation is needed",
+    r"aurait dû faire l'objet", r"should have undergone",
+    r"(retard|tardi\w*)[^.]{0,80}(justifi|motiv\w* la dérogation|fonde la dérogation)",
+    r"(delay|late)[^.]{0,80}(justif|is the ground|grounds? the derogation)",
+    r"l'ANSM en informe", r"it is notified to the Commission",
+    r"autorisation dérogatoire de mise sur le marché et d'utilisation", r"authorisation to place on the market and use",
+    r"incident grave ou risque d'incident", r"serious incident or risk",
+    r"ont été examinées \{cite|have been examined",
+]
+
+
+def test_no_draft_states_the_law_wrongly_in_either_language(report, eval_home):
+    svc = Service(CaseStore(eval_home))
+    case_ids = svc.store.ids()
+    assert len(case_ids) == len(report.scenarios)
+    for case_id in case_ids:
+        ivd = svc.case(case_id).value("is_ivd") == "yes"
+        for lang in ("fr", "en"):
+            draft = svc.draft(case_id, lang)
+            text = "\n".join(render_text(p, lambda _s, _g: " ", lambda s, _g: s.text or "")
+                              for s in draft.sections for p in s.paragraphs)
+            for pattern in FORBIDDEN:
+                assert not re.search(pattern, text, re.IGNORECASE), (case_id, lang, pattern)
+            if ivd and lang == "fr":  # an IVD's vigilance is réactovigilance, under the IVDR
+                assert "matériovigilance" not in text and "réactovigilance" in text
+                assert "2017/746" in text and "règlement (UE) 2017/745" not in text
 
 
 def test_every_scenario_meets_the_regression_thresholds(report, tmp_path):
@@ -40,7 +80,7 @@ def test_every_scenario_meets_the_regression_thresholds(report, tmp_path):
     written = json.loads(evaluation.write_json(report, tmp_path).read_text(encoding="utf-8"))
     assert written["overall"]["citations_resolve"] == 1.0 and written["overall"]["grounding_failures"] is None
     by_name = {s["name"]: s for s in written["scenarios"]}
-    assert by_name["individual_incomplete"]["placeholders"] == 3
+    assert by_name["individual_incomplete"]["placeholders"] == 2
     assert by_name["ivd_individual"]["citations_by_kind"]["provision"] > 0
 
 
@@ -74,7 +114,7 @@ def test_a_sentence_without_source_and_a_citation_to_a_missing_page_are_counted(
     section = SectionDraft(
         section_id="need", number=2, title="Need", citations={
             "provision:mdr-59-1": Citation(id="provision:mdr-59-1", kind="provision", label="MDR Art. 59(1)",
-                                           url="https://eur-lex.europa.eu/eli/reg/2017/745/oj", source="mdr-59-1"),
+                                           url="https://eur-lex.europa.eu/eli/reg/2017/745", source="mdr-59-1"),
         },
         paragraphs=[Paragraph(spans=[
             Span(kind="text", text="The device is safe in every patient. It is requested under Art. 59(1) "),
