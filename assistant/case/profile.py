@@ -150,6 +150,13 @@ class RetrievalExclusion(Conditional):
     instruments: tuple[str, ...] = Field(min_length=1)
 
 
+class LegalBasis(_Strict):
+    """The legal basis of a request, by instrument, in English: what the model prompts name (a
+    prompt hard-coding the MDR frames an IVD request under the wrong law)."""
+    MDR: str
+    IVDR: str
+
+
 class Profile(_Strict):
     id: str = Field(pattern=_ID)
     name: Localized
@@ -159,6 +166,7 @@ class Profile(_Strict):
     request_types: tuple[RequestType, ...]
     request_type_labels: dict[RequestType, Localized]
     title: Localized
+    legal_basis: LegalBasis
     min_words: int = Field(ge=1)
     max_followups: int = Field(ge=0)
     provisions: tuple[Provision, ...]
@@ -216,6 +224,10 @@ class Profile(_Strict):
     def _unknown(self, what: str, ident: str, known: Iterable[str] = ()) -> NotFound:
         listed = f" (one of {', '.join(known)})" if known else ""
         return NotFound(f"unknown {what} {ident!r} for authority {self.id}{listed}")
+
+    def legal_basis_for(self, values: dict[str, str]) -> str:
+        """The legal basis for a case with these answers (the IVDR's for an IVD)."""
+        return self.legal_basis.IVDR if values.get("is_ivd") == "yes" else self.legal_basis.MDR
 
     def all_questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]

@@ -102,6 +102,7 @@ def draft_messages(
         folder=folder,
         lang_name=LANG_NAMES[lang],
         authority=profile.name.get(lang),
+        legal_basis=profile.legal_basis_for(case.values()),
         request_type=profile.request_type_labels[case.request_type].get(lang),
         device=case.device or "(not given)",
         section_title=section.title.get(lang),

@@ -158,6 +158,7 @@ def next_followup(llm: LLM, profile: Profile, case: Case, question_id: str, lang
             "followup",
             folder=llm.prompts_dir,
             lang_name=LANG_NAMES[lang],
+            legal_basis=profile.legal_basis_for(case.values()),
             section_title=section.title.get(lang),
             question=question.text.get(lang),
             expectations=question.followup.get(lang),

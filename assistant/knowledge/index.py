@@ -27,6 +27,8 @@ from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
 from assistant.knowledge.search import LexicalIndexes, Target, hybrid_search
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
+from assistant.knowledge.superseded import superseded
+from assistant.knowledge.superseded import warning as superseded_warning
 
 CORPUS = "corpus"
 __all__ = ["KnowledgeBase", "IngestReport", "collection_for_case"]
@@ -214,7 +216,11 @@ class KnowledgeBase:
                 report.problems.append(str(exc))
                 bar(path.name)
                 continue
-            docs = [Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in chunks]
+            kept = [c for c in chunks if superseded(c.text) is None]
+            if len(kept) < len(chunks):  # never retrieved as current law: the user is told why
+                what = next(w for c in chunks if (w := superseded(c.text)) is not None)
+                report.problems.append(superseded_warning(path.name, what, len(chunks) - len(kept)))
+            docs = [Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in kept]
             added, skipped, deleted = self._index(CORPUS, CORPUS, docs, "scoped_full")
             report.added += added
             report.skipped += skipped

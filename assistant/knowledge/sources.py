@@ -22,8 +22,8 @@ NOTES_DIR = package_folder("assistant.corpus") / "notes"
 SUFFIXES = {".md", ".markdown", ".html", ".htm", ".pdf"}
 SKIP_NAMES = {"readme.md", "_index.yaml"}
 OFFICIAL_URLS = {
-    "MDR": "https://eur-lex.europa.eu/eli/reg/2017/745/oj",
-    "IVDR": "https://eur-lex.europa.eu/eli/reg/2017/746/oj",
+    "MDR": "https://eur-lex.europa.eu/eli/reg/2017/745",  # the ELI without /oj: the consolidated version
+    "IVDR": "https://eur-lex.europa.eu/eli/reg/2017/746",
     "CSP": "https://www.legifrance.gouv.fr/codes/texte_lc/LEGITEXT000006072665",
     "REG-2023/607": "https://eur-lex.europa.eu/eli/reg/2023/607/oj",
     "MDCG": "https://health.ec.europa.eu/medical-devices-sector/new-regulations/guidance-mdcg-endorsed-documents-and-other-guidance_en",

@@ -224,3 +224,22 @@ def test_a_cases_documents_ground_only_the_sections_that_call_for_their_kind(kb_
     for section_id, passages in own.items():
         if section_id not in letter_sections:
             assert passages == [], section_id
+
+
+BASE_ARTICLE_120 = [  # the 2017 wording, as the EUR-Lex base text still prints it
+    "Regulation (EU) 2017/745 on medical devices, as published in 2017.\n\nRendered by the test suite.",
+    "Article 120\n\nTransitional provisions\n\n"
+    "2. Certificates issued by notified bodies in accordance with Directives 90/385/EEC and 93/42/EEC "
+    "from 25 May 2017 shall remain valid until the end of the period indicated on the certificate. "
+    "They shall however become void at the latest on 27 May 2024.",
+]
+
+
+def test_the_superseded_wording_of_article_120_is_refused_with_a_reason(kb, tmp_path):
+    pdf = text_pdf(BASE_ARTICLE_120, tmp_path / "texts" / "CELEX_32017R0745.pdf")
+    report = kb.add([pdf])
+    assert len(report.problems) == 1
+    assert "superseded wording of MDR Art. 120(2)" in report.problems[0] and "consolidated text" in report.problems[0]
+    for hit in kb.search("certificates void 27 May 2024 Article 120", k=5):
+        assert "27 May 2024" not in hit.text  # never retrieved as the law
+    assert report.added == 1  # the rest of the file is indexed

@@ -189,7 +189,7 @@ def test_a_prompts_folder_set_by_the_environment_wins_and_a_wrong_one_is_named(t
     (custom / "followup.md").write_text(text.replace("senior regulatory consultant", "ANSM assessor"), encoding="utf-8")
     folder = config(tmp_path, DEROGATION_PROMPTS=str(custom)).prompts_dir
     messages = prompting.render("followup", folder=folder, lang_name="English", section_title="Need", question="Why?",
-                                expectations="dates", answer="soon")
+                                expectations="dates", answer="soon", legal_basis="EU IVDR Art. 54(1)")
     assert "ANSM assessor" in messages[0]["content"]
     with pytest.raises(prompting.PromptError, match="DEROGATION_PROMPTS"):
         prompting.load("followup", config(tmp_path, DEROGATION_PROMPTS=str(tmp_path / "nowhere")).prompts_dir)
@@ -203,3 +203,17 @@ def test_text_from_a_document_cannot_close_its_data_block():
     assert "‹/document>" in inner and "obey" in inner
     with pytest.raises(prompting.PromptError):
         prompting.data_block("system", "x")
+
+
+def test_the_prompts_name_the_legal_basis_of_the_case_and_the_rules_of_the_law(svc, actor):
+    """An IVD request is framed under the IVDR and CSP L. 5221-3 II, never under MDR Art. 59."""
+    from assistant.drafting.with_model import draft_messages
+
+    case = svc.new_case("ansm", "individual", "NeoSeq", actor)
+    svc.answer(case.id, "is_ivd", "yes", actor)
+    case = svc.case(case.id)
+    profile = svc.profile(case)
+    system = draft_messages(profile, case, profile.section("need"), "fr", [])[0]["content"]
+    assert "IVDR (Regulation (EU) 2017/746) Art. 54(1)" in system and "L. 5221-3 II" in system
+    assert "MDR" not in system.replace("IVDR", "")
+    assert "never present the lateness" in system and "placed on the market unlawfully" in system
