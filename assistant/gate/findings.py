@@ -23,6 +23,7 @@ def collect(
     found += completeness.findings(profile, case, draft, lang, grounded=grounded)
     found += collaboration.findings(profile, case, generated, pages_of, lang)
     order = {s.section_id: n for n, s in enumerate(draft.sections)}
-    indexed = sorted(enumerate(found), key=lambda item: (
-        order.get(item[1].section, len(order)), item[1].severity != "blocker", item[1].waived, item[0]))
+    indexed = sorted(enumerate(found), key=lambda item: (  # the route first: everything depends on it
+        item[1].kind != "route", order.get(item[1].section, len(order)), item[1].severity != "blocker",
+        item[1].waived, item[0]))
     return [f for _, f in indexed]
