@@ -133,7 +133,7 @@ def test_the_readiness_view_lists_blockers_and_sections_approved(app_test, svc, 
     assert any("Not ready" in e.value for e in at.error)
     body = texts(at)
     assert ":red[blocker] · Justification du besoin et de l'intérêt pour le ou les patients · missing document\\: Requesting clinician's letter" in body
-    assert "3/3 answered · 0/1 mandatory documents · :red[1 blocker(s)]" in body
+    assert "4/4 answered · 0/1 mandatory documents · :red[1 blocker(s)]" in body
     assert ":green-badge[approved]" in body
     at = run_ok(button(at, "Open", 3).click())  # the 4th section: ce_alternatives
     assert at.query_params["section"] == "ce_alternatives" and at.query_params["view"] == "sections"
