@@ -65,12 +65,13 @@ def test_individual_example_end_to_end(cli, home, tmp_path, with_notes, warm):
     assert headings[0] == "1. Identification de la demande" and "10. Engagements du fabricant" in headings
     assert "Bilan des dérogations déjà accordées" not in " ".join(headings)  # global only
     body = "\n".join(p.text for p in doc.paragraphs)
-    assert "[À COMPLÉTER : date de l'accord écrit avec l'organisme notifié]" in body  # optional, left open
+    assert "déposée auprès d'un organisme notifié le 15 septembre 2024" in body  # the optional agreement date unsaid
+    assert "ont été examinées et ne s'appliquent pas" in body and "déposée après le 26 mai 2024" in body
     assert "CM-734215" in body and "P-014" in body
     assert "Certificat CE antérieur – certificat-ce-MDD.pdf, p. 1" in body
     annex = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
     assert any(r[0].startswith("9. Déclaration") and "attestation-precautions.pdf" in r[1] for r in annex)
-    assert (tmp_path / f"{case_id}.en.md").read_text().startswith("# Request for a derogatory authorisation")
+    assert (tmp_path / f"{case_id}.en.md").read_text().startswith("# Request for a derogation from the conformity assessment procedures")
     cases = cli("cases", check=True).stdout
     assert case_id in cases and "ready to export" in cases
 
