@@ -30,6 +30,7 @@ import yaml
 
 from assistant.case import conditions
 from assistant.case.model import Case
+from assistant.llm.audit import KEY_REMOVED
 from assistant.text import find_dates, normalise
 
 RULES_FILE = Path(__file__).with_name("claims.yaml")
@@ -256,6 +257,7 @@ def check_proposal(qtype: str, value: str, quote: str, text: str, options: Seque
     - a free text must be mostly words of the text it was read in.
     """
     r = rules()
+    value = value.replace(KEY_REMOVED, " ")  # the product's own mark where a model echoed a key
     norm_text, norm_quote = normalise(text), normalise(quote)
     at = norm_text.find(norm_quote) if norm_quote else -1
     clause = lead = norm_quote
