@@ -6,7 +6,7 @@ import pytest
 from helpers import answer_all, attach_all_mandatory
 from llm_server import point_at
 
-from assistant.service import Actor, DraftOutcome, ServiceError
+from assistant.service import DraftOutcome, ServiceError
 
 HONEST = {
     "fr": "Le patient P-001 présente la situation clinique décrite [A:patient_condition]. L'urgence est établie "
