@@ -14,6 +14,10 @@ Honest controls must come through untouched (a draft accepted, every proposal ke
 follow-up shown as written). Usage:
 
     .venv/bin/python evals/grounding_eval.py [--out evals/results/grounding.json] [--verbose]
+    .venv/bin/python evals/grounding_eval.py --tokens-only   # the baseline: the token checks alone
+
+`--tokens-only` turns the claim checks off (llm/claims.py, the document-fact rule of grounding.py),
+leaving what the product checked before them: citation ids, quotes, numbers, dates, standards, names.
 """
 
 from __future__ import annotations
@@ -175,9 +179,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--tokens-only", action="store_true", help="the baseline: no claim checks")
     args = ap.parse_args(argv)
+    if args.tokens_only:
+        from assistant.drafting import grounding
+        from assistant.llm import claims
+
+        claims.check_text = lambda *_a, **_k: []  # type: ignore[assignment]
+        claims.check_proposal = lambda *_a, **_k: ""  # type: ignore[assignment]
+        grounding._check_document_facts = lambda *_a, **_k: []  # type: ignore[assignment]
+        if args.out == OUT:
+            args.out = OUT.with_name("grounding_tokens_only.json")
     items = yaml.safe_load(args.data.read_text(encoding="utf-8"))
     result = evaluate(items, args.verbose)
+    result["configuration"] = "token checks only (baseline)" if args.tokens_only else "token checks + claim checks"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     lies, honest = result["lies"], result["honest"]

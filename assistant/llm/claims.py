@@ -201,8 +201,8 @@ def _holds_against(rule: _Rule, norm: str, m: re.Match[str], case: CaseFacts) ->
         return False
     if rule.hedgeable and rules().hedge.search(norm, start, end):
         return False
-    if rule.reported:
-        return not supported(norm[m.end():], case.facts.values())
+    if rule.reported:  # what the user is said to have written: up to the end of that clause
+        return not supported(norm[m.end():end], case.facts.values())
     if rule.supported_when is not None and conditions.evaluate(rule.supported_when, case.facts) is True:
         return False
     if rule.dates_from_facts:
