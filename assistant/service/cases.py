@@ -297,7 +297,7 @@ class CaseOps(ServiceBase):
         """The draft as Markdown (what `derogation draft` prints), and the draft itself (its notices)."""
         case = self.case(case_id)
         draft = self.draft(case_id, lang, use_llm=use_llm)
-        return export.to_markdown(self.profile(case), case, draft), draft
+        return export.to_markdown(self.profile(case), writer.clean_model(case), writer.clean_model(draft)), draft
 
 
 def _display_name(name: str) -> str:
