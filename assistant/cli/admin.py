@@ -26,6 +26,9 @@ def cmd_users(svc: Service, args: argparse.Namespace) -> int:
         return 0
     if not args.user_role:
         raise ServiceError("users add needs --role (manufacturer, consultant or clinician)")
+    if not args.reset and any(u.name == args.name.strip() for u in svc.accounts()):
+        raise ServiceError(f"the account {args.name!r} already exists; nothing was changed. "
+                           "To replace its role and password: derogation users add NAME --role ROLE --reset")
     password = None
     if not args.identity_provider:
         if sys.stdin.isatty():
@@ -36,8 +39,8 @@ def cmd_users(svc: Service, args: argparse.Namespace) -> int:
                 raise ServiceError("the two passwords differ")
         else:
             password = sys.stdin.readline().rstrip("\n")
-    user = svc.add_account(args.name, args.user_role, password)
-    print(f"saved {user.name} ({user.role}); the web app now asks for a login")
+    user = svc.add_account(args.name, args.user_role, password, reset=args.reset)
+    print(f"{'reset' if args.reset else 'saved'} {user.name} ({user.role}); the web app now asks for a login")
     return 0
 
 

@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", dest="user_role", choices=ROLES)
     p.add_argument("--identity-provider", action="store_true",
                    help="an e-mail that logs in through the OIDC provider (no password here)")
+    p.add_argument("--reset", action="store_true", help="replace an existing account's role and password")
     p = add("settings", cmd_settings, "show or change a case's settings")
     p.add_argument("case")
     p.add_argument("--require-approval", choices=["yes", "no"])

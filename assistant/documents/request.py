@@ -14,6 +14,7 @@ from pathlib import Path
 from assistant import words as i18n
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
+from assistant.documents.writer import clip
 from assistant.drafting.model import Citation, Draft, Paragraph, Span
 from assistant.drafting.spans import render, render_text
 from assistant.text import format_date
@@ -207,11 +208,11 @@ def to_docx(profile: Profile, case: Case, draft: Draft, out: Path) -> None:
     doc.styles["Normal"].font.name = "Calibri"
     doc.styles["Normal"].font.size = Pt(11)
     props = doc.core_properties
-    props.title = draft.title
-    props.author = case.value("applicant_name") or ""
+    props.title = clip(draft.title)
+    props.author = clip(case.value("applicant_name") or "")
     props.created = props.modified = props.last_printed = case.updated_at.replace(tzinfo=None)
     props.revision = case.version
-    props.identifier = case.id
+    props.identifier = clip(case.id)
 
     cover = cover_facts(profile, case, draft)
     doc.add_heading(draft.title, level=0)

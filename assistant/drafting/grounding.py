@@ -7,7 +7,12 @@ A draft passes only if:
 - every number, date, standard reference (ISO/EN/IEC …) and proper noun in its text occurs in
   the case facts, in the passages the section cites, or in the product's own vetted wording
   (the authority profile);
-- every paragraph cites something or shows a placeholder.
+- every paragraph cites something or shows a placeholder;
+- no sentence claims what the case does not support (llm/claims.py: a regulatory status, a
+  workflow state, an attachment, an admission, the delay as the ground, a note to the reviewer);
+- a number, date or name that only an uploaded document states (a passage `ev:…`, whose content
+  nobody has confirmed) is said to come from that document ("selon le certificat joint …"), never
+  stated as a fact of the case.
 
 The comparison is deliberately plain: normalised strings, no model. A failure names the text
 and the reason, for the reviewer.
@@ -21,10 +26,12 @@ from dataclasses import dataclass
 
 from assistant.drafting.model import Paragraph, SectionDraft
 from assistant.knowledge.passage import Passage
+from assistant.llm import claims
 from assistant.text import DATE, MONTHS, find_dates, normalise
 
 FailureKind = str  # unknown_citation | quote_not_found | ungrounded_number | ungrounded_date |
-#                    ungrounded_standard | ungrounded_name | uncited_paragraph | empty_draft
+#                    ungrounded_standard | ungrounded_name | uncited_paragraph | empty_draft |
+#                    document_fact | a claim kind of llm/claims.yaml
 
 STANDARD = re.compile(
     r"\b(?:(?:NF|BS|DIN)\s+)?(?:EN|ISO|IEC|ASTM|IEEE|AAMI|CEI)(?:\s*/\s*|\s+)?(?:(?:ISO|IEC|TR|TS)(?:\s*/\s*|\s+))*"
@@ -85,8 +92,15 @@ def check_section(
     passages: Sequence[Passage],
     facts: Mapping[str, str],
     known: Iterable[str] = (),
+    case: claims.CaseFacts | None = None,
+    mechanical: Sequence[Paragraph] = (),
 ) -> list[Failure]:
-    """Every grounding failure of `section` (empty: the draft passes)."""
+    """Every grounding failure of `section` (empty: the draft passes).
+
+    `case`: the recorded facts and attached evidence its claims are judged against (default: the
+    facts alone, so no "attached" claim can hold). `mechanical`: paragraphs the product itself
+    wrote (the evidence list added to a model draft), whose claims are not the model's."""
+    case = (case or claims.CaseFacts(facts)).for_section(section.section_id)
     failures: list[Failure] = []
     by_id = {p.id: p for p in passages}
     source_of: dict[str, str] = {}
@@ -99,7 +113,9 @@ def check_section(
             source_of[ref] = cit.text
     cited = dict.fromkeys(s.ref for p in section.paragraphs for s in p.spans if s.kind == "cite" and s.ref in by_id)
     cited_passages = [by_id[ref].text for ref in cited]
+    known = list(known)
     allowed = Sources([*facts.values(), *cited_passages, *known])
+    confirmed = Sources([*facts.values(), *known, *(by_id[r].text for r in cited if not _from_document(by_id[r]))])
 
     if not any(s.kind != "text" or s.text.strip() for p in section.paragraphs for s in p.spans):
         return [Failure("empty_draft", "", "the model returned no text for this section")]
@@ -114,7 +130,31 @@ def check_section(
                                     "a paragraph with no citation and no placeholder"))
         failures += _check_quotes(para, source_of, allowed)
         failures += _check_facts(para.plain(), allowed)
+        if para in mechanical:
+            continue
+        failures += [Failure(f.kind, f.text, f"{f.reason}: «{_excerpt(f.text)}»")
+                     for f in claims.check_text(para.plain(), case)]
+        failures += _check_document_facts(para.plain(), confirmed, allowed)
     return _dedupe(failures)
+
+
+def _from_document(p: Passage) -> bool:
+    """A passage from a document uploaded to the case: its content is the document's word, unconfirmed."""
+    return bool(p.evidence_kind) or p.id.startswith("ev:")
+
+
+def _check_document_facts(text: str, confirmed: Sources, allowed: Sources) -> list[Failure]:
+    """A sentence stating a number, date or name that only an uploaded document gives must say so."""
+    out = []
+    for sentence in claims.sentences(text):
+        unsourced = {f.text for f in _check_facts(sentence, allowed)}  # already failures of their own
+        unconfirmed = [f.text for f in _check_facts(sentence, confirmed) if f.text not in unsourced]
+        if unconfirmed and not claims.attributed(sentence):
+            what = ", ".join(dict.fromkeys(unconfirmed))
+            out.append(Failure("document_fact", sentence,
+                               f"states {what} as a fact of the case, but only an uploaded document says so "
+                               f"(confirm it as an answer, or write that the document says it): «{_excerpt(sentence)}»"))
+    return out
 
 
 def _check_quotes(para: Paragraph, source_of: Mapping[str, str], allowed: Sources) -> list[Failure]:

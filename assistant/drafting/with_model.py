@@ -29,6 +29,7 @@ from assistant.drafting.spans import render_text
 from assistant.errors import LLMError, NotFound
 from assistant.knowledge.passage import Passage
 from assistant.knowledge.sources import NOTES_DIR
+from assistant.llm import claims
 from assistant.llm import prompts as prompting
 from assistant.llm.audit import scrub
 from assistant.llm.prompts import LANG_NAMES
@@ -265,17 +266,25 @@ def draft_section_checked(
     except LLMError as exc:
         return fallback(offline, [error_notice(exc)]), [f"language model unavailable: {exc}"]
     retries = [n for n in llm.notices[seen:] if "retrying" in n]
-    parser = _Parser(profile, case, section, lang, passages)
-    paragraphs = parser.parse(scrub("".join(chunks), llm.secrets))  # a key cut across two chunks is removed here
-    candidate = offline.model_copy(update={
-        "paragraphs": paragraphs, "citations": parser.citations, "placeholders": parser.placeholders,
-    })
-    facts = case.values()
-    failures = check_section(candidate, passages, facts, known_texts(profile, case))
+    text = scrub("".join(chunks), llm.secrets)  # a key cut across two chunks is removed here
+    candidate, failures = check_reply(profile, case, section, lang, passages, offline, text, llm.label)
     if failures:
         return fallback(offline, [*retries, failure_notice(failures)]), [f.reason for f in failures]
-    done = _complete(candidate, offline, parser, llm.label)
-    return (done.model_copy(update={"notices": [*done.notices, *retries]}) if retries else done), []
+    return (candidate.model_copy(update={"notices": [*candidate.notices, *retries]}) if retries else candidate), []
+
+
+def check_reply(
+    profile: Profile, case: Case, section: Section, lang: Lang, passages: Sequence[Passage],
+    offline: SectionDraft, text: str, label: str = "llm:?",
+) -> tuple[SectionDraft, list[Failure]]:
+    """A model's reply for a section, parsed and checked against the case: the section it would be
+    (completed with what the offline draft knows mechanically) and every grounding failure."""
+    parser = _Parser(profile, case, section, lang, passages)
+    candidate = offline.model_copy(update={
+        "paragraphs": parser.parse(text), "citations": parser.citations, "placeholders": parser.placeholders,
+    })
+    failures = check_section(candidate, passages, case.values(), known_texts(profile, case), claims.CaseFacts.of(case))
+    return _complete(candidate, offline, parser, label), failures
 
 
 def offline_passages(offline: SectionDraft) -> list[Passage]:

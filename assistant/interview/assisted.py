@@ -3,12 +3,16 @@
 - `propose_facts`: a free-text answer (or a document's text) often answers several questions;
   the model proposes a value for each (structured output), each with the exact words that
   support it. A proposal is kept only if that quote is in the text, its value is valid for the
-  question (answers.normalise) and, for a patient field, it holds no identifying data. Nothing
-  is recorded until the user confirms; the interview then skips what is known.
+  question (answers.normalise), it says what the quote says (llm/claims.check_proposal: the same
+  yes/no, no possibility taken for a fact, no value beyond the words) and, for a patient field, it
+  holds no identifying data. Nothing is recorded until the user confirms (a document's proposal is
+  the document's word until then); the interview then skips what is known.
 - `next_followup`: for a justification question, the model judges whether the answer gives the
   specifics an assessor needs and asks ONE targeted follow-up, at most `profile.max_followups`
-  times per question (the same counter as the offline rule). Without a model, or when it fails,
-  the offline rule answers: a thin answer gets the profile's follow-up wording.
+  times per question (the same counter as the offline rule). Without a model, when it fails, or
+  when its follow-up claims what the case does not support (llm/claims.py: a status, a workflow
+  state, the patient's identity, words the user did not write), the offline rule answers: a thin
+  answer gets the profile's follow-up wording.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from assistant.case.profile import Lang, Profile, Question
 from assistant.case.requirements import applies
 from assistant.errors import LLMError
 from assistant.interview.engine import needs_followup, ordered_questions
+from assistant.llm import claims
 from assistant.llm import prompts as prompting
 from assistant.llm.prompts import LANG_NAMES
 from assistant.llm.session import LLM
@@ -130,6 +135,10 @@ def propose_facts(
         except AnswerError as exc:
             dropped.append(str(exc))
             continue
+        wrong = claims.check_proposal(question.type, value, quote, clipped, question.options or ())
+        if wrong:
+            dropped.append(f"{qid}: {wrong}")
+            continue
         if question.patient_data and patient_data_problems(value, pseudonym=question.pseudonym):
             dropped.append(f"{qid}: looks like identifying patient data")
             continue
@@ -169,12 +178,16 @@ def next_followup(llm: LLM, profile: Profile, case: Case, question_id: str, lang
         except LLMError:
             pass  # the offline rule below answers; llm.notices says what happened
         else:
-            if verdict.specific:
-                return None
             text = " ".join(verdict.followup.split())
-            if not text or len(text) > MAX_FOLLOWUP_CHARS:
-                text = question.followup.get(lang)
-            return Followup(question_id, text, "llm", tuple(verdict.missing))
+            lies = claims.check_text(text, claims.CaseFacts.of(case, section.id), "followup")
+            if lies:  # a follow-up that lies is not shown, and its verdict is not trusted: the offline rule answers
+                llm.notices.append("language-model follow-up not shown: " + "; ".join(f.reason for f in lies[:3]))
+            elif verdict.specific:
+                return None
+            else:
+                if not text or len(text) > MAX_FOLLOWUP_CHARS:
+                    text = question.followup.get(lang)
+                return Followup(question_id, text, "llm", tuple(verdict.missing))
     if needs_followup(profile, question, answer):
         return Followup(question_id, question.followup.get(lang), "profile")
     return None

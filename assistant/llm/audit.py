@@ -33,11 +33,14 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+KEY_REMOVED = "[KEY REMOVED]"
+
+
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` with every API key (`Config.secrets`) replaced: a model echoing a key must not spread it."""
     for secret in secrets:
         if len(secret) >= 4:
-            text = text.replace(secret, "[KEY REMOVED]")
+            text = text.replace(secret, KEY_REMOVED)
     return text
 
 

@@ -1,6 +1,8 @@
 """The team's accounts for a shared deployment: name, role, a scrypt password hash.
 
-Kept in `$DEROGATION_HOME/users.json` (written atomically, mode 0600). When the file holds at least
+Kept in `$DEROGATION_HOME/users.json` (written atomically, mode 0600; every change is made under an
+exclusive lock on `.users.json.lock`, so parallel changes neither fail nor lose an account). An
+existing account is only replaced on purpose (`add(..., reset=True)`). When the file holds at least
 one account, the web app asks for a login and the role comes from the account, not from the page.
 An organisation with an identity provider uses Streamlit's OIDC login instead (see the README);
 this file then maps each e-mail to a role.
@@ -8,12 +10,15 @@ this file then maps each e-mail to a role.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -53,24 +58,43 @@ def load(home: Path | None = None) -> dict[str, User]:
         raise ServiceError(f"{path} is unreadable ({type(exc).__name__}): fix or delete it") from None
 
 
+@contextlib.contextmanager
+def _locked(home: Path | None = None) -> Iterator[None]:
+    """One change to the accounts at a time (across processes): read, change, write under the lock."""
+    path = _file(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(".users.json.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def _save(users: dict[str, User], home: Path | None = None) -> None:
     path = _file(home)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".users.json.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"users": [asdict(u) for u in sorted(users.values(), key=lambda u: u.name)]}, fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
+    tmp = path.with_name(f".users.json.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"users": [asdict(u) for u in sorted(users.values(), key=lambda u: u.name)]}, fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def login_required(home: Path | None = None) -> bool:
     return bool(load(home))
 
 
-def add(name: str, role: str, password: str | None, home: Path | None = None) -> User:
-    """Create or update an account. `password` None: an identity-provider account (OIDC e-mail)."""
+def add(name: str, role: str, password: str | None, home: Path | None = None, *, reset: bool = False) -> User:
+    """Create an account; replace an existing one only with `reset` (its role and password).
+    `password` None: an identity-provider account (OIDC e-mail)."""
     name = name.strip()
     if not NAME.match(name):
         raise ServiceError("a user name is 2 to 80 letters, digits or . _ @ + -")
@@ -82,18 +106,23 @@ def add(name: str, role: str, password: str | None, home: Path | None = None) ->
             raise ServiceError(f"a password has at least {MIN_PASSWORD} characters")
         salt = secrets.token_hex(16)
         hashed = _hash(password, salt)
-    users = load(home)
-    users[name] = User(name, role, salt, hashed)
-    _save(users, home)
+    with _locked(home):
+        users = load(home)
+        if name in users and not reset:
+            raise ServiceError(f"the account {name!r} already exists ({users[name].role}); nothing was changed. "
+                               "To replace its role and password, add it again with --reset")
+        users[name] = User(name, role, salt, hashed)
+        _save(users, home)
     return users[name]
 
 
 def remove(name: str, home: Path | None = None) -> None:
-    users = load(home)
-    if name not in users:
-        raise ServiceError(f"no user {name!r}")
-    del users[name]
-    _save(users, home)
+    with _locked(home):
+        users = load(home)
+        if name not in users:
+            raise ServiceError(f"no user {name!r}")
+        del users[name]
+        _save(users, home)
 
 
 def authenticate(name: str, password: str, home: Path | None = None) -> User | None:

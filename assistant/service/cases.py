@@ -3,7 +3,6 @@ the check and the export."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from assistant.case import access, evidence, requirements
@@ -13,6 +12,7 @@ from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import REQUEST_TYPES, Lang, Profile, Section, available_authorities, load_profile
 from assistant.case.store import write_atomic
 from assistant.documents import request as export
+from assistant.documents import writer
 from assistant.documents.pdf import PdfFontError
 from assistant.drafting import revisions
 from assistant.drafting.model import Draft
@@ -22,6 +22,7 @@ from assistant.gate import readiness as progress
 from assistant.gate.findings import Finding
 from assistant.interview import documents as extract
 from assistant.interview import engine as interview
+from assistant.service import exported
 from assistant.service.base import (
     Actor,
     Attached,
@@ -190,31 +191,44 @@ class CaseOps(ServiceBase):
     def export(
         self, case_id: str, fmt: ExportFormat, out: Path, lang: Lang | None = None, actor: Actor | None = None
     ) -> list[Finding]:
-        """Write the file; refuse (ExportBlocked) while unwaived blockers remain."""
+        """Write the file; refuse (ExportBlocked) while unwaived blockers remain.
+
+        Only to a new file or one an export wrote (documents/writer.py: never into the case folders,
+        onto a folder, a link or a special file), atomically, with every text made safe for the format.
+        One format failing is that format's ServiceError, never a crash."""
         if actor is not None:
             access.require_change(actor.role, "export")
+        if fmt not in ("md", "docx", "pdf"):
+            raise ServiceError(f"unknown export format {fmt!r} (docx, md or pdf)")
         found = self.check(case_id)
         blocking = checks.blockers(found)
         if blocking:
             raise ExportBlocked(blocking)
-        case = self.case(case_id)
+        target = writer.check_target(Path(out), [self.store.root, self.store.home / "index"],
+                                     lambda p: exported.written_before(self.store.home, p))
+        case = writer.clean_model(self.case(case_id))
         profile = self.profile(case)
-        draft = revisions.apply_edits(self._compose(case_id, lang), case)
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        if fmt == "md":
-            tmp.write_text(export.to_markdown(profile, case, draft), encoding="utf-8")
-        elif fmt == "docx":
-            export.to_docx(profile, case, draft, tmp)
-        elif fmt == "pdf":
-            try:
+        draft = writer.clean_model(revisions.apply_edits(self._compose(case_id, lang), case))
+
+        def write(tmp: Path) -> None:
+            if fmt == "md":
+                tmp.write_text(export.to_markdown(profile, case, draft), encoding="utf-8")
+            elif fmt == "docx":
+                export.to_docx(profile, case, draft, tmp)
+            else:
                 export.to_pdf(profile, case, draft, tmp)
-            except PdfFontError as exc:
-                raise ServiceError(str(exc)) from None
-        else:
-            raise ServiceError(f"unknown export format {fmt!r} (docx, md or pdf)")
-        shutil.move(tmp, out)
+
+        try:
+            writer.write_atomically(target, write)
+        except PdfFontError as exc:
+            raise ServiceError(str(exc)) from None
+        except ServiceError:
+            raise
+        except OSError as exc:
+            raise ServiceError(f"the {fmt.upper()} file could not be written to {out}: {exc.strerror or exc}") from None
+        except (ValueError, TypeError, KeyError) as exc:  # a writer's own limit: the other formats still work
+            raise ServiceError(f"the {fmt.upper()} file could not be made: {type(exc).__name__}: {exc}") from None
+        exported.remember(self.store.home, target)
         return found
 
     def readiness(self, case_id: str, lang: Lang | None = None, findings_lang: Lang = "en") -> progress.Readiness:
@@ -283,7 +297,7 @@ class CaseOps(ServiceBase):
         """The draft as Markdown (what `derogation draft` prints), and the draft itself (its notices)."""
         case = self.case(case_id)
         draft = self.draft(case_id, lang, use_llm=use_llm)
-        return export.to_markdown(self.profile(case), case, draft), draft
+        return export.to_markdown(self.profile(case), writer.clean_model(case), writer.clean_model(draft)), draft
 
 
 def _display_name(name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,11 +42,13 @@ class KnowledgeOps(ServiceBase):
     def corpus_add(self, paths: list[Path], progress: bool = False) -> IngestReport:
         if not paths:
             raise ServiceError("give at least one file or folder to add")
-        return self._corpus().add([Path(p) for p in paths], progress=progress)
+        paths = [_usable(Path(p)) for p in paths]
+        return self._corpus().add(paths, progress=progress)
 
     def corpus_remove(self, paths: list[Path]) -> int:
+        paths = [_usable(Path(p)) for p in paths]
         kb = self._corpus()
-        return sum(kb.remove_source(str(Path(p).resolve())) for p in paths)
+        return sum(kb.remove_source(str(p.resolve())) for p in paths)
 
     def corpus_sync(self, progress: bool = False) -> IngestReport:
         return self._corpus().sync(progress=progress)
@@ -56,3 +60,22 @@ class KnowledgeOps(ServiceBase):
         """What the user should know about the knowledge base (e.g. a damaged store was rebuilt)."""
         kb = self._knowledge
         return list(kb.notices) if kb is not None and not isinstance(kb, str) else []
+
+
+def _usable(path: Path) -> Path:
+    """`path`, or a ServiceError when it is a loop of symbolic links or a link to nothing."""
+    try:
+        path.resolve()
+        if path.is_symlink():
+            os.stat(path)  # follows the link: ELOOP or ENOENT when it leads nowhere
+    except RuntimeError:  # Path.resolve on a loop (Python < 3.13)
+        raise ServiceError(f"{path}: a loop of symbolic links (it leads back to itself); "
+                           "give the real file or folder") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ServiceError(f"{path}: a loop of symbolic links (it leads back to itself); "
+                               "give the real file or folder") from None
+        if exc.errno == errno.ENOENT:
+            raise ServiceError(f"{path}: a symbolic link to nothing (its target does not exist)") from None
+        raise ServiceError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return path

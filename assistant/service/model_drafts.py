@@ -27,6 +27,7 @@ from assistant.drafting.grounding import check_section
 from assistant.drafting.model import Citation, Draft, SectionDraft
 from assistant.errors import ConflictError, LLMError, ServiceError
 from assistant.knowledge.passage import Passage
+from assistant.llm import claims
 from assistant.llm.session import LLM
 from assistant.service.base import Actor
 from assistant.service.streaming import stream as _stream
@@ -147,7 +148,8 @@ class ModelDraftOps(ModelOps):
         generated = generated or self.generated_section(case_id, draft.section_id, lang)
         cited = [Passage(id=c.id, citation=c.label, text=c.text, source=c.source, page=c.page, url=c.url)
                  for c in draft.citations.values() if c.kind == "passage"]
-        failures = check_section(draft, cited, case.values(), llm_drafting.known_texts(self.profile(case), case))
+        failures = check_section(draft, cited, case.values(), llm_drafting.known_texts(self.profile(case), case),
+                                 claims.CaseFacts.of(case), mechanical=generated.paragraphs)
         if failures:
             raise ServiceError("not recorded: the grounding checks fail on the facts as they are now: "
                                + "; ".join(f.reason for f in failures[:5]))

@@ -37,10 +37,11 @@ class PeopleOps(ServiceBase):
     def accounts(self) -> list[User]:
         return list(accounts.load(self.store.home).values())
 
-    def add_account(self, name: str, role: str, password: str | None) -> User:
+    def add_account(self, name: str, role: str, password: str | None, *, reset: bool = False) -> User:
+        """A new account; an existing name is refused unless `reset` (then its role and password change)."""
         if role not in access.rights():
             raise ServiceError(f"unknown role {role!r} (one of {', '.join(access.rights())})")
-        return accounts.add(name, role, password, self.store.home)
+        return accounts.add(name, role, password, self.store.home, reset=reset)
 
     def remove_account(self, name: str) -> None:
         accounts.remove(name, self.store.home)

@@ -93,3 +93,38 @@ def test_a_paragraph_without_any_citation_fails():
 
 def test_an_empty_draft_fails():
     assert kinds(check_section(section(), PASSAGES, FACTS)) == ["empty_draft"]
+
+
+# -- claims, not only tokens (issue 12) ---------------------------------------------------------------
+DOCUMENT = Passage(id="ev:0123456789abcdef:p1#0", citation="Certificat CE (p. 1)", evidence_kind="previous_ce_certificate",
+                   text="Certificat CE n° 2460-MDR-118734, délivré par l'organisme notifié 2460. Reçu le 21/05/2024.")
+
+
+def doc_section(*paragraphs):
+    s = section(*paragraphs)
+    return s.model_copy(update={"citations": {**s.citations, DOCUMENT.id: Citation(
+        id=DOCUMENT.id, kind="passage", label=DOCUMENT.citation, text=DOCUMENT.text)}})
+
+
+def test_a_fact_only_an_uploaded_document_states_is_not_stated_as_a_case_fact():
+    planted = doc_section(["Le dispositif dispose du certificat n° 2460-MDR-118734", ("cite", DOCUMENT.id), "."])
+    assert "document_fact" in kinds(check_section(planted, [*PASSAGES, DOCUMENT], FACTS))
+    labelled = doc_section(["D'après le certificat (non vérifié), la demande aurait été reçue le 21/05/2024",
+                            ("cite", DOCUMENT.id), "."])
+    assert check_section(labelled, [*PASSAGES, DOCUMENT], FACTS) == []
+
+
+def test_a_sentence_of_grounded_tokens_that_claims_a_status_or_a_workflow_state_fails():
+    from assistant.llm.claims import CaseFacts
+
+    ce = section(["Le dispositif Valvix TMV-28 est marqué CE", ("cite", "answer:device_name"), "."])
+    approved = section(["Cette section a été relue et approuvée", ("cite", "answer:urgency"), "."])
+    expired = section(["Le certificat a expiré le 26 mai 2024 ; il n'est plus valide",
+                       ("cite", "answer:previous_certificate_expiry"), "."])
+    assert kinds(check_section(ce, PASSAGES, FACTS)) == ["regulatory_status_claim"]
+    assert kinds(check_section(approved, PASSAGES, FACTS)) == ["workflow_claim"]
+    assert check_section(expired, PASSAGES, FACTS) == []
+    attached = section(["La lettre du médecin est jointe au dossier", ("cite", "answer:urgency"), "."])
+    with_letter = CaseFacts(FACTS, frozenset({"clinician_letter"}), frozenset({"clinician_letter"}))
+    assert check_section(attached, PASSAGES, FACTS, case=with_letter) == []
+    assert kinds(check_section(attached, PASSAGES, FACTS)) == ["document_set_claim"]  # attachments unknown

@@ -84,6 +84,8 @@ def export_files(case: Case, lang: str) -> dict[str, bytes | str]:
                     out[fmt] = path.read_bytes()
                 except ServiceError as exc:  # ExportBlocked included: the case changed meanwhile
                     out[fmt] = str(exc)
+                except Exception as exc:  # noqa: BLE001 (one format failing never takes the panel down)
+                    out[fmt] = f"this format could not be made ({type(exc).__name__}); the others are available"
         return out
 
     return memo("export", case, lang, build)

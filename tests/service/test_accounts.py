@@ -1,0 +1,49 @@
+"""The team's accounts under parallel changes, and no silent password reset (issue 12)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from assistant.service import ServiceError
+from assistant.service import accounts as users
+
+PASSWORD = "a long enough secret"
+
+
+def _add(args: tuple[str, str]) -> str:
+    name, home = args
+    from pathlib import Path
+
+    users.add(name, "manufacturer", PASSWORD, Path(home))
+    return name
+
+
+def test_parallel_adds_from_many_processes_lose_no_account_and_raise_nothing(home):
+    names = [f"user{n:02d}" for n in range(48)]
+    with ProcessPoolExecutor(max_workers=8) as pool:
+        done = list(pool.map(_add, [(n, str(home)) for n in names]))
+    assert done == names
+    assert sorted(users.load(home)) == names
+    assert [p.name for p in home.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_adding_an_existing_name_is_refused_unless_reset(home):
+    users.add("m.martin", "manufacturer", PASSWORD, home)
+    with pytest.raises(ServiceError, match="already exists"):
+        users.add("m.martin", "consultant", "another long secret", home)
+    assert users.authenticate("m.martin", PASSWORD, home).role == "manufacturer"
+    users.add("m.martin", "consultant", "another long secret", home, reset=True)
+    assert users.authenticate("m.martin", "another long secret", home).role == "consultant"
+    assert users.authenticate("m.martin", PASSWORD, home) is None
+
+
+def test_the_cli_refuses_an_existing_name_before_asking_and_resets_with_reset(cli, home):
+    assert cli("users", "add", "m.martin", "--role", "manufacturer", input=f"{PASSWORD}\n").returncode == 0
+    again = cli("users", "add", "m.martin", "--role", "consultant", input="another long secret\n")
+    assert again.returncode != 0 and "already exists" in again.stderr and "--reset" in again.stderr
+    assert users.authenticate("m.martin", PASSWORD, home).role == "manufacturer"
+    reset = cli("users", "add", "m.martin", "--role", "consultant", "--reset", input="another long secret\n")
+    assert reset.returncode == 0, reset.stderr
+    assert users.authenticate("m.martin", "another long secret", home).role == "consultant"
