@@ -76,6 +76,9 @@ class Question(Conditional):
     justification: bool = False
     patient_data: bool = False
     pseudonym: bool = False
+    # The answer names the applicant's own people and address (not a patient): no patient-data
+    # warning on it, and it reaches a language model as written (case/privacy.py, `keep`).
+    applicant_data: bool = False
 
     @model_validator(mode="after")
     def _coherent(self) -> Question:
@@ -127,6 +130,9 @@ class EvidenceKind(Conditional):
     sections: tuple[str, ...] = Field(min_length=1)
     mandatory: bool = False
     mandatory_when: dict[str, Any] = Field(default_factory=dict)
+    # Documents of this kind are about a patient: every identifier form is screened in them (in the
+    # others, only those no manufacturer document carries: NIR, date of birth, record number).
+    patient_data: bool = False
 
     @field_validator("mandatory_when", mode="before")
     @classmethod

@@ -6,7 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from assistant.case import access, evidence, requirements
+from assistant import words
+from assistant.case import access, evidence, privacy, requirements
 from assistant.case.answers import AnswerError, normalise
 from assistant.case.model import Case, EvidenceFile, now
 from assistant.case.privacy import patient_data_problems
@@ -18,6 +19,7 @@ from assistant.drafting import revisions
 from assistant.drafting.model import Draft
 from assistant.errors import ServiceError
 from assistant.gate import findings as checks
+from assistant.gate import privacy as privacy_findings
 from assistant.gate import readiness as progress
 from assistant.gate.findings import Finding
 from assistant.interview import documents as extract
@@ -148,10 +150,23 @@ class CaseOps(ServiceBase):
             kind_confirmed=not guessed, origin=origin,
         )
         self._commit(case_id, "evidence_attached", {"file": record.model_dump(mode="json")}, actor)
-        warnings = []
+        warnings = self._screen_document(profile, case, kind, record.filename, pdf.pages)
         if pdf.text_pages == 0:
             warnings.append(f"{record.filename}: no text layer (scanned?): attached, but its content cannot be searched or cited by page")
         return Attached(file=record, guessed_kind=guessed, warnings=warnings)
+
+    # -- patient data: the one screen (case/privacy.py) on the text the service receives ----------
+    def _screen_document(self, profile: Profile, case: Case, kind: str, filename: str, pages: list[str]) -> list[str]:
+        """Warnings naming the patient identifiers a document's extracted text holds, page by page."""
+        patient_kind = profile.evidence_kind(kind).patient_data
+        found = privacy.screen_pages(pages, patient_kind=patient_kind, keep=privacy.keep_for(profile, case))
+        lang = case.settings.language
+        return [words.t("privacy_in_document", lang, file=filename, page=page,
+                        found=privacy_findings.describe(hits, lang)) for page, hits in found]
+
+    def privacy_warnings(self, case_id: str, lang: Lang = "en") -> list[str]:
+        """Where the case's answers and documents seem to hold data identifying a patient, in words."""
+        return [f.message for f in self.check(case_id, lang) if f.kind == privacy_findings.KIND]
 
     def remove_evidence(self, case_id: str, evidence_id: str, actor: Actor) -> Case:
         case = self.case(case_id)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.case import evidence
+from assistant.case import evidence, privacy
 from assistant.case.privacy import is_local_url
 from assistant.case.profile import Lang
 from assistant.errors import LLMConfigError, LLMError, ServiceError
@@ -136,7 +136,7 @@ class ModelOps(CaseOps):
     def llm_session(self, case_id: str) -> LLM:
         """A model session for one case: its pseudonym kept, its calls in the case's audit log."""
         case = self.case(case_id)
-        keep = [v for v in (case.value("patient_pseudonym"),) if v]
+        keep = privacy.keep_for(self.profile(case), case)  # the pseudonym, the applicant's own details
         log = audit.AuditLog(self.store.folder(case_id) / audit.FILE_NAME, self.config.secrets)
         try:
             settings = load_settings(self.store.home, self.config.llm_env)
