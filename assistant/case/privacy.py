@@ -152,8 +152,8 @@ _EMAIL = re.compile(
     re.IGNORECASE,
 )
 _PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|0)[1-9](?:[\s.\-]?\d{2}){4}(?!\d)"
-    r"|(?<![\w+])(?:\+|00)[1-9]\d{0,2}(?:\s?\(0\))?(?:[\s.\-]?\d){8,11}(?!\d)"
+    r"(?<![\w+\-/])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|0)[1-9](?:[\s.\-]?\d{2}){4}(?!\d)"
+    r"|(?<![\w+\-/])(?:\+|00)[1-9]\d{0,2}(?:\s?\(0\))?(?:[\s.\-]?\d){8,11}(?!\d)"
 )
 _STREET_FR = (
     r"(?:rue|avenue|av\.|boulevard|bd|place|impasse|allée|chemin|route|quai|cours|square|passage|voie|"

@@ -12,7 +12,7 @@ from assistant.case.answers import AnswerError, normalise
 from assistant.case.model import Case, EvidenceFile, now
 from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import REQUEST_TYPES, Lang, Profile, Section, available_authorities, load_profile
-from assistant.case.store import write_atomic
+from assistant.case.store import private_dir, write_atomic
 from assistant.documents import request as export
 from assistant.documents.pdf import PdfFontError
 from assistant.drafting import revisions
@@ -137,8 +137,7 @@ class CaseOps(ServiceBase):
                 known = ", ".join(k.id for k in profile.evidence_kinds)
                 raise ServiceError(f"{evidence.shown_name(Path(path).name)}: cannot tell what this document is: give --kind (one of {known})")
         access.require_evidence_kind(actor.role, kind)
-        folder = self.store.files_dir(case_id)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(self.store.files_dir(case_id))
         stored = folder / f"{pdf.sha256}.pdf"
         if not stored.exists():  # fsynced before the journal acknowledges it; a unique temporary name
             write_atomic(stored, data)
