@@ -121,6 +121,7 @@ class CaseOps(ServiceBase):
         access.require_change(actor.role, "evidence_attached")
         if kind is not None:
             access.require_evidence_kind(actor.role, kind)
+        self._authorise(case_id, actor, "evidence_attached")  # before anything is written
         case = self.case(case_id)
         profile = self.profile(case)
         if kind is not None:
@@ -195,18 +196,32 @@ class CaseOps(ServiceBase):
         return self._commit(case_id, "waiver_withdrawn", {"target": target}, actor)
 
     def set_setting(self, case_id: str, actor: Actor, **values: object) -> Case:
+        """Change case settings; each only by the role that owns it (access.yaml `settings`)."""
+        for key in values:
+            access.require_setting(actor.role, key)
         return self._commit(case_id, "setting_changed", values, actor)
 
     def restore(self, case_id: str, version: int, actor: Actor) -> Case:
-        old = self.case(case_id, version)
-        return self._commit(case_id, "restored", {"state": old.model_dump(mode="json")}, actor)
+        """The case as it was at `version`, for the parts the actor's role may change (access.yaml
+        `restore`); every other part stays as it is now: another role's acts (a consultant's
+        approval) are neither brought back nor undone, and a revoked clinician link stays revoked."""
+        self._authorise(case_id, actor, "restored")
+        state = self.case(case_id).model_dump(mode="json")
+        before = self.case(case_id, version).model_dump(mode="json")
+        for part in access.restorable(actor.role):
+            outer, _, inner = part.partition(".")
+            if inner:
+                state[outer][inner] = before[outer][inner]
+            else:
+                state[outer] = before[outer]
+        return self._commit(case_id, "restored", {"state": state}, actor)
 
     def export(
         self, case_id: str, fmt: ExportFormat, out: Path, lang: Lang | None = None, actor: Actor | None = None
     ) -> list[Finding]:
         """Write the file; refuse (ExportBlocked) while unwaived blockers remain."""
         if actor is not None:
-            access.require_change(actor.role, "export")
+            self._authorise(case_id, actor, "export")
         found = self.check(case_id)
         blocking = checks.blockers(found)
         if blocking:
