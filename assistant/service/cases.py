@@ -262,6 +262,7 @@ class CaseOps(ServiceBase):
         self, case_id: str, question_id: str, evidence_id: str, actor: Actor, expected_version: int | None = None
     ) -> Case:
         """Record a proposed answer as the answer, with the document as its source."""
+        self._authorise(case_id, actor, "answered")
         found = [p for p in self.proposals(case_id, include_answered=True)
                  if p.question_id == question_id and p.evidence_id == evidence_id]
         if not found:
