@@ -171,6 +171,14 @@ _POSTCODE_CITY = re.compile(
 )
 
 
+_AT = re.compile(r"[\[({]\s*(?:at|arobase)\s*[\])}]", re.IGNORECASE)
+_STREET_WORD = re.compile(
+    rf"\d[\s,]+(?:(?:bis|ter|quater|[A-D])\s+)?(?i:{_STREET_FR})\b|\b(?:Street|St\.|Road|Rd\.?|Avenue|Ave\.?|Lane|Drive|"
+    r"Close|Way|Place|Court|Crescent|Terrace|Gardens|Square)\b|\b(?:Flat|Apartment|Apt\.?|Unit|Suite)\s+\d"
+)
+_FIVE_DIGITS = re.compile(rf"(?<!\d)(?:\d{{5}}|2[AB]\d{{3}})\s+[{_UP}]")
+
+
 @dataclass(frozen=True)
 class Found:
     """One identifier in a text: its kind, the text itself and where it is (characters)."""
@@ -235,13 +243,29 @@ def _name_hits(text: str) -> list[tuple[int, int]]:
     return hits
 
 
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_DATE_REACH = 30  # a date of the grammar ends with its year and starts at most this far before it
+
+
+def _dates(text: str) -> list[re.Match[str]]:
+    """The dates of the shared grammar (assistant.text.DATE) in `text`, found around each year only:
+    the grammar tried at every position of a long document is what made screening slow."""
+    found: dict[int, re.Match[str]] = {}
+    for y in _YEAR.finditer(text):
+        start = max(0, y.start() - _DATE_REACH)
+        for m in DATE.finditer(text, start, min(len(text), y.end() + 6)):  # 1958-03-12 starts with it
+            if m.start() <= y.start() and m.end() >= y.end():
+                found.setdefault(m.start(), m)
+    return [found[k] for k in sorted(found)]
+
+
 def _birth_dates(text: str, today: dt.date | None = None) -> list[tuple[int, int]]:
     """Dates of birth: a date with a birth word ("né le", "born", "DDN", "b.") in the 30 characters
     before it, a date at least `BIRTH_AGE_YEARS` old that no certificate or law word precedes, and a
     two-digit-year date after a birth word."""
     today = today or dt.date.today()
     out = []
-    for m in DATE.finditer(text):
+    for m in _dates(text):
         before = text[max(0, m.start() - 30) : m.start()]
         if BIRTH.search(before):
             out.append((m.start(), m.end()))
@@ -263,10 +287,14 @@ def find_identifiers(text: str, *, today: dt.date | None = None) -> list[Found]:
     hits += [(m.start(), m.end(), "NIR") for m in NIR.finditer(text)]
     hits += [(s, e, "DDN") for s, e in _birth_dates(text, today)]
     hits += [(m.start(), m.end(), "ID") for m in _RECORD.finditer(text)]
-    hits += [(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
+    # Each costly pattern runs only where a cheap test says it can match (long documents).
+    if "@" in text or _AT.search(text):
+        hits += [(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
     hits += [(m.start(), m.end(), "TEL") for m in _PHONE.finditer(text)]
-    hits += [(m.start(), m.end(), "ADR") for m in _ADDRESS.finditer(text)]
-    hits += [(m.start(), m.end(), "CP") for m in _POSTCODE_CITY.finditer(text)]
+    if _STREET_WORD.search(text):
+        hits += [(m.start(), m.end(), "ADR") for m in _ADDRESS.finditer(text)]
+    if _FIVE_DIGITS.search(text):
+        hits += [(m.start(), m.end(), "CP") for m in _POSTCODE_CITY.finditer(text)]
     hits += [(s, e, "NOM") for s, e in _name_hits(text)]
     return [Found(kind, text[s:e], s, e) for s, e, kind in _merge(hits)]
 
@@ -468,15 +496,25 @@ def screen_pages(pages: list[str], *, patient_kind: bool, keep: Iterable[str] = 
     return out
 
 
+_SCREENED: dict[tuple, list[tuple[int, list[Found]]]] = {}  # a document's text never changes: once each
+_SCREENED_KEPT = 256
+
+
 def screen_documents(profile: Profile, case: Case, pages_of: Callable[[str], list[str]]) -> list[Place]:
+    """The pages of the case's documents holding something that looks like a patient identifier."""
     keep = keep_for(profile, case)
     patient_kinds = {k.id for k in profile.evidence_kinds if k.patient_data}
     out = []
     for ev in case.evidence:
-        try:
-            pages = pages_of(ev.sha256)
-        except (OSError, ValueError):
-            continue
-        for page, found in screen_pages(pages, patient_kind=ev.kind in patient_kinds, keep=keep):
+        key = (ev.sha256, ev.kind in patient_kinds, tuple(keep))
+        if key not in _SCREENED:
+            try:
+                pages = pages_of(ev.sha256)
+            except (OSError, ValueError):
+                continue
+            if len(_SCREENED) >= _SCREENED_KEPT:
+                _SCREENED.pop(next(iter(_SCREENED)))
+            _SCREENED[key] = screen_pages(pages, patient_kind=key[1], keep=keep)
+        for page, found in _SCREENED[key]:
             out.append(Place(tuple(found), evidence_id=ev.id, filename=ev.filename, page=page))
     return out

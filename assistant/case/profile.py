@@ -76,8 +76,9 @@ class Question(Conditional):
     justification: bool = False
     patient_data: bool = False
     pseudonym: bool = False
-    # The answer names the applicant's own people and address (not a patient): no patient-data
-    # warning on it, and it reaches a language model as written (case/privacy.py, `keep`).
+    # The answer is the applicant's own (its people, its address, its device's names), not a
+    # patient's: no patient-data warning on it, and it reaches a language model as written
+    # (case/privacy.py, `keep`), wherever it appears.
     applicant_data: bool = False
 
     @model_validator(mode="after")

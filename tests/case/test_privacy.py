@@ -106,3 +106,24 @@ def test_local_only_refuses_a_name_that_resolves_elsewhere(remote_llm_server):
     settings = LLMSettings(provider="openai-compatible", model="m", base_url=remote_llm_server.url, local_only=True)
     provider = build_provider(settings)
     assert not provider.enabled and "not on this machine" in provider.problem
+
+
+@pytest.mark.parametrize(("text", "identifier"), [
+    ("Mr. Thomas Becker, 71, NYHA III.", "Thomas Becker"), ("Vu le patient Hélène Garnier-Dubois ce matin.", "Garnier-Dubois"),
+    ("BERNARD Jean-Luc, 74 ans.", "BERNARD Jean-Luc"), ("DOB: 03/01/1949, severe AS.", "03/01/1949"),
+    ("Tél. 06-12-34-56-78.", "06-12-34-56-78"), ("Joindre au +33612345678.", "+33612345678"),
+    ("Habite 3 impasse du Moulin, 69003 Lyon.", "69003 Lyon"), ("Patient: O'BRIEN, Sean.", "O'BRIEN"),
+    ("born on 4th July 1950", "4th July 1950"), ("Le patient, M. Durand, 80 ans.", "Durand"),
+    ("Tel +44 20 7946 0958", "7946 0958"), ("Dossier n° 88-12345", "88-12345"),
+])
+def test_forms_beyond_the_adversarial_set_are_redacted(text, identifier):
+    assert identifier not in Redactor(["P-014"]).redact(text)[0]
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("Lettre du Dr Jean Dupont, cardiologue.", "Jean Dupont"), ("Avis du Pr Martin Leroy (CHU de Lille).", "Martin Leroy"),
+    ("Pose d'un MitraClip G4.", "MitraClip G4"), ("Heart Team du 4 novembre 2026.", "4 novembre 2026"),
+    ("Certificat émis le 15/06/2003 par l'organisme notifié.", "15/06/2003"), ("Insuffisance mitrale de Barlow.", "Barlow"),
+])
+def test_physicians_devices_and_clinical_dates_stay(text, kept):
+    assert kept in Redactor(["P-014"]).redact(text)[0]

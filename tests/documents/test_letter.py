@@ -9,6 +9,7 @@ from docx import Document
 from assistant.documents.letter import plain_text
 from assistant.service import Actor, ConflictError, ServiceError
 
+
 def linked_doctor(svc, case_id, actor) -> Actor:
     """The treating physician, acting through the link the manufacturer created for this case."""
     _, token = svc.create_clinician_link(case_id, actor)
