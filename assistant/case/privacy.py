@@ -82,7 +82,8 @@ _NOT_NAMES = {
     "as", "each", "every", "all", "no", "none", "some", "any", "there", "here", "see", "per", "via",
     "patient", "patiente", "patients", "homme", "femme", "enfant", "monsieur", "madame", "objet", "lettre",
     "letter", "dear", "cher", "chère", "madam", "sir", "messieurs", "docteur", "doctor", "professeur",
-    "dr", "pr", "prof", "professor", "mr", "mrs", "ms", "mme", "mlle", "miss",
+    "dr", "pr", "prof", "professor", "use", "write", "answer", "cite", "give", "return", "keep", "do", "never",
+    "always", "only", "utilisez", "écrivez", "répondez", "citez", "donnez", "ne", "n'", "mr", "mrs", "ms", "mme", "mlle", "miss",
     # institutions, places and documents
     "agence", "nationale", "national", "sécurité", "santé", "publique", "haute", "autorité", "ministère",
     "direction", "commission", "european", "européenne", "européen", "europe", "union", "conseil", "council",
@@ -101,6 +102,7 @@ _NOT_NAMES = {
     "nyha", "grade", "stade", "stage", "type", "score", "member", "state", "states", "état", "états",
     "membre", "membres", "director", "directeur", "directrice", "general", "général", "générale", "health",
     "official", "journal", "officiel", "manufacturer", "fabricant", "information", "form", "formulaire",
+    "products", "product", "produits", "produit", "safety", "agency", "medicines", "médicament", "médicaments",
     # diseases and clinical eponyms ("Parkinson Disease", "Tétralogie de Fallot"), saints in place names
     "disease", "maladie", "syndrome", "disorder", "trouble", "cancer", "tumour", "tumor", "sclerosis",
     "sclérose", "tétralogie", "tetralogy", "anomalie", "anomaly", "classification", "scale", "échelle",
@@ -122,6 +124,10 @@ _ACRONYMS = {
     "IVD", "MDCG", "SAMU", "SMUR", "ARS", "CPP", "EMA", "NHS", "ICU", "USA", "EEC", "CEE", "TMV", "DMI",
     "EUDAMED", "SRN", "PSUR", "PMCF", "PMS", "SSCP", "CER", "IFU", "EMDN", "GMDN", "CSP", "JORF", "JOUE",
     "OJEU", "SAS", "SARL", "SASU", "GMBH", "LTD", "INC", "PDF", "DOCX", "URL", "NB", "CE", "EU", "UE",
+    # words in capitals for emphasis ("Use ONLY the facts"), not surnames
+    "ONLY", "NOT", "NEVER", "MUST", "ALL", "AND", "ANY", "EACH", "EVERY", "ALWAYS", "NONE", "SEUL", "SEULS",
+    "SEULEMENT", "JAMAIS", "PAS", "TOUT", "TOUS", "TOUTE", "TOUTES", "AUCUN", "AUCUNE", "DOIT", "NOTE",
+    "IMPORTANT", "WARNING", "ATTENTION", "URGENT", "URGENCE", "YES", "OUI", "NON", "TRUE", "FALSE", "JSON",
     "EURO", "SCORE", "ART", "CERTIFICATE", "CERTIFICAT", "DIRECTIVE", "ANNEX", "ANNEXE", "ARTICLE", "STS", "RPPS", "ADELI", "FINESS", "SIRET", "SIREN", "TVA", "VAT", "OMS", "WHO",
 }
 
