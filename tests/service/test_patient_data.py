@@ -89,13 +89,20 @@ def test_the_audit_log_keeps_no_identifier_even_when_the_local_server_gets_them(
     assert "[NOM-1]" in logged
 
 
-def test_the_export_warns_when_an_identifier_is_present(cli, home):
-    case_id = cli("new", "--type", "individual", "--device", "Valvix TMV-28", check=True).stdout.strip()
-    cli("answer", case_id, "urgency", "Vu Oliver Whitfield en consultation, dyspnée de repos.", check=True)
-    done = cli("export", case_id, "--format", "md", "--out", str(home / "out.md"))
-    # Blockers remain in a fresh case; the warning is in the check the export runs and in `check`.
-    shown = cli("check", case_id).stdout + done.stderr
-    assert "Oliver Whitfield" in shown and "patient_identifier" in shown
+def test_the_export_warns_when_an_identifier_is_present(svc, cli, home, make_pdf):
+    from helpers import answer_all, attach_all_mandatory
+
+    case = _case(svc)
+    answer_all(svc, case.id, ACTOR)
+    attach_all_mandatory(svc, case.id, ACTOR, make_pdf)
+    clean = cli("export", case.id, "--format", "md", "--out", str(home / "clean.md"))
+    assert clean.returncode == 0 and "identify a patient" not in clean.stderr
+    svc.answer(case.id, "urgency", "Vu Oliver Whitfield en consultation : dyspnée de repos, intervention sous "
+               "quatre semaines, pronostic engagé selon l'équipe.", ACTOR, replace=True)
+    done = cli("export", case.id, "--format", "md", "--out", str(home / "out.md"))
+    assert done.returncode == 0, done.stderr
+    assert "Warning: the exported file holds data that may identify a patient (1 place(s))" in done.stderr
+    assert "Oliver Whitfield" in done.stderr and (home / "out.md").exists()
 
 
 def test_case_files_are_readable_by_their_owner_only(svc, make_pdf):
