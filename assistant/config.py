@@ -82,7 +82,8 @@ class Config:
         return self.models_dir or self.home / "models"
 
     def ensure_home(self) -> Path:
-        self.home.mkdir(parents=True, exist_ok=True)
+        """The data home, created readable by its owner only (an existing folder is left as it is)."""
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.home
 
 

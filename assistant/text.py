@@ -86,13 +86,13 @@ def _grammar(year: str) -> str:
     """The date forms, with `year` as the year's pattern.
 
     ISO (2024-05-26), day/month/year with "/", "." or "-" (26/05/2024), day month year
-    (26 mai 2024, 1er mars 2024, 12 sept. 1958) and month day, year (May 26, 2024).
+    (26 mai 2024, 1er mars 2024, 12th March 1958, 12 sept. 1958) and month day, year (May 26, 2024).
     """
     return (
         rf"(?<!\w)(?:(?P<iso_y>{year})-(?P<iso_m>\d{{1,2}})-(?P<iso_d>\d{{1,2}})"
         rf"|(?P<dmy_d>\d{{1,2}})[/.\-](?P<dmy_m>\d{{1,2}})[/.\-](?P<dmy_y>{year})"
-        rf"|(?P<d>\d{{1,2}})(?:er)?\s+(?P<m>{_MONTH})\.?\s+(?P<y>{year})"
-        rf"|(?P<m2>{_MONTH})\.?\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>{year}))(?!\d)"
+        rf"|(?P<d>\d{{1,2}})(?:er|st|nd|rd|th)?\s+(?P<m>{_MONTH})\.?\s+(?P<y>{year})"
+        rf"|(?P<m2>{_MONTH})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>{year}))(?!\d)"
     )
 
 

@@ -48,7 +48,9 @@ class Received:
 
 
 class ScriptedLLMServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        """`host`: the address to listen on (a non-loopback address of this machine makes it a
+        server the product must treat as not on this machine)."""
         self.script: deque[Reply] = deque()
         self.default: Reply | None = None  # answered when the script is empty
         self.requests: list[Received] = []
@@ -79,10 +81,10 @@ class ScriptedLLMServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout): nothing to do
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.url = f"http://{host}:{self.port}/v1"
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
@@ -194,5 +196,33 @@ def point_at(monkeypatch: pytest.MonkeyPatch, server: ScriptedLLMServer, retries
 @pytest.fixture
 def llm_server():
     server = ScriptedLLMServer()
+    yield server
+    server.close()
+
+
+def machine_address() -> str | None:
+    """An address of this machine that is not a loopback one (None when it has none): a server
+    listening there is, for the product, a server elsewhere. No packet is sent to find it."""
+    import ipaddress
+    import socket
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # a documentation address: only the route is looked up
+        address = probe.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if ipaddress.ip_address(address).is_loopback or address == "0.0.0.0" else address
+
+
+@pytest.fixture
+def remote_llm_server():
+    """The scripted server on a non-loopback address of this machine: not 'local' for the product."""
+    address = machine_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address to serve from")
+    server = ScriptedLLMServer(address)
     yield server
     server.close()

@@ -14,7 +14,6 @@ from assistant.errors import Forbidden
 ACCESS_FILE = package_folder("assistant.case") / "access.yaml"
 
 
-
 @dataclass(frozen=True)
 class RoleRights:
     name: str
@@ -22,17 +21,43 @@ class RoleRights:
     changes: frozenset[str]
     views: frozenset[str]
     evidence_kinds: frozenset[str] | None  # None: any kind
+    needs_link: bool = False  # every change carries the token of an active link of the case
+
+
+@cache
+def _data(path: Path = ACCESS_FILE) -> dict:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
 
 
 @cache
 def rights(path: Path = ACCESS_FILE) -> dict[str, RoleRights]:
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     out = {}
-    for name, spec in (data.get("roles") or {}).items():
+    for name, spec in (_data(path).get("roles") or {}).items():
         out[name] = RoleRights(name, dict(spec.get("label") or {}), frozenset(spec.get("changes") or ()),
                                frozenset(spec.get("views") or ()),
-                               frozenset(spec["evidence_kinds"]) if "evidence_kinds" in spec else None)
+                               frozenset(spec["evidence_kinds"]) if "evidence_kinds" in spec else None,
+                               bool(spec.get("needs_link")))
     return out
+
+
+def setting_actions() -> dict[str, str]:
+    """Each case setting and the action that changes it."""
+    return dict(_data().get("settings") or {})
+
+
+def restore_parts() -> dict[str, tuple[str, ...]]:
+    """Each part of a case (`settings.language`: a field of a part) and the actions that shape it."""
+    return {part: tuple(actions or ()) for part, actions in (_data().get("restore") or {}).items()}
+
+
+def restorable(role: str) -> set[str]:
+    """The parts of a case `role` may bring back from an earlier version."""
+    return {part for part, actions in restore_parts().items() if actions and all(may_change(role, a) for a in actions)}
+
+
+def needs_link(role: str) -> bool:
+    r = rights().get(role)
+    return bool(r and r.needs_link)
 
 
 def may_change(role: str, action: str) -> bool:
@@ -50,6 +75,14 @@ def require_change(role: str, action: str) -> None:
         allowed = [r.name for r in rights().values() if action in r.changes]
         who = f": it is for the {' or '.join(allowed)} role" if allowed else ""
         raise Forbidden(f"a {role} may not do this ({action.replace('_', ' ')}){who}")
+
+
+def require_setting(role: str, setting: str) -> None:
+    """Forbidden unless `role` may change the case setting `setting` (an unknown setting: Forbidden too)."""
+    action = setting_actions().get(setting)
+    if action is None:
+        raise Forbidden(f"no case setting {setting!r} (one of {', '.join(setting_actions())})")
+    require_change(role, action)
 
 
 def require_evidence_kind(role: str, kind: str) -> None:

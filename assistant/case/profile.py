@@ -78,6 +78,10 @@ class Question(Conditional):
     justification: bool = False
     patient_data: bool = False
     pseudonym: bool = False
+    # The answer is the applicant's own (its people, its address, its device's names), not a
+    # patient's: no patient-data warning on it, and it reaches a language model as written
+    # (case/privacy.py, `keep`), wherever it appears.
+    applicant_data: bool = False
 
     @model_validator(mode="after")
     def _coherent(self) -> Question:
@@ -129,6 +133,9 @@ class EvidenceKind(Conditional):
     sections: tuple[str, ...] = Field(min_length=1)
     mandatory: bool = False
     mandatory_when: dict[str, Any] = Field(default_factory=dict)
+    # Documents of this kind are about a patient: every identifier form is screened in them (in the
+    # others, only those no manufacturer document carries: NIR, date of birth, record number).
+    patient_data: bool = False
 
     @field_validator("mandatory_when", mode="before")
     @classmethod

@@ -46,10 +46,31 @@ def new_case_id(authority: str) -> str:
     return f"{authority}-{now():%Y%m%d}-{secrets.token_hex(3)}"
 
 
+PRIVATE_FILE = 0o600  # case files hold health data: readable by their owner only
+PRIVATE_DIR = 0o700
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a folder only its owner may open (created if missing, tightened if looser)."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def open_private(path: Path, mode: str = "a+b"):  # noqa: ANN201 (a file object, binary or text)
+    """`path` opened for appending, created readable by its owner only (an older, looser file is tightened)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+    if os.fstat(fd).st_mode & 0o077:
+        os.fchmod(fd, PRIVATE_FILE)
+    return os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"}))
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a reader sees the old or the new content, never a mix."""
+    """Write `data` to `path` so that a reader sees the old or the new content, never a mix. The file
+    is readable by its owner only."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "wb") as fh:
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -104,9 +125,9 @@ class CaseStore:
 
     @contextlib.contextmanager
     def lock(self, case_id: str) -> Iterator[None]:
-        folder = self.folder(case_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / ".lock", "a+b") as fh:
+        private_dir(self.root)
+        folder = private_dir(self.folder(case_id))
+        with open_private(folder / ".lock") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
                 yield
@@ -197,7 +218,7 @@ class CaseStore:
         except (CaseError, KeyError, ValidationError) as exc:
             raise StoreError(f"case {case_id}: cannot apply {event.type}: {exc}") from exc
         folder = self.folder(case_id)
-        with open(folder / "journal.jsonl", "a+b") as fh:
+        with open_private(folder / "journal.jsonl") as fh:
             _drop_torn_tail(fh)
             fh.write(event.model_dump_json().encode() + b"\n")
             fh.flush()

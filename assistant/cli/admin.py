@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from assistant.cli.output import print_json
+from assistant.cli.output import acting, print_json
 from assistant.config import package_folder
 from assistant.service import Service, ServiceError
 
@@ -57,7 +57,7 @@ def cmd_llm(svc: Service, args: argparse.Namespace) -> int:
         }.items() if v is not None}
         if not values:
             raise ServiceError("nothing to change: give at least one option (see derogation llm --help)")
-        svc.update_llm_settings(**values)
+        svc.update_llm_settings(acting(args), **values)
     if args.action == "test":
         print(f"the model answered: {svc.check_llm()[:200]!r}")
         return 0

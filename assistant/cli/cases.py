@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from assistant.cli.output import acting, print_json
-from assistant.service import ExportBlocked, Service
+from assistant.service import ExportBlocked, Service, words
 
 
 def cmd_new(svc: Service, args: argparse.Namespace) -> int:
@@ -104,6 +104,10 @@ def cmd_export(svc: Service, args: argparse.Namespace) -> int:
         _print_findings(exc.blockers, sys.stderr)
         return 3
     waived = sum(1 for f in found if f.waived)
+    identifying = [f for f in found if f.kind == "patient_identifier"]
+    if identifying:  # the file is written, but the user must know it may identify a patient
+        print(words("privacy_export", args.lang or "en", n=len(identifying)), file=sys.stderr)
+        _print_findings(identifying, sys.stderr)
     print(f"exported {args.out} ({sum(1 for f in found if f.severity == 'warning')} warning(s), {waived} waived item(s))")
     return 0
 

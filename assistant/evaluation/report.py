@@ -14,7 +14,7 @@ from assistant.case.store import CaseStore
 from assistant.config import Config
 from assistant.evaluation.measure import ScenarioResult, measure
 from assistant.evaluation.scenarios import THRESHOLDS_FILE, Scenario, ScenarioError, build_case, read_yaml
-from assistant.service import Service
+from assistant.service import Actor, Service
 
 if TYPE_CHECKING:
     from assistant.knowledge.index import KnowledgeBase
@@ -72,7 +72,7 @@ def run(
         svc = Service(CaseStore(store_home), knowledge=knowledge)
         use_llm = llm_settings is not None and llm_settings.provider != "none"
         if use_llm:
-            svc.save_llm_settings(llm_settings)
+            svc.save_llm_settings(llm_settings, Actor("evaluation", "consultant"))  # the settings' owner
         results = []
         for scenario in scenarios:
             load_profile(scenario.authority)

@@ -6,7 +6,7 @@ from assistant.case.evidence import PagesOf
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.drafting.model import Draft
-from assistant.gate import collaboration, completeness, routes
+from assistant.gate import collaboration, completeness, privacy, routes
 from assistant.gate.finding import Finding, Severity, blockers
 
 __all__ = ["Finding", "Severity", "blockers", "collect"]
@@ -22,6 +22,7 @@ def collect(
     found = routes.findings(profile, case, lang)
     found += completeness.findings(profile, case, draft, lang, grounded=grounded)
     found += collaboration.findings(profile, case, generated, pages_of, lang)
+    found += privacy.findings(profile, case, pages_of, lang)  # patient data in answers and documents
     order = {s.section_id: n for n, s in enumerate(draft.sections)}
     indexed = sorted(enumerate(found), key=lambda item: (  # the route first: everything depends on it
         item[1].kind != "route", order.get(item[1].section, len(order)), item[1].severity != "blocker",

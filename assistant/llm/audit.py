@@ -51,8 +51,10 @@ class AuditLog:
 
     def record(self, entry: dict[str, Any]) -> None:
         line = scrub(json.dumps(entry, ensure_ascii=False, default=str), self.secrets)
+        from assistant.case.store import open_private
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _lock, open(self.path, "a", encoding="utf-8") as fh:
+        with _lock, open_private(self.path, "a") as fh:
             fh.write(line + "\n")
             fh.flush()
             os.fsync(fh.fileno())

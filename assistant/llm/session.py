@@ -54,6 +54,9 @@ class LLM:
         self.audit = audit
         self.case_id = case_id
         self.redactor = Redactor(keep)
+        # The audit log never keeps an identifier in clear, even when the text sent keeps them (a
+        # server on this machine with `redact_local` off): what it logs is redacted with this one.
+        self._audit_redactor = Redactor(keep)
         self.notices: list[str] = []
         self.broken: LLMError | None = None
         self._sleep = sleep
@@ -167,6 +170,11 @@ class LLM:
         return self.chat([{"role": "user", "content": "Reply with the single word OK."}], purpose="ping")
 
     # -- machinery ----------------------------------------------------------------------------
+    def _for_audit(self, text: str) -> str:
+        """`text` as the audit log keeps it: without patient identifiers (the tokens of the text sent)."""
+        text = scrub(text, self.secrets)  # a key first: redaction could otherwise cut it in pieces
+        return (self.redactor if self.redacting else self._audit_redactor).redact(text)[0]
+
     def _redact(self, text: str) -> tuple[str, list[Redaction]]:
         return self.redactor.redact(text) if self.redacting else (text, [])
 
@@ -250,8 +258,8 @@ class LLM:
             "redactions": [r.as_json() for r in redactions],
             "stream": stream,
             "json_mode": json_mode,
-            "request": sent,
-            "response": response,
+            "request": [{**m, "content": self._for_audit(m["content"])} for m in sent],
+            "response": self._for_audit(response),
             "outcome": "error" if error else "ok",
             "error": f"{error.kind}: {error}" if error else "",
             "attempts": attempts,

@@ -3,6 +3,8 @@ profile, the draft and the findings of a case version, and the one way to record
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import threading
 from collections import OrderedDict
@@ -15,13 +17,13 @@ from assistant import words
 from assistant.case import access, conditions, evidence
 from assistant.case.model import ROLES, Case, EvidenceFile
 from assistant.case.profile import Lang, Profile, load_profile
-from assistant.case.store import CaseStore, StoreError
+from assistant.case.store import CaseStore, StoreError, validate_case_id
 from assistant.case.store import ConflictError as StoreConflict
 from assistant.config import Config, current_user
 from assistant.drafting import offline as drafting
 from assistant.drafting import revisions
 from assistant.drafting.model import Draft, SectionDraft
-from assistant.errors import ConflictError, KnowledgeError, LLMConfigError, ServiceError
+from assistant.errors import ConflictError, Forbidden, KnowledgeError, LLMConfigError, ServiceError
 from assistant.gate import findings as checks
 from assistant.gate.findings import Finding
 from assistant.knowledge import generation
@@ -45,6 +47,9 @@ class ExportBlocked(ServiceError):
 class Actor:
     name: str = field(default_factory=current_user)
     role: str = "manufacturer"
+    # For a role that acts through a case's link (access.yaml `needs_link`: the clinician), the
+    # link's token: the actor may change that case only, and only while the link is active.
+    token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -265,8 +270,27 @@ class ServiceBase:
         """A section as the drafter writes it from the case, before any reviewer's edit (version 0)."""
         return self._compose(case_id, lang).section(section_id)
 
+    def _authorise(self, case_id: str, actor: Actor, action: str) -> None:
+        """Forbidden unless `actor` may do `action` on this case: its role allows the action and, for
+        a role bound to a link (the clinician), its token opens an active link of this very case."""
+        validate_case_id(case_id)  # a path is the user's error whoever sends it
+        access.require_change(actor.role, action)
+        if access.needs_link(actor.role) and not self._link_opens(case_id, actor.token):
+            raise Forbidden(f"a {actor.role} acts on a case only through an active link to it: "
+                            "this one is unknown, revoked or another case's")
+
+    def _link_opens(self, case_id: str, token: str) -> bool:
+        if not token:
+            return False
+        try:
+            links = self.case(case_id).clinician_links
+        except ServiceError:
+            return False
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        return any(not link.revoked and hmac.compare_digest(digest, link.token_sha256) for link in links)
+
     def _commit(self, case_id: str, type_: str, data: dict, actor: Actor, expected_version: int | None = None) -> Case:
-        access.require_change(actor.role, type_)
+        self._authorise(case_id, actor, type_)
         try:
             return self.store.commit(case_id, type_, data, by=actor.name, role=actor.role, expected_version=expected_version)
         except StoreConflict as exc:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.case import access, evidence, requirements
+from assistant import words
+from assistant.case import access, evidence, privacy, requirements
 from assistant.case.answers import AnswerError, normalise
 from assistant.case.model import Case, EvidenceFile, now
 from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import REQUEST_TYPES, Lang, Profile, Section, available_authorities, load_profile
-from assistant.case.store import write_atomic
+from assistant.case.store import private_dir, write_atomic
 from assistant.documents import request as export
 from assistant.documents import writer
 from assistant.documents.pdf import PdfFontError
@@ -18,6 +19,7 @@ from assistant.drafting import revisions
 from assistant.drafting.model import Draft
 from assistant.errors import ServiceError
 from assistant.gate import findings as checks
+from assistant.gate import privacy as privacy_findings
 from assistant.gate import readiness as progress
 from assistant.gate.findings import Finding
 from assistant.interview import documents as extract
@@ -120,6 +122,7 @@ class CaseOps(ServiceBase):
         access.require_change(actor.role, "evidence_attached")
         if kind is not None:
             access.require_evidence_kind(actor.role, kind)
+        self._authorise(case_id, actor, "evidence_attached")  # before anything is written
         case = self.case(case_id)
         profile = self.profile(case)
         if kind is not None:
@@ -136,8 +139,7 @@ class CaseOps(ServiceBase):
                 known = ", ".join(k.id for k in profile.evidence_kinds)
                 raise ServiceError(f"{evidence.shown_name(Path(path).name)}: cannot tell what this document is: give --kind (one of {known})")
         access.require_evidence_kind(actor.role, kind)
-        folder = self.store.files_dir(case_id)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(self.store.files_dir(case_id))
         stored = folder / f"{pdf.sha256}.pdf"
         if not stored.exists():  # fsynced before the journal acknowledges it; a unique temporary name
             write_atomic(stored, data)
@@ -149,10 +151,23 @@ class CaseOps(ServiceBase):
             kind_confirmed=not guessed, origin=origin,
         )
         self._commit(case_id, "evidence_attached", {"file": record.model_dump(mode="json")}, actor)
-        warnings = []
+        warnings = self._screen_document(profile, case, kind, record.filename, pdf.pages)
         if pdf.text_pages == 0:
             warnings.append(f"{record.filename}: no text layer (scanned?): attached, but its content cannot be searched or cited by page")
         return Attached(file=record, guessed_kind=guessed, warnings=warnings)
+
+    # -- patient data: the one screen (case/privacy.py) on the text the service receives ----------
+    def _screen_document(self, profile: Profile, case: Case, kind: str, filename: str, pages: list[str]) -> list[str]:
+        """Warnings naming the patient identifiers a document's extracted text holds, page by page."""
+        patient_kind = profile.evidence_kind(kind).patient_data
+        found = privacy.screen_pages(pages, patient_kind=patient_kind, keep=privacy.keep_for(profile, case))
+        lang = case.settings.language
+        return [words.t("privacy_in_document", lang, file=filename, page=page,
+                        found=privacy_findings.describe(hits, lang)) for page, hits in found]
+
+    def privacy_warnings(self, case_id: str, lang: Lang = "en") -> list[str]:
+        """Where the case's answers and documents seem to hold data identifying a patient, in words."""
+        return [f.message for f in self.check(case_id, lang) if f.kind == privacy_findings.KIND]
 
     def remove_evidence(self, case_id: str, evidence_id: str, actor: Actor) -> Case:
         case = self.case(case_id)
@@ -182,11 +197,25 @@ class CaseOps(ServiceBase):
         return self._commit(case_id, "waiver_withdrawn", {"target": target}, actor)
 
     def set_setting(self, case_id: str, actor: Actor, **values: object) -> Case:
+        """Change case settings; each only by the role that owns it (access.yaml `settings`)."""
+        for key in values:
+            access.require_setting(actor.role, key)
         return self._commit(case_id, "setting_changed", values, actor)
 
     def restore(self, case_id: str, version: int, actor: Actor) -> Case:
-        old = self.case(case_id, version)
-        return self._commit(case_id, "restored", {"state": old.model_dump(mode="json")}, actor)
+        """The case as it was at `version`, for the parts the actor's role may change (access.yaml
+        `restore`); every other part stays as it is now: another role's acts (a consultant's
+        approval) are neither brought back nor undone, and a revoked clinician link stays revoked."""
+        self._authorise(case_id, actor, "restored")
+        state = self.case(case_id).model_dump(mode="json")
+        before = self.case(case_id, version).model_dump(mode="json")
+        for part in access.restorable(actor.role):
+            outer, _, inner = part.partition(".")
+            if inner:
+                state[outer][inner] = before[outer][inner]
+            else:
+                state[outer] = before[outer]
+        return self._commit(case_id, "restored", {"state": state}, actor)
 
     def export(
         self, case_id: str, fmt: ExportFormat, out: Path, lang: Lang | None = None, actor: Actor | None = None
@@ -197,7 +226,7 @@ class CaseOps(ServiceBase):
         onto a folder, a link or a special file), atomically, with every text made safe for the format.
         One format failing is that format's ServiceError, never a crash."""
         if actor is not None:
-            access.require_change(actor.role, "export")
+            self._authorise(case_id, actor, "export")
         if fmt not in ("md", "docx", "pdf"):
             raise ServiceError(f"unknown export format {fmt!r} (docx, md or pdf)")
         found = self.check(case_id)
@@ -247,6 +276,7 @@ class CaseOps(ServiceBase):
         self, case_id: str, question_id: str, evidence_id: str, actor: Actor, expected_version: int | None = None
     ) -> Case:
         """Record a proposed answer as the answer, with the document as its source."""
+        self._authorise(case_id, actor, "answered")
         found = [p for p in self.proposals(case_id, include_answered=True)
                  if p.question_id == question_id and p.evidence_id == evidence_id]
         if not found:

@@ -96,6 +96,7 @@ class LetterOps(CaseOps):
     def attach_letter(self, case_id: str, actor: Actor, lang: Lang = "fr") -> Attached:
         """Attach the letter (as PDF) to the case as `clinician_letter` evidence, replacing an earlier
         generated one. It is the unsigned text: the signed letter should follow (a warning says so)."""
+        self._authorise(case_id, actor, "letter_attached")
         case = self.case(case_id)
         with tempfile.TemporaryDirectory() as tmp:
             path = self.letter_file(case_id, lang, "pdf", Path(tmp) / f"{letter.file_stem(case, lang)}.pdf")

@@ -14,18 +14,19 @@ change (including the answers it cites beyond the section's own), approvals foll
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.case import access
 from assistant.case.model import Case
 from assistant.case.profile import LANGS, Lang
 from assistant.drafting import revisions
 from assistant.drafting import with_model as llm_drafting
 from assistant.drafting.grounding import check_section
 from assistant.drafting.model import Citation, Draft, SectionDraft
-from assistant.errors import ConflictError, LLMError, ServiceError
+from assistant.errors import ConflictError, Forbidden, LLMError, ServiceError
 from assistant.knowledge.passage import Passage
 from assistant.llm import claims
 from assistant.llm.session import LLM
@@ -132,19 +133,41 @@ class ModelDraftOps(ModelOps):
         except LLMError as exc:
             raise ServiceError(f"the review could not be done: {exc}") from None
 
+    # -- which drafts the model wrote: only those may be recorded as a model's version -------------
+    def _draft_key(self, case_id: str, draft: SectionDraft, lang: Lang) -> str:
+        text = revisions.to_source(draft)
+        return hashlib.sha256(f"{case_id}\0{draft.section_id}\0{lang}\0{draft.drafter}\0{text}".encode()).hexdigest()
+
+    def _vouch(self, case_id: str, draft: SectionDraft, lang: Lang) -> None:
+        """Remember that this service's model session wrote `draft` (what `record_llm_draft` asks)."""
+        with self._computed_lock:
+            vouched = self.__dict__.setdefault("_model_drafts", OrderedDict())
+            vouched[self._draft_key(case_id, draft, lang)] = True
+            while len(vouched) > 256:
+                vouched.popitem(last=False)
+
+    def _drafted_here(self, case_id: str, draft: SectionDraft, lang: Lang, *, take: bool = False) -> bool:
+        key = self._draft_key(case_id, draft, lang)
+        with self._computed_lock:
+            vouched = self.__dict__.setdefault("_model_drafts", OrderedDict())
+            return (vouched.pop(key, None) if take else vouched.get(key)) is not None
+
     def record_llm_draft(
         self, case_id: str, draft: SectionDraft, lang: Lang, actor: Any, *, expected_version: int | None = None,
         generated: SectionDraft | None = None,
     ) -> Case:
         """Keep a model's draft of a section as the section's next version, after checking it again.
         `generated`: the offline section it was drafted against (recomposed when not given)."""
-        access.require_change(actor.role, "section_drafted")
+        self._authorise(case_id, actor, "section_drafted")
         case = self.case(case_id)
         if lang not in LANGS:
             raise ServiceError(f"unknown language {lang!r} (one of {', '.join(LANGS)})")
         if not draft.drafter.startswith("llm:"):
             raise ServiceError("only a section the language model drafted and that passed the grounding checks "
                                f"can be recorded (this one: {draft.drafter})")
+        if not self._drafted_here(case_id, draft, lang, take=True):
+            raise Forbidden("not recorded: this text was not drafted by the language model through this service "
+                            "(a section's text is changed by an edit, under the reviewer's role)")
         generated = generated or self.generated_section(case_id, draft.section_id, lang)
         cited = [Passage(id=c.id, citation=c.label, text=c.text, source=c.source, page=c.page, url=c.url)
                  for c in draft.citations.values() if c.kind == "passage"]
@@ -161,7 +184,7 @@ class ModelDraftOps(ModelOps):
             revisions.parse_source(text, generated, strict=True, extra=brought)
         except revisions.RevisionError as exc:
             raise ServiceError(f"not recorded: {exc}") from None
-        model = Actor(name=model_author(draft.drafter), role=actor.role)
+        model = Actor(name=model_author(draft.drafter), role=actor.role, token=actor.token)
         return self._commit(case_id, "section_drafted", {
             "section": draft.section_id, "lang": lang, "text": text, "drafter": draft.drafter,
             "citations": {cid: c.model_dump(mode="json") for cid, c in brought.items()},
@@ -175,7 +198,7 @@ class ModelDraftOps(ModelOps):
         """Draft `section_ids` (default: every section) with the model: text events as it writes,
         then one DraftOutcome per section, recorded as a version when it passes the grounding checks.
         ServiceError before any call when no model is usable or the role may not record drafts."""
-        access.require_change(actor.role, "section_drafted")
+        self._authorise(case_id, actor, "section_drafted")
         case = self.case(case_id)
         lang = lang or case.settings.language
         session = self.llm_session(case_id)
@@ -200,6 +223,7 @@ class ModelDraftOps(ModelOps):
                 )
                 recorded = None
                 if not problems:
+                    self._vouch(case_id, drafted, lang)
                     try:
                         new = self.record_llm_draft(case_id, drafted, lang, actor, expected_version=version,
                                                     generated=base)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.case import evidence
+from assistant.case import access, evidence, privacy
 from assistant.case.privacy import is_local_url
 from assistant.case.profile import Lang
 from assistant.errors import LLMConfigError, LLMError, ServiceError
@@ -37,6 +37,7 @@ from assistant.llm.settings import (
     save_settings,
     settings_file,
 )
+from assistant.service.base import Actor
 from assistant.service.cases import CaseOps
 
 if TYPE_CHECKING:
@@ -79,14 +80,19 @@ class ModelOps(CaseOps):
         except LLMConfigError as exc:
             raise ServiceError(str(exc)) from None
 
-    def save_llm_settings(self, settings: LLMSettings) -> None:
+    def save_llm_settings(self, settings: LLMSettings, actor: Actor) -> None:
+        """Write the settings, for a role that owns them (access.yaml: `llm_settings_changed`): they
+        decide where the cases' text, patient data included, is sent."""
+        access.require_change(actor.role, "llm_settings_changed")
         save_settings(settings, self.store.home)
 
-    def update_llm_settings(self, **values: Any) -> LLMSettings:
-        """Change some saved settings (the others are kept); ServiceError names a value that is not valid.
-        There is no field for a key: it is only ever read from OPENAI_API_KEY."""
+    def update_llm_settings(self, actor: Actor, **values: Any) -> LLMSettings:
+        """Change some saved settings (the others are kept); ServiceError names a value that is not valid,
+        Forbidden a role that does not own them. There is no field for a key: it is only ever read
+        from OPENAI_API_KEY."""
         from pydantic import ValidationError
 
+        access.require_change(actor.role, "llm_settings_changed")
         current = self.llm_settings(env=False)
         try:
             new = LLMSettings.model_validate({**current.model_dump(), **values})
@@ -94,7 +100,7 @@ class ModelOps(CaseOps):
             err = exc.errors()[0]
             field = ".".join(str(x) for x in err["loc"]) or "?"
             raise ServiceError(f"{field}: {err['msg']}") from None
-        self.save_llm_settings(new)
+        self.save_llm_settings(new, actor)
         return new
 
     def llm_status(self) -> dict[str, Any]:
@@ -136,7 +142,7 @@ class ModelOps(CaseOps):
     def llm_session(self, case_id: str) -> LLM:
         """A model session for one case: its pseudonym kept, its calls in the case's audit log."""
         case = self.case(case_id)
-        keep = [v for v in (case.value("patient_pseudonym"),) if v]
+        keep = privacy.keep_for(self.profile(case), case)  # the pseudonym, the applicant's own details
         log = audit.AuditLog(self.store.folder(case_id) / audit.FILE_NAME, self.config.secrets)
         try:
             settings = load_settings(self.store.home, self.config.llm_env)

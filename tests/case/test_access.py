@@ -44,14 +44,16 @@ def test_each_forbidden_change_is_refused_and_leaves_the_case_untouched(svc, cas
 def test_a_consultant_reviews_and_a_clinician_only_adds_the_letter(svc, case, make_pdf):
     answer_all(svc, case.id, MANUFACTURER)
     assert svc.approve(case.id, "need", CONSULTANT).review("need").status == "approved"
+    _, token = svc.create_clinician_link(case.id, MANUFACTURER)
+    clinician = Actor("dr.leroy", "clinician", token=token)  # acting through the case's link
     letter = make_pdf(["Lettre du Dr Leroy : demande urgente pour le patient P-014."], "lettre.pdf")
-    attached = svc.attach(case.id, letter, CLINICIAN, kind="clinician_letter")
+    attached = svc.attach(case.id, letter, clinician, kind="clinician_letter")
     assert attached.file.role == "clinician"
     clinical = svc.attach(case.id, make_pdf(["Données cliniques à 12 mois."], "data.pdf"), MANUFACTURER,
                           kind="clinical_data")
     with pytest.raises(Forbidden, match="clinical_data"):
-        svc.remove_evidence(case.id, clinical.file.id, CLINICIAN)
-    svc.remove_evidence(case.id, attached.file.id, CLINICIAN)  # their own letter: allowed
+        svc.remove_evidence(case.id, clinical.file.id, clinician)
+    svc.remove_evidence(case.id, attached.file.id, clinician)  # their own letter: allowed
 
 
 def test_views_per_role_come_from_the_access_file():

@@ -47,3 +47,83 @@ def test_the_audit_never_sees_the_original():
 ])
 def test_local_urls(url, local):
     assert is_local_url(url) is local
+
+
+# -- the adversarial set (evals/adversarial/identifiers.yaml) ------------------------------------
+def _adversarial():
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "evals" / "adversarial" / "identifiers.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("item", _adversarial(), ids=lambda i: f"{i['id']}-{i['kind']}")
+def test_every_identifier_form_is_redacted_and_every_control_kept(item):
+    # The applicant's own fields reach the model as written (the product passes them as `keep`).
+    keep = ["P-014"] + ([item["text"]] if item["field"].startswith("applicant_") else [])
+    sent, _ = Redactor(keep).redact(item["text"])
+    if item["must_redact"]:
+        assert item["identifier"] not in sent, sent
+    else:
+        assert item["identifier"] in sent, sent
+
+
+def test_the_screen_and_the_redactor_find_the_same_things():
+    from assistant.case.privacy import find_identifiers, screen
+
+    text = "Patient Gaëtan Lefebvre, DN 12-03-1958, joignable au +33 (0)6 12 34 56 78, 12 rue de la Paix."
+    assert [f.kind for f in screen(text)] == ["NOM", "DDN", "TEL", "ADR"]
+    assert screen(text) == find_identifiers(text)
+
+
+def test_a_date_old_enough_to_be_a_birth_date_is_not_one_after_a_certificate_word():
+    from assistant.case.privacy import screen
+
+    assert [f.kind for f in screen("Patiente (12 mars 1958), NYHA III.")] == ["DDN"]
+    assert screen("Certificat CE délivré le 12/03/2004, expiré le 26/05/2024.") == []
+    assert screen("Directive 93/42/CEE du 14 juin 1993.") == []
+
+
+def test_local_is_decided_from_the_resolved_address_not_the_name():
+    mapped = {"localhost.localdomain": ["203.0.113.7"], "llm.localhost": ["203.0.113.8"],
+              "mixed.example": ["127.0.0.1", "203.0.113.9"], "box.example": ["127.0.0.1", "::1"]}
+    resolve = lambda host: mapped.get(host, [])  # noqa: E731 (a hosts file, as a function)
+    assert not is_local_url("http://localhost.localdomain:11434/v1", resolve)
+    assert not is_local_url("http://llm.localhost/v1", resolve)
+    assert not is_local_url("http://mixed.example/v1", resolve)  # one address elsewhere is enough
+    assert is_local_url("http://box.example/v1", resolve)
+    assert not is_local_url("http://unresolvable.invalid/v1", resolve)
+    assert is_local_url("http://127.0.0.1:8080/v1", lambda h: ["203.0.113.7"])  # a literal is what it says
+
+
+def test_local_only_refuses_a_name_that_resolves_elsewhere(remote_llm_server):
+    from assistant.llm.providers import build_provider
+    from assistant.llm.settings import LLMSettings
+
+    # The scripted server listens on a non-loopback address of this machine: not "on this machine".
+    settings = LLMSettings(provider="openai-compatible", model="m", base_url=remote_llm_server.url, local_only=True)
+    provider = build_provider(settings)
+    assert not provider.enabled and "not on this machine" in provider.problem
+
+
+@pytest.mark.parametrize(("text", "identifier"), [
+    ("Mr. Thomas Becker, 71, NYHA III.", "Thomas Becker"), ("Vu le patient Hélène Garnier-Dubois ce matin.", "Garnier-Dubois"),
+    ("BERNARD Jean-Luc, 74 ans.", "BERNARD Jean-Luc"), ("DOB: 03/01/1949, severe AS.", "03/01/1949"),
+    ("Tél. 06-12-34-56-78.", "06-12-34-56-78"), ("Joindre au +33612345678.", "+33612345678"),
+    ("Habite 3 impasse du Moulin, 69003 Lyon.", "69003 Lyon"), ("Patient: O'BRIEN, Sean.", "O'BRIEN"),
+    ("born on 4th July 1950", "4th July 1950"), ("Le patient, M. Durand, 80 ans.", "Durand"),
+    ("Tel +44 20 7946 0958", "7946 0958"), ("Dossier n° 88-12345", "88-12345"),
+])
+def test_forms_beyond_the_adversarial_set_are_redacted(text, identifier):
+    assert identifier not in Redactor(["P-014"]).redact(text)[0]
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("Lettre du Dr Jean Dupont, cardiologue.", "Jean Dupont"), ("Avis du Pr Martin Leroy (CHU de Lille).", "Martin Leroy"),
+    ("Pose d'un MitraClip G4.", "MitraClip G4"), ("Heart Team du 4 novembre 2026.", "4 novembre 2026"),
+    ("Certificat émis le 15/06/2003 par l'organisme notifié.", "15/06/2003"), ("Insuffisance mitrale de Barlow.", "Barlow"),
+])
+def test_physicians_devices_and_clinical_dates_stay(text, kept):
+    assert kept in Redactor(["P-014"]).redact(text)[0]

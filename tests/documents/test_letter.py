@@ -9,7 +9,13 @@ from docx import Document
 from assistant.documents.letter import plain_text
 from assistant.service import Actor, ConflictError, ServiceError
 
-DOCTOR = Actor(name="Dr Claire Martin", role="clinician")
+
+def linked_doctor(svc, case_id, actor) -> Actor:
+    """The treating physician, acting through the link the manufacturer created for this case."""
+    _, token = svc.create_clinician_link(case_id, actor)
+    return Actor(name="Dr Claire Martin", role="clinician", token=token)
+
+
 COMPLETE = {
     "physician_name": "Claire Martin",
     "specialty": "Cardiologie interventionnelle",
@@ -30,8 +36,13 @@ def case(svc, actor):
     return svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
 
 
-def test_fields_are_recorded_as_given_and_shown_in_the_french_letter(svc, case):
-    svc.save_letter(case.id, {**COMPLETE, "physician_name": "Dr Claire Martin", "rpps": "100 051 731 40"}, DOCTOR)
+@pytest.fixture
+def doctor(svc, case, actor) -> Actor:
+    return linked_doctor(svc, case.id, actor)
+
+
+def test_fields_are_recorded_as_given_and_shown_in_the_french_letter(svc, case, doctor):
+    svc.save_letter(case.id, {**COMPLETE, "physician_name": "Dr Claire Martin", "rpps": "100 051 731 40"}, doctor)
     fields = svc.case(case.id).letter.fields
     assert fields["rpps"] == "10005173140"
     assert fields["physician_name"] == "Claire Martin"  # the letter adds "Dr" itself
@@ -44,10 +55,10 @@ def test_fields_are_recorded_as_given_and_shown_in_the_french_letter(svc, case):
     assert "À COMPLÉTER" not in text
 
 
-def test_a_bad_rpps_number_is_refused_and_nothing_of_the_batch_is_recorded(svc, case):
+def test_a_bad_rpps_number_is_refused_and_nothing_of_the_batch_is_recorded(svc, case, doctor):
     before = svc.case(case.id).version
     with pytest.raises(ServiceError, match="RPPS number: 11 digits expected"):
-        svc.save_letter(case.id, {"physician_name": "Claire Martin", "rpps": "12345"}, DOCTOR)
+        svc.save_letter(case.id, {"physician_name": "Claire Martin", "rpps": "12345"}, doctor)
     after = svc.case(case.id)
     assert after.version == before and after.letter.fields == {}
 
@@ -61,19 +72,19 @@ def test_a_bad_rpps_number_is_refused_and_nothing_of_the_batch_is_recorded(svc, 
         ("urgency", "Patient 1 58 03 75 123 456 78, à opérer vite", "social-security number"),
     ],
 )
-def test_identifying_patient_data_is_refused_with_the_reason(svc, case, fid, value, reason):
+def test_identifying_patient_data_is_refused_with_the_reason(svc, case, fid, value, reason, doctor):
     with pytest.raises(ServiceError, match=reason):
-        svc.save_letter(case.id, {fid: value}, DOCTOR)
+        svc.save_letter(case.id, {fid: value}, doctor)
     assert fid not in svc.case(case.id).letter.fields
 
 
-def test_clinical_facts_with_a_surgery_date_are_not_mistaken_for_identity(svc, case):
-    svc.save_letter(case.id, {"condition": COMPLETE["condition"]}, DOCTOR)
+def test_clinical_facts_with_a_surgery_date_are_not_mistaken_for_identity(svc, case, doctor):
+    svc.save_letter(case.id, {"condition": COMPLETE["condition"]}, doctor)
     assert svc.case(case.id).letter.fields["condition"] == COMPLETE["condition"]
 
 
-def test_missing_fields_are_visible_gaps_and_block_the_file(svc, case, tmp_path):
-    svc.save_letter(case.id, {"physician_name": "Claire Martin"}, DOCTOR)
+def test_missing_fields_are_visible_gaps_and_block_the_file(svc, case, tmp_path, doctor):
+    svc.save_letter(case.id, {"physician_name": "Claire Martin"}, doctor)
     blocks = svc.letter(case.id, "fr")
     gaps = [r.text for b in blocks for r in b.runs if r.mark]
     assert "[À COMPLÉTER : numéro RPPS]" in gaps and "[À COMPLÉTER : pseudonyme du patient]" in gaps
@@ -82,15 +93,15 @@ def test_missing_fields_are_visible_gaps_and_block_the_file(svc, case, tmp_path)
     assert not (tmp_path / "l.docx").exists()
 
 
-def test_an_empty_value_clears_a_field(svc, case):
-    svc.save_letter(case.id, {"specialty": "Cardiologie", "place": "Lyon"}, DOCTOR)
-    svc.save_letter(case.id, {"place": ""}, DOCTOR)
+def test_an_empty_value_clears_a_field(svc, case, doctor):
+    svc.save_letter(case.id, {"specialty": "Cardiologie", "place": "Lyon"}, doctor)
+    svc.save_letter(case.id, {"place": ""}, doctor)
     assert "place" not in svc.case(case.id).letter.fields
     assert "Fait à" not in plain_text(svc.letter(case.id, "fr"))
 
 
-def test_the_complete_letter_is_a_docx_to_sign_in_french_or_english(svc, case, tmp_path):
-    svc.save_letter(case.id, {**COMPLETE, "place": "Lyon"}, DOCTOR)
+def test_the_complete_letter_is_a_docx_to_sign_in_french_or_english(svc, case, tmp_path, doctor):
+    svc.save_letter(case.id, {**COMPLETE, "place": "Lyon"}, doctor)
     fr = Document(str(svc.letter_file(case.id, "fr", "docx", tmp_path / "fr.docx")))
     fr_text = "\n".join(p.text for p in fr.paragraphs)
     assert "Objet : demande d'accès dérogatoire" in fr_text and "Fait à Lyon" in fr_text
@@ -101,15 +112,15 @@ def test_the_complete_letter_is_a_docx_to_sign_in_french_or_english(svc, case, t
     assert "Décompensations répétées" in en_text  # the physician's words are never translated or rewritten
 
 
-def test_the_letter_is_attached_as_clinician_letter_evidence_and_replaced_when_regenerated(svc, case):
-    svc.save_letter(case.id, COMPLETE, DOCTOR)
-    first = svc.attach_letter(case.id, DOCTOR)
+def test_the_letter_is_attached_as_clinician_letter_evidence_and_replaced_when_regenerated(svc, case, doctor):
+    svc.save_letter(case.id, COMPLETE, doctor)
+    first = svc.attach_letter(case.id, doctor)
     assert first.file.kind == "clinician_letter" and first.file.origin == "letter_flow"
     assert first.file.filename == "lettre-medecin-P-014.pdf"
     pages = svc.pages(case.id)(first.file.sha256)
     assert "P-014" in pages[0] and "Valvix TMV-28" in pages[0]
-    svc.save_letter(case.id, {"urgency": "Aggravation : intervention nécessaire sous dix jours."}, DOCTOR)
-    second = svc.attach_letter(case.id, DOCTOR)
+    svc.save_letter(case.id, {"urgency": "Aggravation : intervention nécessaire sous dix jours."}, doctor)
+    second = svc.attach_letter(case.id, doctor)
     letters = svc.case(case.id).evidence_of_kind("clinician_letter")
     assert [e.id for e in letters] == [second.file.id] != [first.file.id]
     assert svc.case(case.id).letter.attached_evidence == second.file.id
@@ -120,19 +131,20 @@ def test_the_letter_is_attached_as_clinician_letter_evidence_and_replaced_when_r
 
 def test_a_global_request_asks_for_the_patient_group_not_a_pseudonym(svc, actor):
     case = svc.new_case("ansm", "global", "OsteoRod Junior", actor)
+    doctor = linked_doctor(svc, case.id, actor)
     ids = [f.id for f in svc.letter_fields(case.id)]
     assert "patient_group" in ids and "patient_pseudonym" not in ids
     with pytest.raises(ServiceError, match="unknown letter field"):
-        svc.save_letter(case.id, {"patient_pseudonym": "P-1"}, DOCTOR)
-    svc.save_letter(case.id, {"patient_group": "Enfants de 4 à 12 ans avec ostéogenèse imparfaite sévère."}, DOCTOR)
+        svc.save_letter(case.id, {"patient_pseudonym": "P-1"}, doctor)
+    svc.save_letter(case.id, {"patient_group": "Enfants de 4 à 12 ans avec ostéogenèse imparfaite sévère."}, doctor)
     assert "pour un groupe de patients" in plain_text(svc.letter(case.id, "fr"))
 
 
-def test_a_save_on_an_old_version_is_refused(svc, case):
+def test_a_save_on_an_old_version_is_refused(svc, case, doctor):
     seen = svc.case(case.id).version
-    svc.save_letter(case.id, {"specialty": "Cardiologie"}, DOCTOR)
+    svc.save_letter(case.id, {"specialty": "Cardiologie"}, doctor)
     with pytest.raises(ConflictError):
-        svc.save_letter(case.id, {"specialty": "Rythmologie"}, DOCTOR, expected_version=seen)
+        svc.save_letter(case.id, {"specialty": "Rythmologie"}, doctor, expected_version=seen)
     assert svc.case(case.id).letter.fields["specialty"] == "Cardiologie"
 
 

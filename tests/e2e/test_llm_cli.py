@@ -40,7 +40,7 @@ def test_llm_set_show_and_test_from_the_command_line(cli, clean_env, llm_server)
     assert shown.returncode == 0 and "provider                 none" in shown.stdout
     assert "set in OPENAI_API_KEY (never shown or stored)" in shown.stdout and KEY not in shown.stdout
 
-    out = cli("llm", "set", "--provider", "openai-compatible", "--model", "scripted-model",
+    out = cli("--role", "consultant", "llm", "set", "--provider", "openai-compatible", "--model", "scripted-model",
               "--base-url", llm_server.url, "--local-only", "yes", "--timeout", "5", "--max-tokens", "400")
     assert out.returncode == 0, out.stderr
     status = json.loads(cli("llm", "--json").stdout)
@@ -55,7 +55,7 @@ def test_llm_set_show_and_test_from_the_command_line(cli, clean_env, llm_server)
     (request,) = llm_server.chat_requests
     assert request.body["model"] == "scripted-model" and request.body["max_tokens"] == 400
 
-    remote = cli("llm", "set", "--base-url", "https://api.openai.com/v1")
+    remote = cli("--role", "consultant", "llm", "set", "--base-url", "https://api.openai.com/v1")
     assert remote.returncode == 0
     status = json.loads(cli("llm", "--json").stdout)
     assert status["usable"] is False and "not on this machine" in status["problem"]
@@ -63,10 +63,10 @@ def test_llm_set_show_and_test_from_the_command_line(cli, clean_env, llm_server)
 
 
 def test_llm_set_refuses_bad_values_and_keeps_the_saved_ones(cli, clean_env):
-    assert cli("llm", "set", "--provider", "openai-compatible", "--model", "m").returncode == 0
-    bad = cli("llm", "set", "--timeout", "0")
+    assert cli("--role", "consultant", "llm", "set", "--provider", "openai-compatible", "--model", "m").returncode == 0
+    bad = cli("--role", "consultant", "llm", "set", "--timeout", "0")
     assert bad.returncode == 2 and "timeout" in bad.stderr
-    assert cli("llm", "set").returncode == 2
+    assert cli("--role", "consultant", "llm", "set").returncode == 2
     assert json.loads((clean_env / "settings.json").read_text())["llm"]["model"] == "m"
 
 
@@ -86,7 +86,7 @@ def test_the_environment_wins_and_says_so(cli, clean_env, monkeypatch, llm_serve
 def test_the_key_is_never_written_to_a_case_a_log_the_audit_log_settings_or_an_export(
     cli, svc, actor, clean_env, llm_server, make_pdf, tmp_path
 ):
-    assert cli("llm", "set", "--provider", "openai-compatible", "--model", "scripted-model",
+    assert cli("--role", "consultant", "llm", "set", "--provider", "openai-compatible", "--model", "scripted-model",
                "--base-url", llm_server.url, "--timeout", "5").returncode == 0
     case_id = cli("new", "--type", "individual", "--device", "Valvix TMV-28").stdout.strip()
     answer_all(svc, case_id, actor)

@@ -41,9 +41,9 @@ def test_approval_can_be_made_mandatory_and_a_changed_answer_withdraws_it(svc, a
     case = svc.new_case("ansm", "individual", "Valve", actor)
     answer_all(svc, case.id, actor)
     attach_all_mandatory(svc, case.id, actor, make_pdf)
-    svc.set_setting(case.id, actor, require_approval=True)
-    assert {f.section for f in svc.check(case.id) if f.blocks and f.kind == "not_approved"} >= {"need", "commitments"}
     consultant = Actor(name="reviewer", role="consultant")
+    svc.set_setting(case.id, consultant, require_approval=True)  # the consultant's setting (access.yaml)
+    assert {f.section for f in svc.check(case.id) if f.blocks and f.kind == "not_approved"} >= {"need", "commitments"}
     for section in svc.draft(case.id).sections:
         svc.approve(case.id, section.section_id, consultant)
     assert [f for f in svc.check(case.id) if f.blocks] == []

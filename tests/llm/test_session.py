@@ -140,12 +140,12 @@ def test_structured_output_still_invalid_raises(llm_server):
 
 def test_the_saved_embedding_model_is_the_one_retrieval_uses(llm_server, tmp_path):
     """DEROGATION_EMBEDDER=openai embeds the corpus with the settings' model and server (one path)."""
-    from assistant.service import Service
+    from assistant.service import Actor, Service
 
     home = tmp_path / "home"
     svc = Service.from_config(config(home, DEROGATION_EMBEDDER="openai"))
-    svc.update_llm_settings(provider="openai-compatible", model="chat", base_url=llm_server.url,
-                            embedding_model="embed-small")
+    svc.update_llm_settings(Actor("j.durand", "consultant"), provider="openai-compatible", model="chat",
+                            base_url=llm_server.url, embedding_model="embed-small")
     embedder = svc.knowledge.embedder
     vectors = embedder.embed_documents(["RDM art. 59", "CSP L. 5211-3"])
     assert len(vectors) == 2 and embedder.dimension == 8

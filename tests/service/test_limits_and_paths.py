@@ -168,7 +168,7 @@ def test_every_service_entry_point_that_takes_a_case_id_refuses_a_path(svc, acto
 
 def test_a_well_formed_but_unknown_case_id_is_refused_without_creating_its_folder(svc, actor):
     for change in (
-        lambda: svc.set_setting("ansm-20250101-abcdef", actor, require_approval=True),
+        lambda: svc.set_setting("ansm-20250101-abcdef", actor, language="en"),
         lambda: svc.create_clinician_link("ansm-20250101-abcdef", actor),
         lambda: svc.answer("ansm-20250101-abcdef", "applicant_name", "Valvix", actor),
     ):

@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 SCRIPT = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
+import streamlit as st
+st.query_params["role"] = "consultant"  # the settings' owner (access.yaml: llm_settings_changed)
 from assistant.service import Service
 from ui.views.llm_settings import render
 render(Service())

@@ -133,7 +133,7 @@ def test_an_unknown_revoked_or_foreign_token_is_refused(app_test, svc, actor, ca
 
 def test_a_field_changed_in_another_window_is_not_overwritten_silently(app_test, svc, case_id, token):
     at = run_ok(app_test(role=None, case=case_id, token=token))
-    svc.save_letter(case_id, {"specialty": "Rythmologie"}, Actor("Dr Other", "clinician"))
+    svc.save_letter(case_id, {"specialty": "Rythmologie"}, Actor("Dr Other", "clinician", token=token))
     at = fill(at, case_id, {"specialty": "Cardiologie"})
     assert svc.case(case_id).letter.fields["specialty"] == "Rythmologie"
     assert any(
@@ -145,13 +145,12 @@ def test_a_field_changed_in_another_window_is_not_overwritten_silently(app_test,
     assert not [w for w in at.warning if "autre fenêtre" in w.value]
 
 
-def test_the_internal_flow_in_english_records_the_signed_in_clinician(app_test, svc, case_id):
+def test_a_clinician_in_the_app_without_a_link_is_sent_to_the_link(app_test, svc, case_id):
+    # The service accepts a clinician's changes only with a link's token: the app asks for the link.
     at = run_ok(app_test(role="clinician", case=case_id, lang="en"))
-    assert at.title[0].value == "The treating physician's letter"
-    at = fill(at, case_id, {"specialty": "Cardiology"})
-    assert "Dear Sir or Madam," in texts(at)
-    event = svc.store.events(case_id)[-1]
-    assert (event.type, event.by, event.role) == ("letter_updated", "tester", "clinician")
+    assert any("Open the link the manufacturer sent you" in i.value for i in at.info)
+    assert [t.label for t in at.text_input] == ["Your name"] and not at.text_area  # the sidebar's only
+    assert svc.case(case_id).letter.fields == {}
 
 
 def test_the_manufacturer_panel_creates_a_link_that_opens_the_letter_and_revokes_it(svc, case_id, data_home):

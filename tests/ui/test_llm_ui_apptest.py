@@ -77,7 +77,7 @@ def screened_case(svc, actor) -> str:
 
 # -- the settings page ----------------------------------------------------------------------------------
 def test_the_settings_page_opens_from_the_sidebar_and_saves(app_test, offline):
-    at = run_ok(app_test(role="manufacturer"))
+    at = run_ok(app_test(role="consultant"))  # the settings' owner (access.yaml: llm_settings_changed)
     at = run_ok(button(at, "Language model").click())
     assert at.query_params["page"] == "llm" and at.header[0].value == "Language model"
     assert "Offline mode" in texts(at)

@@ -221,3 +221,11 @@ def test_a_missing_answer_blocker_opens_that_question_in_the_chat(app_test, svc,
     assert svc.case(case_id).answers[qid].last.by == "tester"
     assert "ask" not in at.query_params  # back to the interview's own order
     assert "registered address" in asked(at)
+
+
+def test_the_export_panel_warns_when_an_answer_may_identify_the_patient(app_test, svc, case_id, actor):
+    at = run_ok(app_test(case=case_id, view="export"))
+    assert not [w for w in at.warning if "identifier un patient" in w.value]  # the case's language: French
+    svc.answer(case_id, "urgency", "Vu Oliver Whitfield en consultation : dyspnée de repos.", actor)
+    at = run_ok(app_test(case=case_id, view="export"))
+    assert any("pouvant identifier un patient (1 endroit(s))" in w.value for w in at.warning)

@@ -43,7 +43,8 @@ class Flow:
             return session_actor("clinician")
         name = service().case(self.case_id).letter.fields.get("physician_name")
         link = service().clinician_link(self.case_id, self.token)
-        return Actor(name=f"Dr {name}" if name else f"clinician (link {link.id if link else '?'})", role="clinician")
+        return Actor(name=f"Dr {name}" if name else f"clinician (link {link.id if link else '?'})", role="clinician",
+                     token=self.token)  # the service checks it opens this case
 
     def key(self, name: str) -> str:
         return f"letter:{self.case_id}:{name}"

@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from assistant.service import Service, ServiceError
+from ui.state import actor
 
 _LABELS = {
     "none": "None — offline mode (no data leaves this machine)",
@@ -75,6 +76,7 @@ def render(svc: Service) -> None:
     if submitted:
         try:
             svc.update_llm_settings(
+                actor(),
                 provider=provider, model=model.strip(), base_url=base_url.strip(),
                 embedding_model=embedding_model.strip(), local_only=local_only, redact_local=redact_local,
                 timeout=timeout, max_retries=int(max_retries), max_tokens=int(max_tokens),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.service import Case, Finding, Readiness, ServiceError
+from assistant.service import Case, Finding, Readiness, ServiceError, words
 from ui.components import widgets
 from ui.state import actor, attempt, go, md, memo, service, show_flash
 
@@ -98,6 +98,9 @@ def downloads(case: Case, state: Readiness) -> None:
                     format_func=langs.get, key=f"export-lang:{case.id}")
     if not state.ready:
         st.caption("The downloads are available once every blocker is fixed or waived.")
+    identifying = [f for f in state.warnings if f.kind == "patient_identifier"]
+    if identifying:  # patient data (assistant/case/privacy.py): the file will carry it
+        st.warning(words("privacy_export", lang, n=len(identifying)), icon=":material/shield_person:")
     files = export_files(case, lang) if state.ready else {}
     stem = f"derogation-{case.id}-{lang}"
     for fmt, (label, mime) in FORMATS.items():
