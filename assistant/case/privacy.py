@@ -212,6 +212,9 @@ def _is_name(words: list[str]) -> bool:
             return False
         if "'" in low and low.split("'")[0] in _ELIDED and low.split("'")[1] in _NOT_NAMES | {"un", "une"}:
             return False
+        head, _, rest = w.replace("’", "'").partition("'")
+        if rest and head.lower() in _ELIDED and rest[:1].islower():  # "L'investigation", never "D'Artagnan"
+            return False
     return True
 
 

@@ -127,3 +127,10 @@ def test_forms_beyond_the_adversarial_set_are_redacted(text, identifier):
 ])
 def test_physicians_devices_and_clinical_dates_stay(text, kept):
     assert kept in Redactor(["P-014"]).redact(text)[0]
+
+
+def test_an_elided_article_before_a_study_name_is_not_a_first_name():
+    from assistant.case.privacy import find_identifiers
+
+    assert find_identifiers("L'investigation VALVIX-EU rouvrira un centre en France.") == []
+    assert find_identifiers("D'après l'étude NEO-SEQ, le délai est de 48 heures.") == []
