@@ -25,10 +25,11 @@ from assistant.errors import EmbeddingMismatch, KnowledgeError
 from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
-from assistant.knowledge.search import LexicalIndexes, Target, hybrid_search
+from assistant.knowledge.search import LexicalIndexes, SearchSettings, Target, hybrid_search
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
 
 CORPUS = "corpus"
+BATCH_CHUNKS = 256  # chunks indexed per call when ingesting many files
 __all__ = ["KnowledgeBase", "IngestReport", "collection_for_case"]
 
 
@@ -78,7 +79,7 @@ class KnowledgeBase:
         self.chroma_url = chroma_url if chroma_url is not None else self.config.chroma_url
         self._client: Any = None
         self._lock = threading.RLock()
-        self._lexical = LexicalIndexes()  # BM25 per collection, for the hybrid search
+        self._lexical = LexicalIndexes(self.dir / "bm25")  # BM25 per collection, saved beside the vectors
         self.notices: list[str] = []  # what the user should know (e.g. a damaged store was rebuilt)
 
     # -- parts ---------------------------------------------------------------------------------
@@ -195,9 +196,11 @@ class KnowledgeBase:
             generation.bump(self.home)
         return result["num_added"], result["num_skipped"], result["num_deleted"]
 
-    def add(self, paths: Iterable[Path], progress: bool = False) -> IngestReport:
+    def add(self, paths: Iterable[Path], progress: bool = False, batch_chunks: int | None = None) -> IngestReport:
         """Ingest files and folders. Unchanged files are skipped, changed ones re-embedded, and the
-        chunks of files that were deleted from an ingested folder are removed."""
+        chunks of files that were deleted from an ingested folder are removed. Files are indexed in
+        groups of about `batch_chunks` chunks (BATCH_CHUNKS): the embedder then runs on full batches
+        of similar lengths instead of one small file at a time."""
         from langchain_core.documents import Document
 
         start = time.perf_counter()
@@ -207,6 +210,23 @@ class KnowledgeBase:
         rm = self.record_manager(CORPUS)
         report.deleted += self._remove_missing(rm, paths)
         bar = _progress(len(files), progress)
+        group: list = []
+        names: list[str] = []
+
+        def flush() -> None:
+            if not group:
+                return
+            group.sort(key=lambda d: len(d.page_content))  # similar lengths share a batch: less padding
+            added, skipped, deleted = self._index(CORPUS, CORPUS, group, "scoped_full")
+            report.added += added
+            report.skipped += skipped
+            report.deleted += deleted
+            report.chunks += len(group)
+            for name in names:
+                bar(name)
+            group.clear()
+            names.clear()
+
         for path in files:
             try:
                 chunks = chunks_of_file(path)
@@ -214,13 +234,11 @@ class KnowledgeBase:
                 report.problems.append(str(exc))
                 bar(path.name)
                 continue
-            docs = [Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in chunks]
-            added, skipped, deleted = self._index(CORPUS, CORPUS, docs, "scoped_full")
-            report.added += added
-            report.skipped += skipped
-            report.deleted += deleted
-            report.chunks += len(docs)
-            bar(path.name)
+            group.extend(Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in chunks)
+            names.append(path.name)
+            if len(group) >= (batch_chunks or BATCH_CHUNKS):
+                flush()
+        flush()
         report.seconds = time.perf_counter() - start
         return report
 
@@ -346,8 +364,10 @@ class KnowledgeBase:
         instrument: str | None = None,
         language: str | None = None,
         include_corpus: bool = True,
+        settings: SearchSettings | None = None,
     ) -> list[Passage]:
-        """Hybrid search over the corpus (and the case's evidence when `case_id` is given)."""
+        """Hybrid search over the corpus (and the case's evidence when `case_id` is given);
+        `settings`: how (search.SearchSettings; the evaluated default when None)."""
         if not query.strip():
             return []
         targets: list[Target] = []
@@ -359,7 +379,8 @@ class KnowledgeBase:
         if case_id:
             targets.append((collection_for_case(case_id), {}, case_id))
         return hybrid_search(
-            query, k, targets, collection=self._collection, embedder_for=self.embedder_for, lexical=self._lexical
+            query, k, targets, collection=self._collection, embedder_for=self.embedder_for, lexical=self._lexical,
+            generation=lambda name: generation.read(self.home) if name == CORPUS else 0, settings=settings,
         )
 
 
