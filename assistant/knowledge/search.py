@@ -33,6 +33,7 @@ __all__ = ["GET_PAGE", "RRF_K", "LexicalIndexes", "SearchSettings", "Target", "h
 RRF_K = 60
 GET_PAGE = 5000  # chunks read from Chroma per call when building the lexical index
 FILTER_KEYS = ("instrument", "language")  # the metadata a search may filter on, kept with the postings
+SMALL_PART = 5000  # a filter passing at most this many chunks is searched exactly over their vectors
 
 # (collection name, metadata filters, the case it is scoped to or None for the corpus)
 Target = tuple[str, dict[str, str], str | None]
@@ -79,14 +80,17 @@ class LexicalIndexes:
         self.folder = folder
         self._cache: dict[str, tuple[tuple, BM25, list[str], dict[str, np.ndarray]]] = {}
         self._masks: dict[tuple, np.ndarray] = {}
+        self._vectors: dict[tuple, tuple[int, list[str], np.ndarray]] = {}  # small filtered parts, normalised
         self._lock = threading.Lock()
 
     def _path(self, name: str) -> Path | None:
         return self.folder / f"{name}.npz" if self.folder else None
 
-    def get(self, name: str, collection: Any, generation: int = 0) -> tuple[BM25, list[str], dict[str, np.ndarray]]:
+    def get(
+        self, name: str, collection: Any, generation: int = 0, count: int | None = None
+    ) -> tuple[BM25, list[str], dict[str, np.ndarray]]:
         """The index of `collection`, the chunk ids its positions refer to, and their filter columns."""
-        signature = (collection.count(), generation)
+        signature = (collection.count() if count is None else count, generation)
         with self._lock:
             cached = self._cache.get(name)
             if cached and cached[0] == signature:
@@ -96,6 +100,7 @@ class LexicalIndexes:
                 loaded = self._build(name, collection, signature)
             self._cache[name] = (signature, *loaded)
             self._masks = {k: v for k, v in self._masks.items() if k[0] != name}
+            self._vectors = {k: v for k, v in self._vectors.items() if k[0] != name}
             return loaded
 
     def _load(self, name: str, signature: tuple) -> tuple | None:
@@ -138,9 +143,26 @@ class LexicalIndexes:
             self._masks[key] = allowed
         return self._masks[key]
 
+    def vectors(self, name: str, filters: dict[str, str], store: Any, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """The unit vectors of the chunks `ids` (a small filtered part of a collection), read once."""
+        key = (name, *sorted((k, v) for k, v in filters.items() if v))
+        cached = self._vectors.get(key)
+        if cached is None or cached[0] != len(ids):
+            got: dict[str, Any] = {}
+            for start in range(0, len(ids), GET_PAGE):
+                data = store.get(ids=ids[start : start + GET_PAGE], include=["embeddings"])
+                got.update(zip(data["ids"], data["embeddings"], strict=True))
+            kept = [i for i in ids if i in got]
+            vecs = np.asarray([got[i] for i in kept], dtype=np.float32).reshape(len(kept), -1)
+            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+            cached = (len(ids), kept, vecs / np.where(norms == 0, 1, norms))
+            self._vectors[key] = cached
+        return cached[1], cached[2]
+
     def drop(self, name: str) -> None:
         with self._lock:
             self._cache.pop(name, None)
+            self._vectors = {k: v for k, v in self._vectors.items() if k[0] != name}
             path = self._path(name)
             if path is not None:
                 path.unlink(missing_ok=True)
@@ -149,6 +171,7 @@ class LexicalIndexes:
         with self._lock:
             self._cache.clear()
             self._masks.clear()
+            self._vectors.clear()
             if self.folder and self.folder.exists():
                 for path in self.folder.glob("*.npz"):
                     path.unlink(missing_ok=True)
@@ -177,29 +200,27 @@ def hybrid_search(
     fused: dict[str, float] = {}
     found: dict[str, tuple[str | None, dict | None, float | None]] = {}
     model_of: dict[str, str] = {}
+    stores: dict[str, tuple[Any, int]] = {}  # each collection opened and counted once per search
+    wide: dict[str, dict] = {}  # each collection's unfiltered HNSW list, shared by its targets
     for name, filters, scoped_case in targets:
-        store = collection(name, scoped_case is None)
-        if store is None:
-            continue
-        count = store.count()
-        if count == 0:
+        if name not in stores:
+            store = collection(name, scoped_case is None)
+            stores[name] = (store, store.count() if store is not None else 0)
+        store, count = stores[name]
+        if not count:
             continue
         embedder = embedder_for(name)
         if embedder.model_id not in qvecs:
             qvecs[embedder.model_id] = embedder.embed_query(query)
         qvec = qvecs[embedder.model_id]
         n = min(s.depth or max(k * 4, 20), count)
-        dense = store.query(
-            query_embeddings=[qvec], n_results=n, where=_where(filters), include=["documents", "metadatas", "distances"]
-        )
-        for rank, (vid, doc, meta, dist) in enumerate(
-            zip(dense["ids"][0], dense["documents"][0], dense["metadatas"][0], dense["distances"][0], strict=True)
-        ):
+        bm25, ids, columns = lexical.get(name, store, generation(name), count)
+        mask = lexical.mask(name, columns, filters)
+        for rank, (vid, doc, meta, sim) in enumerate(_dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide)):
             fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
-            found[vid] = (doc, meta, 1 - dist)
+            found[vid] = (doc, meta, sim)
             model_of[vid] = name
-        bm25, ids, columns = lexical.get(name, store, generation(name))
-        for rank, (i, _score) in enumerate(bm25.top(terms, n, lexical.mask(name, columns, filters))):
+        for rank, (i, _score) in enumerate(bm25.top(terms, n, mask)):
             vid = ids[i]
             fused[vid] = fused.get(vid, 0.0) + w_lex / (RRF_K + rank + 1)
             if vid not in found:
@@ -212,6 +233,37 @@ def hybrid_search(
     ranked = _cap(shortlist, found, s.per_document, k)
     typed = set(terms)
     return [_passage(vid, *found[vid], score=score, terms=typed) for vid, score in ranked]
+
+
+def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide) -> list[tuple]:
+    """The `n` nearest chunks passing `filters`, as (id, text, metadata, cosine similarity); text and
+    metadata are None when they still have to be read (`_fill`). Chroma's filtered HNSW query is
+    slow on a large store (a second at 50k chunks: it first lists every chunk the filter passes),
+    so a filter is applied differently by how many chunks it passes: a small part of the store
+    (the French notes, a rare instrument) is searched exactly over its vectors, kept in memory; a
+    large one takes the passing chunks of one unfiltered HNSW query made deep enough for it."""
+    if mask is not None and int(mask.sum()) <= SMALL_PART:
+        if not mask.any():
+            return []
+        vid_list, vectors = lexical.vectors(name, filters, store, [ids[i] for i in np.flatnonzero(mask)])
+        if not vid_list:
+            return []
+        q = np.asarray(qvec, dtype=np.float32)
+        sims = vectors @ (q / (np.linalg.norm(q) or 1))
+        best = np.argsort(-sims, kind="stable")[:n]
+        return [(vid_list[i], None, None, float(sims[i])) for i in best]
+    if name not in wide:
+        wide[name] = store.query(query_embeddings=[qvec], n_results=min(count, max(4 * n, 100)),
+                                 include=["documents", "metadatas", "distances"])
+    got = wide[name]
+    wanted = [(k, v) for k, v in filters.items() if v]
+    out = []
+    for vid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True):
+        if all((meta or {}).get(k) == v for k, v in wanted):
+            out.append((vid, doc, meta, 1 - dist))
+            if len(out) == n:
+                break
+    return out
 
 
 def _fill(shortlist, found, model_of, collection, embedder_for, qvecs) -> None:
@@ -262,13 +314,6 @@ def _cap(shortlist, found, per_document: int, k: int) -> list[tuple[str, float]]
         if len(out) == k:
             break
     return out
-
-
-def _where(filters: dict[str, str]) -> dict | None:
-    clauses = [{k: v} for k, v in filters.items() if v]
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: float, terms: set[str]) -> Passage:

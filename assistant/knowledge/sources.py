@@ -249,8 +249,8 @@ def chunks_of_file(path: Path) -> list[SourceChunk]:
 def _guidance_chunks(path: Path, text: str, instrument: str, base: dict, lang: str) -> list[SourceChunk]:
     """A guidance document cut by its own numbered headings: every chunk carries the document's
     number and title and its section's number and title ("MDCG 2022-18 § III — …")."""
-    if not instrument.startswith("MDCG"):  # a Commission Q&A or MEDDEV named after the act it explains
-        instrument = "GUIDANCE"  # is not that act: filters and exclusions by instrument must not catch it
+    if instrument in ("MDR", "IVDR", "CSP", "ANSM", "OTHER"):  # a Commission Q&A or MEDDEV that names the
+        instrument = "GUIDANCE"  # act it explains is not that act: filters and exclusions must not catch it
     number = citation_label(instrument, "") if instrument.startswith("MDCG") else document_number(text)
     title = document_title(text, number)
     base = {**base, "instrument": instrument, "url": official_url(instrument, "", path.name),
