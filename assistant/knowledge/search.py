@@ -54,17 +54,16 @@ class SearchSettings:
     def lexical_weight(self, lang: str) -> float:
         return self.lexical_fr if lang == "fr" else self.lexical_en
 
-    @classmethod
-    def variants(cls) -> dict[str, SearchSettings]:
-        """The naive hybrid (main before this work) and each step alone, for the evaluation."""
-        base = cls()
-        plain = replace(base, expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0)
+    def variants(self) -> dict[str, SearchSettings]:
+        """The plain hybrid (main before this work) and each of these settings' steps alone on it,
+        for the evaluation."""
+        plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0)
         return {
             "hybrid (plain)": plain,
-            "+ expansion": replace(plain, expansion=0.5),
-            "+ fr/en weights": replace(plain, lexical_fr=base.lexical_fr, lexical_en=base.lexical_en),
-            "+ heading rerank": replace(plain, heading_boost=1.0),
-            "+ 2 per document": replace(plain, per_document=2),
+            "+ expansion": replace(plain, expansion=self.expansion),
+            "+ fr/en weights": replace(plain, lexical_fr=self.lexical_fr, lexical_en=self.lexical_en),
+            "+ heading rerank": replace(plain, heading_boost=self.heading_boost),
+            "+ per-document cap": replace(plain, per_document=self.per_document),
         }
 
 

@@ -163,3 +163,19 @@ def test_the_real_mdcg_2022_18_is_cut_into_its_seven_roman_numbered_parts():
     assert vii.metadata["citation"] == "MDCG 2022-18 § VII"
     assert "Relationship with Article 59 MDR" in vii.text.split("\n", 1)[0]
     assert "Position Paper on the application of Article 97" in vii.metadata["title"]
+
+
+def test_derogation_search_shows_each_hit_with_its_document_url_and_a_one_line_excerpt(tmp_path, with_notes):
+    from conftest import run_cli
+
+    home = with_notes(tmp_path / "home")
+    done = run_cli("search", "dérogation aux procédures d'évaluation de la conformité", "--k", "3", home=home)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 9, done.stdout  # per hit: citation and title, official URL, excerpt
+    for n in range(3):
+        head, url, quote = lines[3 * n : 3 * n + 3]
+        assert head.startswith(f"{n + 1}. ")
+        assert url.strip().startswith("https://"), url
+        assert quote.strip().startswith("«") and quote.strip().endswith("»") and len(quote) < 175
+    assert any("59" in line for line in lines[::3])
