@@ -126,11 +126,11 @@ def tune(gold: list[dict], product) -> SearchSettings:
         return s["recall@5"] + s["mrr"]
 
     grid = {
-        "expansion": [0.0, 0.5, 1.0],
-        "lexical_fr": [0.5, 1.0, 1.5, 2.0],
-        "lexical_en": [0.5, 1.0, 1.5, 2.0],
-        "heading_boost": [0.0, 0.5, 1.0, 2.0],
-        "per_document": [0, 1, 2],
+        "expansion": [0.0, 0.5],
+        "lexical_fr": [0.5, 1.0, 2.0],
+        "lexical_en": [0.5, 1.0, 2.0],
+        "heading_boost": [0.0, 1.0],
+        "per_document": [0, 2],
     }
     current = SearchSettings(expansion=0.0, heading_boost=0.0, per_document=0)
     log = []
