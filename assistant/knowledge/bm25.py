@@ -96,9 +96,9 @@ class BM25:
         return index, extra
 
     # -- queries ---------------------------------------------------------------------------------------------
-    def top(self, query: str | dict[str, float], n: int, allowed: Any = None) -> list[tuple[int, float]]:
-        """The `n` best chunks for `query` (text, or terms with their weights), among those
-        `allowed` (a boolean mask) if given."""
+    def scores(self, query: str | dict[str, float]) -> np.ndarray:
+        """Every chunk's score for `query` (text, or terms with their weights): one pass over the
+        postings of the query's own terms."""
         terms = {t: 1.0 for t in tokens(query)} if isinstance(query, str) else query
         parts_ids, parts_w = [], []
         for t, weight in terms.items():
@@ -109,16 +109,18 @@ class BM25:
             parts_ids.append(self.doc_ids[lo:hi])
             parts_w.append(self.weights[lo:hi] * np.float32(weight))
         if not parts_ids:
-            return []
-        ids = np.concatenate(parts_ids)
-        ws = np.concatenate(parts_w)
+            return np.zeros(self.n, np.float32)
+        return np.bincount(np.concatenate(parts_ids), weights=np.concatenate(parts_w), minlength=self.n)
+
+    def top(self, query: str | dict[str, float] | np.ndarray, n: int, allowed: Any = None) -> list[tuple[int, float]]:
+        """The `n` best chunks for `query` (text, terms with their weights, or `scores` already
+        computed), among those `allowed` (a boolean mask) if given."""
+        scores = query if isinstance(query, np.ndarray) else self.scores(query)
+        hit = scores > 0
         if allowed is not None:
-            keep = allowed[ids]
-            ids, ws = ids[keep], ws[keep]
-        if len(ids) == 0:
-            return []
-        candidates, inverse = np.unique(ids, return_inverse=True)  # sum per chunk, over matched chunks only
-        scores = np.bincount(inverse, weights=ws).astype(np.float32)
-        best = np.argpartition(-scores, n - 1)[:n] if len(candidates) > n else np.arange(len(candidates))
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(candidates[i]), float(scores[i])) for i in best]
+            hit &= allowed
+        candidates = np.flatnonzero(hit)
+        if len(candidates) > n:
+            candidates = candidates[np.argpartition(-scores[candidates], n - 1)[:n]]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return [(int(i), float(scores[i])) for i in order]

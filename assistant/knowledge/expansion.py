@@ -48,6 +48,17 @@ def _entries() -> tuple[tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...]
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _by_first_token() -> dict[str, list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]]:
+    """Each variant with the other side of its entry, under the variant's first token."""
+    index: dict[str, list] = {}
+    for fr, en in _entries():
+        for side, other in ((fr, en), (en, fr)):
+            for variant in side:
+                index.setdefault(variant[0], []).append((variant, other))
+    return index
+
+
 def _find(seq: tuple[str, ...], words: list[str]) -> int:
     n = len(seq)
     return next((i for i in range(len(words) - n + 1) if tuple(words[i : i + n]) == seq), -1)
@@ -60,12 +71,12 @@ def expand(query: str, weight: float = 0.5) -> dict[str, float]:
     words = tokens(query)
     terms = {w: 1.0 for w in words}
     matches = []
-    for fr, en in _entries():
-        for side, other in ((fr, en), (en, fr)):
-            for variant in side:
-                at = _find(variant, words)
-                if at >= 0:
-                    matches.append((len(variant), at, other))
+    index = _by_first_token()
+    for word in set(words):
+        for variant, other in index.get(word, ()):
+            at = _find(variant, words)
+            if at >= 0:
+                matches.append((len(variant), at, other))
     covered: set[int] = set()
     for length, at, other in sorted(matches, key=lambda m: -m[0]):
         span = set(range(at, at + length))

@@ -80,6 +80,7 @@ class KnowledgeBase:
         self._client: Any = None
         self._lock = threading.RLock()
         self._lexical = LexicalIndexes(self.dir / "bm25")  # BM25 per collection, saved beside the vectors
+        self._handles: dict[str, tuple[Any, Any]] = {}  # collections opened for search, per client
         self.notices: list[str] = []  # what the user should know (e.g. a damaged store was rebuilt)
 
     # -- parts ---------------------------------------------------------------------------------
@@ -318,6 +319,7 @@ class KnowledgeBase:
             for path in self.dir.glob("records.sqlite*"):  # records of vectors that are gone
                 path.unlink(missing_ok=True)
         self._lexical.clear()
+        self._handles.clear()
         return self.add([p for p in sources if p.exists()] + [NOTES_DIR], progress)
 
     def _known_sources(self) -> list[Path]:
@@ -378,10 +380,32 @@ class KnowledgeBase:
                 targets.append((CORPUS, {"instrument": instrument or "", "language": lang}, None))
         if case_id:
             targets.append((collection_for_case(case_id), {}, case_id))
-        return hybrid_search(
-            query, k, targets, collection=self._collection, embedder_for=self.embedder_for, lexical=self._lexical,
-            generation=lambda name: generation.read(self.home) if name == CORPUS else 0, settings=settings,
-        )
+        def run() -> list[Passage]:
+            return hybrid_search(
+                query, k, targets, collection=self._open, embedder_for=self.embedder_for, lexical=self._lexical,
+                generation=lambda name: generation.read(self.home) if name == CORPUS else 0, settings=settings,
+            )
+
+        try:
+            return run()
+        except (KnowledgeError, EmbeddingMismatch):
+            raise
+        except Exception:  # a collection dropped under a kept handle (a rebuild elsewhere): open it again
+            if not self._handles:
+                raise
+            self._handles.clear()
+            return run()
+
+    def _open(self, name: str, create: bool = True) -> Any:
+        """`_collection`, kept open between searches (opening costs a listing of the store)."""
+        client = self.client
+        held = self._handles.get(name)
+        if held is not None and held[0] is client:
+            return held[1]
+        collection = self._collection(name, create)
+        if collection is not None:
+            self._handles[name] = (client, collection)
+        return collection
 
 
 def _forget_cached_stores() -> None:

@@ -80,6 +80,7 @@ class LexicalIndexes:
         self._cache: dict[str, tuple[tuple, BM25, list[str], dict[str, np.ndarray]]] = {}
         self._masks: dict[tuple, np.ndarray] = {}
         self._vectors: dict[tuple, tuple[int, list[str], np.ndarray]] = {}  # small filtered parts, normalised
+        self._positions: dict[str, tuple[list[str], dict[str, int]]] = {}
         self._lock = threading.Lock()
 
     def _path(self, name: str) -> Path | None:
@@ -142,6 +143,14 @@ class LexicalIndexes:
             self._masks[key] = allowed
         return self._masks[key]
 
+    def positions(self, name: str, ids: list[str]) -> dict[str, int]:
+        """Where each chunk id sits in the collection's index (built once per index)."""
+        cached = self._positions.get(name)
+        if cached is None or cached[0] is not ids:
+            cached = (ids, {vid: i for i, vid in enumerate(ids)})
+            self._positions[name] = cached
+        return cached[1]
+
     def vectors(self, name: str, filters: dict[str, str], store: Any, ids: list[str]) -> tuple[list[str], np.ndarray]:
         """The unit vectors of the chunks `ids` (a small filtered part of a collection), read once."""
         key = (name, *sorted((k, v) for k, v in filters.items() if v))
@@ -171,6 +180,7 @@ class LexicalIndexes:
             self._cache.clear()
             self._masks.clear()
             self._vectors.clear()
+            self._positions.clear()
             if self.folder and self.folder.exists():
                 for path in self.folder.glob("*.npz"):
                     path.unlink(missing_ok=True)
@@ -200,7 +210,8 @@ def hybrid_search(
     found: dict[str, tuple[str | None, dict | None, float | None]] = {}
     model_of: dict[str, str] = {}
     stores: dict[str, tuple[Any, int]] = {}  # each collection opened and counted once per search
-    wide: dict[str, dict] = {}  # each collection's unfiltered HNSW list, shared by its targets
+    wide: dict[str, list] = {}  # each collection's unfiltered HNSW list, shared by its targets
+    lexical_scores: dict[str, np.ndarray] = {}  # each collection's BM25 scores, shared by its targets
     for name, filters, scoped_case in targets:
         if name not in stores:
             store = collection(name, scoped_case is None)
@@ -215,18 +226,20 @@ def hybrid_search(
         n = min(s.depth or max(k * 4, 20), count)
         bm25, ids, columns = lexical.get(name, store, generation(name), count)
         mask = lexical.mask(name, columns, filters)
-        for rank, (vid, doc, meta, sim) in enumerate(_dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide)):
+        for rank, (vid, sim) in enumerate(_dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide)):
             fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
-            found[vid] = (doc, meta, sim)
+            found[vid] = (None, None, sim)
             model_of[vid] = name
-        for rank, (i, _score) in enumerate(bm25.top(terms, n, mask)):
+        if name not in lexical_scores:
+            lexical_scores[name] = bm25.scores(terms)
+        for rank, (i, _score) in enumerate(bm25.top(lexical_scores[name], n, mask)):
             vid = ids[i]
             fused[vid] = fused.get(vid, 0.0) + w_lex / (RRF_K + rank + 1)
             if vid not in found:
                 found[vid] = (None, None, None)
                 model_of[vid] = name
     shortlist = sorted(fused.items(), key=lambda kv: -kv[1])[: max(3 * k, 15)]
-    _fill(shortlist, found, model_of, collection, embedder_for, qvecs)
+    _fill(shortlist, found, model_of, stores, embedder_for, qvecs)
     if s.heading_boost:
         shortlist = _rerank(shortlist, found, terms, s.heading_boost)
     ranked = _cap(shortlist, found, s.per_document, k)
@@ -234,13 +247,14 @@ def hybrid_search(
     return [_passage(vid, *found[vid], score=score, terms=typed) for vid, score in ranked]
 
 
-def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide) -> list[tuple]:
-    """The `n` nearest chunks passing `filters`, as (id, text, metadata, cosine similarity); text and
-    metadata are None when they still have to be read (`_fill`). Chroma's filtered HNSW query is
-    slow on a large store (a second at 50k chunks: it first lists every chunk the filter passes),
-    so a filter is applied differently by how many chunks it passes: a small part of the store
-    (the French notes, a rare instrument) is searched exactly over its vectors, kept in memory; a
-    large one takes the passing chunks of one unfiltered HNSW query made deep enough for it."""
+def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide) -> list[tuple[str, float]]:
+    """The `n` nearest chunks passing `filters`, as (id, cosine similarity); their text and metadata
+    are read for the shortlist only (`_fill`). Chroma's filtered HNSW query is slow on a large
+    store (a second at 50k chunks: it first lists every chunk the filter passes), so a filter is
+    applied differently by how many chunks it passes: a small part of the store (the French notes,
+    a rare instrument) is searched exactly over its vectors, kept in memory; a large one takes the
+    passing chunks of one unfiltered HNSW query made deep enough for it (filtered by the columns
+    kept with the postings, so the query returns ids and distances only)."""
     if mask is not None and int(mask.sum()) <= SMALL_PART:
         if not mask.any():
             return []
@@ -250,36 +264,43 @@ def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide) -> li
         q = np.asarray(qvec, dtype=np.float32)
         sims = vectors @ (q / (np.linalg.norm(q) or 1))
         best = np.argsort(-sims, kind="stable")[:n]
-        return [(vid_list[i], None, None, float(sims[i])) for i in best]
+        return [(vid_list[i], float(sims[i])) for i in best]
     if name not in wide:
-        wide[name] = store.query(query_embeddings=[qvec], n_results=min(count, max(4 * n, 100)),
-                                 include=["documents", "metadatas", "distances"])
-    got = wide[name]
-    wanted = [(k, v) for k, v in filters.items() if v]
+        got = store.query(query_embeddings=[qvec], n_results=min(count, max(3 * n, 60)), include=["distances"])
+        wide[name] = list(zip(got["ids"][0], got["distances"][0], strict=True))
+    if mask is None:
+        return [(vid, 1 - dist) for vid, dist in wide[name][:n]]
+    position = lexical.positions(name, ids)
     out = []
-    for vid, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True):
-        if all((meta or {}).get(k) == v for k, v in wanted):
-            out.append((vid, doc, meta, 1 - dist))
+    for vid, dist in wide[name]:
+        i = position.get(vid)
+        if i is not None and mask[i]:
+            out.append((vid, 1 - dist))
             if len(out) == n:
                 break
     return out
 
 
-def _fill(shortlist, found, model_of, collection, embedder_for, qvecs) -> None:
-    """Text, metadata and cosine similarity of the lexical-only hits of the shortlist, read from
-    the store in one call per collection (so thresholds are comparable across hits)."""
+def _fill(shortlist, found, model_of, stores, embedder_for, qvecs) -> None:
+    """Text and metadata of the shortlist's chunks, and the cosine similarity of those only the
+    lexical list found (so thresholds are comparable across hits): one read per collection."""
     missing = [vid for vid, _ in shortlist if found[vid][0] is None]
     for name in {model_of[v] for v in missing}:
         these = [v for v in missing if model_of[v] == name]
-        got = collection(name, True).get(ids=these, include=["documents", "metadatas", "embeddings"])
+        need_vectors = any(found[v][2] is None for v in these)
+        got = stores[name][0].get(ids=these, include=["documents", "metadatas"] + (["embeddings"] if need_vectors else []))
+        vectors = got["embeddings"] if need_vectors else [None] * len(got["ids"])
         qvec = np.asarray(qvecs[embedder_for(name).model_id], dtype=float)
-        for vid, doc, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True):
-            v = np.asarray(vec, dtype=float)
-            norm = float(np.linalg.norm(v) * (np.linalg.norm(qvec) or 1)) or 1.0
-            found[vid] = (doc, meta or {}, float(v @ qvec) / norm)
+        for vid, doc, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], vectors, strict=True):
+            sim = found[vid][2]
+            if sim is None:
+                v = np.asarray(vec, dtype=float)
+                norm = float(np.linalg.norm(v) * (np.linalg.norm(qvec) or 1)) or 1.0
+                sim = float(v @ qvec) / norm
+            found[vid] = (doc, meta or {}, sim)
     for vid, _ in shortlist:  # ids the store no longer holds (removed meanwhile)
         if found[vid][0] is None:
-            found[vid] = ("", {}, 0.0)
+            found[vid] = ("", {}, found[vid][2] or 0.0)
 
 
 def _rerank(shortlist, found, terms: dict[str, float], boost: float) -> list[tuple[str, float]]:
