@@ -80,18 +80,22 @@ def cmd_search(svc: Service, args: argparse.Namespace) -> int:
         print(f"notice: {notice}", file=sys.stderr)
     if args.json:
         print_json([
-            {"citation": p.citation, "source": p.source, "article": p.article, "page": p.page,
-             "text": p.text, "score": p.score, "similarity": p.similarity, "id": p.id, "url": p.url}
+            {"citation": p.citation, "title": p.title, "url": p.url, "excerpt": p.excerpt, "source": p.source,
+             "article": p.article, "page": p.page, "text": p.text, "score": p.score, "similarity": p.similarity,
+             "id": p.id}
             for p in hits
         ])
         return 0
     if not hits:
         print("No passage found.")
     for n, p in enumerate(hits, start=1):
-        where = f", p. {p.page}" if p.page else ""
-        print(f"{n}. {p.citation}  [{Path(p.source).name}{where}]  score {p.score:.4f}, similarity {p.similarity}")
-        text = " ".join(p.text.split())
-        print(f"   {text[:300]}{'…' if len(text) > 300 else ''}")
+        title = f" — {p.title}" if p.title and p.title not in p.citation else ""
+        print(f"{n}. {p.citation}{title}")
+        if p.case_id:  # the case's own document: its file and page
+            print(f"   {Path(p.source).name}" + (f", p. {p.page}" if p.page else ""))
+        else:
+            print(f"   {p.url or '(no official URL on record for this document)'}")
+        print(f"   « {p.excerpt} »" if p.excerpt else "")
     return 0
 
 

@@ -25,12 +25,13 @@ from assistant.errors import EmbeddingMismatch, KnowledgeError
 from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
-from assistant.knowledge.search import LexicalIndexes, Target, hybrid_search
+from assistant.knowledge.search import LexicalIndexes, SearchSettings, Target, hybrid_search
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
 from assistant.knowledge.superseded import superseded
 from assistant.knowledge.superseded import warning as superseded_warning
 
 CORPUS = "corpus"
+BATCH_CHUNKS = 256  # chunks indexed per call when ingesting many files
 __all__ = ["KnowledgeBase", "IngestReport", "collection_for_case"]
 
 
@@ -80,7 +81,8 @@ class KnowledgeBase:
         self.chroma_url = chroma_url if chroma_url is not None else self.config.chroma_url
         self._client: Any = None
         self._lock = threading.RLock()
-        self._lexical = LexicalIndexes()  # BM25 per collection, for the hybrid search
+        self._lexical = LexicalIndexes(self.dir / "bm25")  # BM25 per collection, saved beside the vectors
+        self._handles: dict[str, tuple[Any, Any]] = {}  # collections opened for search, per client
         self.notices: list[str] = []  # what the user should know (e.g. a damaged store was rebuilt)
 
     # -- parts ---------------------------------------------------------------------------------
@@ -197,9 +199,11 @@ class KnowledgeBase:
             generation.bump(self.home)
         return result["num_added"], result["num_skipped"], result["num_deleted"]
 
-    def add(self, paths: Iterable[Path], progress: bool = False) -> IngestReport:
+    def add(self, paths: Iterable[Path], progress: bool = False, batch_chunks: int | None = None) -> IngestReport:
         """Ingest files and folders. Unchanged files are skipped, changed ones re-embedded, and the
-        chunks of files that were deleted from an ingested folder are removed."""
+        chunks of files that were deleted from an ingested folder are removed. Files are indexed in
+        groups of about `batch_chunks` chunks (BATCH_CHUNKS): the embedder then runs on full batches
+        of similar lengths instead of one small file at a time."""
         from langchain_core.documents import Document
 
         start = time.perf_counter()
@@ -209,6 +213,23 @@ class KnowledgeBase:
         rm = self.record_manager(CORPUS)
         report.deleted += self._remove_missing(rm, paths)
         bar = _progress(len(files), progress)
+        group: list = []
+        names: list[str] = []
+
+        def flush() -> None:
+            if not group:
+                return
+            group.sort(key=lambda d: len(d.page_content))  # similar lengths share a batch: less padding
+            added, skipped, deleted = self._index(CORPUS, CORPUS, group, "scoped_full")
+            report.added += added
+            report.skipped += skipped
+            report.deleted += deleted
+            report.chunks += len(group)
+            for name in names:
+                bar(name)
+            group.clear()
+            names.clear()
+
         for path in files:
             try:
                 chunks = chunks_of_file(path)
@@ -220,13 +241,11 @@ class KnowledgeBase:
             if len(kept) < len(chunks):  # never retrieved as current law: the user is told why
                 what = next(w for c in chunks if (w := superseded(c.text)) is not None)
                 report.problems.append(superseded_warning(path.name, what, len(chunks) - len(kept)))
-            docs = [Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in kept]
-            added, skipped, deleted = self._index(CORPUS, CORPUS, docs, "scoped_full")
-            report.added += added
-            report.skipped += skipped
-            report.deleted += deleted
-            report.chunks += len(docs)
-            bar(path.name)
+            group.extend(Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in kept)
+            names.append(path.name)
+            if len(group) >= (batch_chunks or BATCH_CHUNKS):
+                flush()
+        flush()
         report.seconds = time.perf_counter() - start
         return report
 
@@ -306,6 +325,7 @@ class KnowledgeBase:
             for path in self.dir.glob("records.sqlite*"):  # records of vectors that are gone
                 path.unlink(missing_ok=True)
         self._lexical.clear()
+        self._handles.clear()
         return self.add([p for p in sources if p.exists()] + [NOTES_DIR], progress)
 
     def _known_sources(self) -> list[Path]:
@@ -352,8 +372,10 @@ class KnowledgeBase:
         instrument: str | None = None,
         language: str | None = None,
         include_corpus: bool = True,
+        settings: SearchSettings | None = None,
     ) -> list[Passage]:
-        """Hybrid search over the corpus (and the case's evidence when `case_id` is given)."""
+        """Hybrid search over the corpus (and the case's evidence when `case_id` is given);
+        `settings`: how (search.SearchSettings; the evaluated default when None)."""
         if not query.strip():
             return []
         targets: list[Target] = []
@@ -364,9 +386,32 @@ class KnowledgeBase:
                 targets.append((CORPUS, {"instrument": instrument or "", "language": lang}, None))
         if case_id:
             targets.append((collection_for_case(case_id), {}, case_id))
-        return hybrid_search(
-            query, k, targets, collection=self._collection, embedder_for=self.embedder_for, lexical=self._lexical
-        )
+        def run() -> list[Passage]:
+            return hybrid_search(
+                query, k, targets, collection=self._open, embedder_for=self.embedder_for, lexical=self._lexical,
+                generation=lambda name: generation.read(self.home) if name == CORPUS else 0, settings=settings,
+            )
+
+        try:
+            return run()
+        except (KnowledgeError, EmbeddingMismatch):
+            raise
+        except Exception:  # a collection dropped under a kept handle (a rebuild elsewhere): open it again
+            if not self._handles:
+                raise
+            self._handles.clear()
+            return run()
+
+    def _open(self, name: str, create: bool = True) -> Any:
+        """`_collection`, kept open between searches (opening costs a listing of the store)."""
+        client = self.client
+        held = self._handles.get(name)
+        if held is not None and held[0] is client:
+            return held[1]
+        collection = self._collection(name, create)
+        if collection is not None:
+            self._handles[name] = (client, collection)
+        return collection
 
 
 def _forget_cached_stores() -> None:

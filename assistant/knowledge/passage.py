@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -17,8 +19,28 @@ class Passage(BaseModel):
     paragraph: str = ""
     page: int | None = None
     language: str = ""
-    url: str = ""
+    url: str = ""  # the official URL of the document (sources.py: urls.yaml), "" when none is known
+    title: str = ""  # the document's title (a guidance document's, a note's), for a reader
     case_id: str = ""  # set for a case's own evidence
     evidence_kind: str = ""  # and what that document is (the profile's evidence kind id)
+    excerpt: str = ""  # one line of the text, the sentence that best matches the query (search results)
     score: float = 0.0  # the fused rank score
     similarity: float | None = None  # cosine similarity to the query, for relevance thresholds
+
+
+def excerpt(text: str, terms: set[str], width: int = 160) -> str:
+    """One line of `text`: its sentence holding most of the query's `terms` (BM25 tokens), cut at
+    `width` characters around the first of them."""
+    from assistant.knowledge.bm25 import tokens
+
+    flat = " ".join(text.split())
+    sentences = [s for s in re.split(r"(?<=[.;:!?])\s+", flat) if s.strip()] or [flat]
+    best = max(sentences, key=lambda s: (len(terms & set(tokens(s))), -abs(len(s) - width)))
+    if len(best) <= width:
+        return best
+    words = best.split(" ")
+    first = next((i for i, w in enumerate(words) if set(tokens(w)) & terms), 0)
+    start = max(0, first - 6)
+    line = " ".join(words[start:])
+    line = ("… " if start else "") + line
+    return line[: width - 1].rsplit(" ", 1)[0] + " …" if len(line) > width else line

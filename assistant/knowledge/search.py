@@ -1,43 +1,121 @@
 """Hybrid search: one dense (Chroma) and one lexical (BM25) ranked list per target, fused by
-reciprocal rank.
+weighted reciprocal rank, then a section-aware rerank of the short fused list.
 
 A target is a collection and the metadata filters to apply in it; the knowledge base decides
 which targets a query has (index.py). Fusing ranks rather than scores needs no calibration
 between cosine similarities and BM25 scores, and a passage found by both lists rises above
-one found by either alone. Every returned passage also carries its cosine similarity to the
-query, measured for lexical-only hits too, so callers can apply one relevance threshold.
+one found by either alone. Only the two short lists are fused (a few dozen chunks each), so the
+cost of a search does not grow with the corpus beyond Chroma's HNSW query and the postings of
+the query's own terms. Every returned passage also carries its cosine similarity to the query,
+measured for lexical-only hits too, so callers can apply one relevance threshold.
+
+What each step brings is measured on the gold set's validation split (evals/retrieval_gold.py);
+`SearchSettings` holds the kept configuration and the alternatives that evaluation compares.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from assistant.knowledge.bm25 import BM25
-from assistant.knowledge.passage import Passage
+import numpy as np
 
-__all__ = ["GET_PAGE", "RRF_K", "LexicalIndexes", "Target", "hybrid_search"]
+from assistant.knowledge.bm25 import BM25, tokens
+from assistant.knowledge.expansion import expand, query_language
+from assistant.knowledge.passage import Passage, excerpt
+
+__all__ = ["GET_PAGE", "RRF_K", "LexicalIndexes", "SearchSettings", "Target", "hybrid_search"]
 
 RRF_K = 60
 GET_PAGE = 5000  # chunks read from Chroma per call when building the lexical index
+FILTER_KEYS = ("instrument", "language")  # the metadata a search may filter on, kept with the postings
+SMALL_PART = 5000  # a filter passing at most this many chunks is searched exactly over their vectors
 
 # (collection name, metadata filters, the case it is scoped to or None for the corpus)
 Target = tuple[str, dict[str, str], str | None]
 
 
+@dataclass(frozen=True)
+class SearchSettings:
+    """How a query is searched. The defaults are the configuration the validation split
+    confirmed; `variants()` are the alternatives the evaluation measures beside it."""
+
+    expansion: float = 0.5  # weight of the glossary's other-language terms in the BM25 query; 0: none
+    lexical_fr: float = 2.0  # weight of the BM25 list against the dense one (1), for a French query
+    lexical_en: float = 0.5  # … and for an English one (both learned on the training split)
+    heading_boost: float = 1.0  # section-aware rerank: bonus for query terms in a chunk's heading
+    per_document: int = 2  # at most this many passages from one document (0: no limit)
+    depth: int = 0  # candidates taken from each list (0: max(4k, 20))
+
+    def lexical_weight(self, lang: str) -> float:
+        return self.lexical_fr if lang == "fr" else self.lexical_en
+
+    def variants(self) -> dict[str, SearchSettings]:
+        """The plain hybrid (main before this work) and each of these settings' steps alone on it,
+        for the evaluation."""
+        plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0)
+        return {
+            "hybrid (plain)": plain,
+            "+ expansion": replace(plain, expansion=self.expansion),
+            "+ fr/en weights": replace(plain, lexical_fr=self.lexical_fr, lexical_en=self.lexical_en),
+            "+ heading rerank": replace(plain, heading_boost=self.heading_boost),
+            "+ per-document cap": replace(plain, per_document=self.per_document),
+        }
+
+
+DEFAULT_SETTINGS = SearchSettings()
+
+
 class LexicalIndexes:
-    """One BM25 index per collection, built from the chunks Chroma holds and rebuilt when the
-    collection's size changes; ingestion drops a collection's index (`drop`)."""
+    """One BM25 index per collection, saved in `folder` (beside the vector store) and loaded on a
+    collection's first search; rebuilt from the chunks Chroma holds when its signature (size, and
+    the corpus generation) changed. Ingestion drops a collection's index (`drop`)."""
 
-    def __init__(self) -> None:
-        self._cache: dict[str, tuple[tuple, BM25, list[str], list[dict], list[str]]] = {}
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder
+        self._cache: dict[str, tuple[tuple, BM25, list[str], dict[str, np.ndarray]]] = {}
+        self._masks: dict[tuple, np.ndarray] = {}
+        self._vectors: dict[tuple, tuple[int, list[str], np.ndarray]] = {}  # small filtered parts, normalised
+        self._positions: dict[str, tuple[list[str], dict[str, int]]] = {}
+        self._lock = threading.Lock()
 
-    def get(self, name: str, collection: Any) -> tuple[BM25, list[str], list[dict], list[str]]:
-        """The index of `collection`, with the documents, metadata and ids its positions refer to."""
-        signature = (collection.count(),)
-        cached = self._cache.get(name)
-        if cached and cached[0] == signature:
-            return cached[1], cached[2], cached[3], cached[4]
+    def _path(self, name: str) -> Path | None:
+        return self.folder / f"{name}.npz" if self.folder else None
+
+    def get(
+        self, name: str, collection: Any, generation: int = 0, count: int | None = None
+    ) -> tuple[BM25, list[str], dict[str, np.ndarray]]:
+        """The index of `collection`, the chunk ids its positions refer to, and their filter columns."""
+        signature = (collection.count() if count is None else count, generation)
+        with self._lock:
+            cached = self._cache.get(name)
+            if cached and cached[0] == signature:
+                return cached[1], cached[2], cached[3]
+            loaded = self._load(name, signature)
+            if loaded is None:
+                loaded = self._build(name, collection, signature)
+            self._cache[name] = (signature, *loaded)
+            self._masks = {k: v for k, v in self._masks.items() if k[0] != name}
+            self._vectors = {k: v for k, v in self._vectors.items() if k[0] != name}
+            return loaded
+
+    def _load(self, name: str, signature: tuple) -> tuple | None:
+        path = self._path(name)
+        if path is None or not path.exists():
+            return None
+        try:
+            bm25, extra = BM25.load(path)
+        except Exception:  # damaged or from another version: rebuilt below
+            return None
+        if tuple(int(x) for x in extra.get("signature", ())) != signature:
+            return None
+        return bm25, extra["ids"].tolist(), {k: extra[f"col_{k}"] for k in FILTER_KEYS}
+
+    def _build(self, name: str, collection: Any, signature: tuple) -> tuple:
         docs, metas, ids = [], [], []
         for offset in range(0, signature[0], GET_PAGE):  # paged: SQLite caps the variables per query
             data = collection.get(include=["documents", "metadatas"], limit=GET_PAGE, offset=offset)
@@ -45,14 +123,67 @@ class LexicalIndexes:
             metas += data["metadatas"] or []
             ids += data["ids"] or []
         bm25 = BM25(docs)
-        self._cache[name] = (signature, bm25, docs, metas, ids)
-        return bm25, docs, metas, ids
+        columns = {k: np.asarray([str((m or {}).get(k, "")) for m in metas], dtype=str) for k in FILTER_KEYS}
+        path = self._path(name)
+        if path is not None:
+            with contextlib.suppress(OSError):  # a read-only home: the index lives in memory only
+                bm25.save(path, {"signature": np.asarray(signature), "ids": np.asarray(ids, dtype=str),
+                                 **{f"col_{k}": v for k, v in columns.items()}})
+        return bm25, ids, columns
+
+    def mask(self, name: str, columns: dict[str, np.ndarray], filters: dict[str, str]) -> np.ndarray | None:
+        """Which chunks pass the metadata filters (computed once per filter set)."""
+        key = (name, *sorted((k, v) for k, v in filters.items() if v))
+        if len(key) == 1:
+            return None
+        if key not in self._masks:
+            allowed = np.ones(len(next(iter(columns.values()))), dtype=bool)
+            for k, v in key[1:]:
+                allowed &= columns[k] == v
+            self._masks[key] = allowed
+        return self._masks[key]
+
+    def positions(self, name: str, ids: list[str]) -> dict[str, int]:
+        """Where each chunk id sits in the collection's index (built once per index)."""
+        cached = self._positions.get(name)
+        if cached is None or cached[0] is not ids:
+            cached = (ids, {vid: i for i, vid in enumerate(ids)})
+            self._positions[name] = cached
+        return cached[1]
+
+    def vectors(self, name: str, filters: dict[str, str], store: Any, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """The unit vectors of the chunks `ids` (a small filtered part of a collection), read once."""
+        key = (name, *sorted((k, v) for k, v in filters.items() if v))
+        cached = self._vectors.get(key)
+        if cached is None or cached[0] != len(ids):
+            got: dict[str, Any] = {}
+            for start in range(0, len(ids), GET_PAGE):
+                data = store.get(ids=ids[start : start + GET_PAGE], include=["embeddings"])
+                got.update(zip(data["ids"], data["embeddings"], strict=True))
+            kept = [i for i in ids if i in got]
+            vecs = np.asarray([got[i] for i in kept], dtype=np.float32).reshape(len(kept), -1)
+            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+            cached = (len(ids), kept, vecs / np.where(norms == 0, 1, norms))
+            self._vectors[key] = cached
+        return cached[1], cached[2]
 
     def drop(self, name: str) -> None:
-        self._cache.pop(name, None)
+        with self._lock:
+            self._cache.pop(name, None)
+            self._vectors = {k: v for k, v in self._vectors.items() if k[0] != name}
+            path = self._path(name)
+            if path is not None:
+                path.unlink(missing_ok=True)
 
     def clear(self) -> None:
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()
+            self._masks.clear()
+            self._vectors.clear()
+            self._positions.clear()
+            if self.folder and self.folder.exists():
+                for path in self.folder.glob("*.npz"):
+                    path.unlink(missing_ok=True)
 
 
 def hybrid_search(
@@ -63,77 +194,156 @@ def hybrid_search(
     collection: Callable[[str, bool], Any],
     embedder_for: Callable[[str], Any],
     lexical: LexicalIndexes,
+    generation: Callable[[str], int] = lambda _name: 0,
+    settings: SearchSettings | None = None,
 ) -> list[Passage]:
     """The `k` best passages over `targets`. `collection(name, create)` opens a collection (None
     when it does not exist and `create` is false); `embedder_for(name)` is the embedder of its
-    vectors (the query is embedded once per embedding model: a case's documents may use another)."""
+    vectors (the query is embedded once per embedding model: a case's documents may use another);
+    `generation(name)` says when a collection changed in another process."""
+    s = settings or DEFAULT_SETTINGS
+    lang = query_language(query)
+    terms = expand(query, s.expansion) if s.expansion else {t: 1.0 for t in tokens(query)}
+    w_lex = s.lexical_weight(lang)
     qvecs: dict[str, list[float]] = {}  # per embedding model: a case's documents may use another
     fused: dict[str, float] = {}
-    found: dict[str, tuple[str, dict, float | None]] = {}
+    found: dict[str, tuple[str | None, dict | None, float | None]] = {}
     model_of: dict[str, str] = {}
+    stores: dict[str, tuple[Any, int]] = {}  # each collection opened and counted once per search
+    wide: dict[str, list] = {}  # each collection's unfiltered HNSW list, shared by its targets
+    lexical_scores: dict[str, np.ndarray] = {}  # each collection's BM25 scores, shared by its targets
     for name, filters, scoped_case in targets:
-        store = collection(name, scoped_case is None)
-        if store is None or store.count() == 0:
+        if name not in stores:
+            store = collection(name, scoped_case is None)
+            stores[name] = (store, store.count() if store is not None else 0)
+        store, count = stores[name]
+        if not count:
             continue
         embedder = embedder_for(name)
         if embedder.model_id not in qvecs:
             qvecs[embedder.model_id] = embedder.embed_query(query)
         qvec = qvecs[embedder.model_id]
-        n = min(max(k * 4, 20), store.count())
-        where = _where(filters)
-        dense = store.query(
-            query_embeddings=[qvec], n_results=n, where=where, include=["documents", "metadatas", "distances"]
-        )
-        for rank, (vid, doc, meta, dist) in enumerate(
-            zip(dense["ids"][0], dense["documents"][0], dense["metadatas"][0], dense["distances"][0], strict=True)
-        ):
+        n = min(s.depth or max(k * 4, 20), count)
+        bm25, ids, columns = lexical.get(name, store, generation(name), count)
+        mask = lexical.mask(name, columns, filters)
+        for rank, (vid, sim) in enumerate(_dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide)):
             fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
-            found[vid] = (doc, meta, 1 - dist)
+            found[vid] = (None, None, sim)
             model_of[vid] = name
-        bm25, docs, metas, ids = lexical.get(name, store)
-
-        for rank, (i, _score) in enumerate(bm25.top(query, n, bm25.mask(metas, filters))):
+        if name not in lexical_scores:
+            lexical_scores[name] = bm25.scores(terms)
+        for rank, (i, _score) in enumerate(bm25.top(lexical_scores[name], n, mask)):
             vid = ids[i]
-            fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
+            fused[vid] = fused.get(vid, 0.0) + w_lex / (RRF_K + rank + 1)
             if vid not in found:
-                found[vid] = (docs[i], metas[i], None)
+                found[vid] = (None, None, None)
                 model_of[vid] = name
-    ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
-    missing = [vid for vid, _ in ranked if found[vid][2] is None]
-    for name in {model_of[v] for v in missing}:  # lexical-only hits: measure their similarity
-        these = [v for v in missing if model_of[v] == name]  # too, so thresholds are comparable
-        embedder = embedder_for(name)
-        sims = _similarities(collection(name, True), qvecs[embedder.model_id], these)
-        for vid, sim in zip(these, sims, strict=True):
-            found[vid] = (found[vid][0], found[vid][1], sim)
-    return [_passage(vid, *found[vid], score=score) for vid, score in ranked]
+    shortlist = sorted(fused.items(), key=lambda kv: -kv[1])[: max(3 * k, 15)]
+    _fill(shortlist, found, model_of, stores, embedder_for, qvecs)
+    if s.heading_boost:
+        shortlist = _rerank(shortlist, found, terms, s.heading_boost)
+    ranked = _cap(shortlist, found, s.per_document, k)
+    typed = set(terms)
+    return [_passage(vid, *found[vid], score=score, terms=typed) for vid, score in ranked]
 
 
-def _where(filters: dict[str, str]) -> dict | None:
-    clauses = [{k: v} for k, v in filters.items() if v]
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide) -> list[tuple[str, float]]:
+    """The `n` nearest chunks passing `filters`, as (id, cosine similarity); their text and metadata
+    are read for the shortlist only (`_fill`). Chroma's filtered HNSW query is slow on a large
+    store (a second at 50k chunks: it first lists every chunk the filter passes), so a filter is
+    applied differently by how many chunks it passes: a small part of the store (the French notes,
+    a rare instrument) is searched exactly over its vectors, kept in memory; a large one takes the
+    passing chunks of one unfiltered HNSW query made deep enough for it (filtered by the columns
+    kept with the postings, so the query returns ids and distances only)."""
+    if mask is not None and int(mask.sum()) <= SMALL_PART:
+        if not mask.any():
+            return []
+        vid_list, vectors = lexical.vectors(name, filters, store, [ids[i] for i in np.flatnonzero(mask)])
+        if not vid_list:
+            return []
+        q = np.asarray(qvec, dtype=np.float32)
+        sims = vectors @ (q / (np.linalg.norm(q) or 1))
+        best = np.argsort(-sims, kind="stable")[:n]
+        return [(vid_list[i], float(sims[i])) for i in best]
+    if name not in wide:
+        got = store.query(query_embeddings=[qvec], n_results=min(count, max(3 * n, 60)), include=["distances"])
+        wide[name] = list(zip(got["ids"][0], got["distances"][0], strict=True))
+    if mask is None:
+        return [(vid, 1 - dist) for vid, dist in wide[name][:n]]
+    position = lexical.positions(name, ids)
+    out = []
+    for vid, dist in wide[name]:
+        i = position.get(vid)
+        if i is not None and mask[i]:
+            out.append((vid, 1 - dist))
+            if len(out) == n:
+                break
+    return out
 
 
-def _similarities(collection: Any, qvec: list[float], ids: list[str]) -> list[float]:
-    """Cosine similarity of the query to stored chunks, from their stored vectors."""
-    import numpy as np
+def _fill(shortlist, found, model_of, stores, embedder_for, qvecs) -> None:
+    """Text and metadata of the shortlist's chunks, and the cosine similarity of those only the
+    lexical list found (so thresholds are comparable across hits): one read per collection."""
+    missing = [vid for vid, _ in shortlist if found[vid][0] is None]
+    for name in {model_of[v] for v in missing}:
+        these = [v for v in missing if model_of[v] == name]
+        need_vectors = any(found[v][2] is None for v in these)
+        got = stores[name][0].get(ids=these, include=["documents", "metadatas"] + (["embeddings"] if need_vectors else []))
+        vectors = got["embeddings"] if need_vectors else [None] * len(got["ids"])
+        qvec = np.asarray(qvecs[embedder_for(name).model_id], dtype=float)
+        for vid, doc, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], vectors, strict=True):
+            sim = found[vid][2]
+            if sim is None:
+                v = np.asarray(vec, dtype=float)
+                norm = float(np.linalg.norm(v) * (np.linalg.norm(qvec) or 1)) or 1.0
+                sim = float(v @ qvec) / norm
+            found[vid] = (doc, meta or {}, sim)
+    for vid, _ in shortlist:  # ids the store no longer holds (removed meanwhile)
+        if found[vid][0] is None:
+            found[vid] = ("", {}, found[vid][2] or 0.0)
 
-    got = collection.get(ids=ids, include=["embeddings"])
-    by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
-    vecs = np.asarray([by_id[i] for i in ids], dtype=float)
-    q = np.asarray(qvec, dtype=float)
-    norms = np.linalg.norm(vecs, axis=1) * (np.linalg.norm(q) or 1)
-    return [float(s) for s in (vecs @ q) / np.where(norms == 0, 1, norms)]
+
+def _rerank(shortlist, found, terms: dict[str, float], boost: float) -> list[tuple[str, float]]:
+    """Section-aware rerank: a chunk whose heading (document title, section number and title, as
+    carried on its first line and metadata) holds the query's terms rises, by up to `boost` times
+    a first rank's fused score."""
+    total = sum(terms.values()) or 1.0
+    out = []
+    for vid, score in shortlist:
+        doc, meta, _sim = found[vid]
+        head = " ".join(str((meta or {}).get(k, "")) for k in ("citation", "title", "heading"))
+        head_terms = set(tokens(head + " " + (doc or "").split("\n", 1)[0]))
+        share = sum(w for t, w in terms.items() if t in head_terms) / total
+        out.append((vid, score + boost * share / (RRF_K + 1)))
+    return sorted(out, key=lambda kv: -kv[1])
 
 
-def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: float) -> Passage:
+def _cap(shortlist, found, per_document: int, k: int) -> list[tuple[str, float]]:
+    """The first `k`, with at most `per_document` passages of one document when it is set."""
+    if not per_document:
+        return shortlist[:k]
+    seen: dict[str, int] = {}
+    out = []
+    for vid, score in shortlist:
+        meta = found[vid][1] or {}
+        key = str(meta.get("source") or vid)
+        if seen.get(key, 0) >= per_document:
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        out.append((vid, score))
+        if len(out) == k:
+            break
+    return out
+
+
+def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: float, terms: set[str]) -> Passage:
     page = int(meta.get("page") or 0) or None
+    body = text.split("\n", 1)[1] if "\n" in text else text
     return Passage(
         id=f"passage:{vid}",
         citation=str(meta.get("citation", "")),
-        text=text.split("\n", 1)[1] if "\n" in text else text,
+        text=body,
+        excerpt=excerpt(body, terms),
         source=str(meta.get("filename") or meta.get("source", "")),
         instrument=str(meta.get("instrument", "")),
         article=str(meta.get("article", "")),
@@ -141,6 +351,7 @@ def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: f
         page=page,
         language=str(meta.get("language", "")),
         url=str(meta.get("url", "")),
+        title=str(meta.get("title", "")),
         case_id=str(meta.get("case_id", "")),
         evidence_kind=str(meta.get("evidence_kind", "")),
         score=round(score, 6),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,19 +18,38 @@ from assistant.case.profile import Lang, Profile
 from assistant.config import package_folder
 from assistant.errors import CorpusError
 from assistant.knowledge.chunking import Chunk, chunk_text, citation_label
+from assistant.knowledge.guidance import document_number, document_title, sections
 
 NOTES_DIR = package_folder("assistant.corpus") / "notes"
 SUFFIXES = {".md", ".markdown", ".html", ".htm", ".pdf"}
 SKIP_NAMES = {"readme.md", "_index.yaml"}
-OFFICIAL_URLS = {
-    "MDR": "https://eur-lex.europa.eu/eli/reg/2017/745",  # the ELI without /oj: the consolidated version
-    "IVDR": "https://eur-lex.europa.eu/eli/reg/2017/746",
-    "CSP": "https://www.legifrance.gouv.fr/codes/texte_lc/LEGITEXT000006072665",
-    "REG-2023/607": "https://eur-lex.europa.eu/eli/reg/2023/607/oj",
-    "MDCG": "https://health.ec.europa.eu/medical-devices-sector/new-regulations/guidance-mdcg-endorsed-documents-and-other-guidance_en",
-}
+URLS_FILE = Path(__file__).with_name("urls.yaml")
 
 
+@lru_cache(maxsize=1)
+def _urls() -> dict:
+    return yaml.safe_load(URLS_FILE.read_text(encoding="utf-8")) or {}
+
+
+def official_url(instrument: str, article: str = "", file_name: str = "") -> str:
+    """The official URL of a document (urls.yaml): a guidance document's own file, or the act with
+    the provision's anchor; "" when none is known (never a generic page)."""
+    stem = re.sub(r"_[01]$", "", Path(file_name).stem) if file_name else ""
+    data = _urls()
+    if stem and stem in (data.get("documents") or {}):
+        return str(data["documents"][stem])
+    template = str((data.get("instruments") or {}).get(instrument, ""))
+    if not template:
+        return ""
+    anchor = ""
+    if article.startswith("Annex "):
+        anchor = "anx_" + article[6:]
+    elif re.fullmatch(r"\d+[a-z]?", article):
+        anchor = "art_" + article
+    return template.replace("{anchor}", anchor) if anchor else template.replace("#{anchor}", "").replace("{anchor}", "")
+
+
+GUIDANCE_FAMILIES = {"MDCG", "MEDDEV", "GUIDANCE"}
 
 
 @dataclass(frozen=True)
@@ -176,7 +196,7 @@ def chunks_of_file(path: Path) -> list[SourceChunk]:
             raise CorpusError(f"{path.name}: no text layer (a scan?): nothing can be indexed; add a text version")
         full = "\n".join(pdf.pages[:3])
         instrument = guess_instrument(path.name, full)
-        base.update(instrument=instrument, url=OFFICIAL_URLS.get(instrument.split("-")[0], ""))
+        base.update(instrument=instrument, url=official_url(instrument, "", path.name))
         lang = _language(full)
         out = []
         for number, page_text in enumerate(pdf.pages, start=1):
@@ -212,14 +232,41 @@ def chunks_of_file(path: Path) -> list[SourceChunk]:
     source = meta_in.get("source") if isinstance(meta_in.get("source"), dict) else {}
     instrument = str(source.get("instrument") or "") or guess_instrument(path.name + " " + str(source.get("title", "")), text)
     article = _article_from_chunk_id(str(source.get("chunk_id", "")))
-    base.update(instrument=instrument, url=OFFICIAL_URLS.get(instrument.split("-")[0], ""),
-                title=str(source.get("chunk_title", "") or "")[:120])
     lang = _language(text)
-    return [
-        SourceChunk(_with_header(meta, c.text), meta)
-        for c in chunk_text(text, instrument=instrument, article=article)
-        for meta in [_chunk_metadata(c, base, lang)]
-    ]
+    if not article and str(source.get("family", "")).upper() in GUIDANCE_FAMILIES:
+        return _guidance_chunks(path, text, instrument, base, lang)
+    base.update(instrument=instrument, url=official_url(instrument, article, path.name),
+                title=str(source.get("chunk_title", "") or "")[:120])
+    out = []
+    for c in chunk_text(text, instrument=instrument, article=article):
+        meta = _chunk_metadata(c, base, lang)
+        if c.article != article:  # an annex file's own headings
+            meta["url"] = official_url(instrument, c.article, path.name)
+        out.append(SourceChunk(_with_header(meta, c.text), meta))
+    return out
+
+
+def _guidance_chunks(path: Path, text: str, instrument: str, base: dict, lang: str) -> list[SourceChunk]:
+    """A guidance document cut by its own numbered headings: every chunk carries the document's
+    number and title and its section's number and title ("MDCG 2022-18 § III — …")."""
+    if instrument in ("MDR", "IVDR", "CSP", "ANSM", "OTHER"):  # a Commission Q&A or MEDDEV that names the
+        instrument = "GUIDANCE"  # act it explains is not that act: filters and exclusions must not catch it
+    number = citation_label(instrument, "") if instrument.startswith("MDCG") else document_number(text)
+    title = document_title(text, number)
+    base = {**base, "instrument": instrument, "url": official_url(instrument, "", path.name),
+            "title": title[:160], "kind": "guidance"}
+    label = number or title[:60]
+    out = []
+    for section in sections(text):
+        cite = f"{label} § {section.number}" if section.number else label
+        for c in chunk_text(section.body, instrument=instrument):
+            c.article, c.paragraph = "", ""
+            c.heading = f"{section.number} {section.title}".strip() if section.number else ""
+            meta = _chunk_metadata(c, base, lang, citation=cite)
+            meta["section"] = section.number
+            head = f"{cite} — {title}" + (f" — {section.title}" if section.title else "")
+            out.append(SourceChunk(f"{head}\n{c.text}", meta))
+    return out
 
 
 def _language(text: str) -> str:

@@ -1,0 +1,160 @@
+"""Guidance documents (MDCG, Commission Q&As, MEDDEV) cut by their own numbered headings.
+
+These texts come from PDFs (pdftotext): no Markdown headings, page furniture repeated on every
+page ("Medical Device Coordination Group Document", the document number, page numbers) and
+footnotes that start with a number. A heading is a short numbered line ("3.11 Industrial scale",
+"1. What is a custom-made device (CMD)?", or the number alone with the title on the next line)
+whose number follows the previous heading's (3.10 → 3.11, 3.11.1 or 4): this rejects footnotes and
+numbered list items, which rarely continue the document's numbering. Each section then keeps its
+number and title, and the document its number and title, on every chunk cut from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+__all__ = ["Section", "document_number", "document_title", "sections", "strip_furniture"]
+
+_NUMBER = r"(\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,4})"
+_HEADING = re.compile(rf"^{_NUMBER}(\.?)\s+(\S.*)$")
+_NUMBER_ONLY = re.compile(rf"^{_NUMBER}\.?$")
+_TOC = re.compile(r"(\.{4,}|…{2,})\s*\d*\s*$")
+_DATE = re.compile(r"^(january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{4}$", re.I)
+_ROMAN_DIGITS = {"I": 1, "V": 5, "X": 10}
+_MEDDEV = re.compile(r"MEDDEV\s*(\d(?:[\s.]*\d+)*\s*/\s*\d+(?:\s*rev\.?\s*\d+)?)", re.I)
+
+
+def _roman(number: str) -> int:
+    values = [_ROMAN_DIGITS[c] for c in number]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def document_number(text: str) -> str:
+    """A MEDDEV's number from its first page ("MEDDEV 2.12/2 rev2"), else ""."""
+    m = _MEDDEV.search(text[:4000])
+    return "MEDDEV " + re.sub(r"\s+", " ", re.sub(r"\s*([./])\s*", r"\1", m.group(1))).strip() if m else ""
+
+
+@dataclass
+class Section:
+    number: str  # "3.11", "II", "" before the first heading
+    title: str
+    body: str
+
+
+def strip_furniture(text: str) -> list[str]:
+    """The document's lines without what every page repeats, page numbers and table-of-contents
+    lines; blank lines are kept (they separate paragraphs)."""
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
+    counts = Counter(line for line in lines if line)
+    pages = max(2, sum(1 for line in lines if re.fullmatch(r"\d{1,3}", line)) // 2)
+    out = []
+    for line in lines:
+        if re.fullmatch(r"\d{1,3}|Page \d+ of \d+|\|?[\s|-]*\|?", line) and line:
+            continue  # page numbers, empty table rows
+        if line and len(line) < 90 and counts[line] >= max(3, pages // 2) and not _HEADING.match(line):
+            continue  # running headers and footers
+        if _TOC.search(line):
+            continue
+        out.append(line)
+    return out
+
+
+def _key(number: str) -> tuple[int, ...]:
+    if number[0] in _ROMAN_DIGITS:
+        return (_roman(number),)
+    return tuple(int(p) for p in number.split("."))
+
+
+def _follows(prev: tuple[int, ...] | None, new: tuple[int, ...]) -> bool:
+    """Whether heading number `new` can come right after `prev` (1 → 1.1 or 2; 2.3 → 2.4, 2.3.1 or 3)."""
+    if prev is None:
+        return new in ((1,), (1, 1), (0,)) or len(new) == 1 and new[0] <= 2
+    if len(new) > len(prev) and new[: len(prev)] == prev and set(new[len(prev):]) <= {0, 1}:
+        return True  # 3 → 3.1 or 3.1.1
+    for depth in range(1, len(prev) + 1):
+        if len(new) == depth and new[:-1] == prev[: depth - 1] and new[-1] == prev[depth - 1] + 1:
+            return True
+    return False
+
+
+def sections(text: str) -> list[Section]:
+    """The document's sections in order (the text before the first heading is a section with no
+    number). Each heading's number continues the previous one; a new "1" restarts the numbering
+    (a table of contents or an annex)."""
+    lines = strip_furniture(text)
+    out = [Section("", "", "")]
+    body: list[str] = []
+    prev: tuple[int, ...] | None = None
+    roman_prev: tuple[int, ...] | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        number, title = "", ""
+        m = _HEADING.match(line)
+        if m and len(m.group(3)) <= (130 if m.group(2) or "." in m.group(1) else 60) and not m.group(3).endswith((",", ";")):
+            number, title = m.group(1), m.group(3)
+            if not re.match(r"[A-Z‘'\"(]", title):
+                number = ""
+        elif _NUMBER_ONLY.match(line):  # the number alone, its title on the next non-blank line
+            j = i + 1
+            while j < len(lines) and not lines[j]:
+                j += 1
+            if j < len(lines) and 2 < len(lines[j]) <= 90 and re.match(r"[A-Z]", lines[j]) and not _HEADING.match(lines[j]):
+                number, title = _NUMBER_ONLY.match(line).group(1), lines[j]
+                i = j
+        if number:
+            key = _key(number)
+            roman = number[0] in _ROMAN_DIGITS
+            last = roman_prev if roman else prev
+            if _follows(last, key) or key in ((1,), (1, 1)) and not roman:
+                out[-1].body = "\n".join(body).strip()
+                out.append(Section(number, title.rstrip(" :"), ""))
+                body = []
+                if roman:
+                    roman_prev = key
+                else:
+                    prev = key
+                i += 1
+                continue
+        body.append(line)
+        i += 1
+    out[-1].body = "\n".join(body).strip()
+    return [s for s in out if s.body]
+
+
+def document_title(text: str, number: str) -> str:
+    """The document's title from its first page: the lines after its number (an MDCG document)
+    or its first lines, up to the date or the first sentence."""
+    lines = [line.strip(" |") for line in strip_furniture(text[:6000])]
+    lines = [re.sub(r"\s*\|\s*", " ", line).strip() for line in lines]
+    start = 0
+    if number:
+        pattern = re.compile(re.escape(number).replace(r"\ ", r"\s*"), re.I)
+        for n, line in enumerate(lines):
+            if pattern.search(line):
+                start = n
+                rest = pattern.sub("", line).strip(" –-:")
+                if len(rest) > 10:
+                    lines[n] = rest
+                    break
+                start = n + 1
+                if n + 1 < len(lines) and lines[n + 1] and not pattern.search(lines[n + 1]):
+                    break
+    words: list[str] = []
+    for line in lines[start:]:
+        if not line:
+            if words:
+                continue
+            continue
+        if _DATE.match(line) or line.lower().startswith(("this document", "disclaimer", "the views", "rev.")) or number and line == number:
+            if words:
+                break
+            continue
+        words.append(line)
+        if len(" ".join(words)) > 120:
+            break
+    title = re.sub(r"\s+", " ", " ".join(words)).strip()
+    return title[:160].rsplit(" ", 1)[0] if len(title) > 160 else title

@@ -1,0 +1,182 @@
+"""Retrieval over guidance and across languages: guidance cut by its own headings, the FR↔EN
+glossary on the lexical side, BM25 postings saved with the store, official URLs and excerpts.
+Small real texts written here (shaped like the pdftotext output of MDCG documents); the real
+reference corpus only when ../shared is there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import SHARED
+
+from assistant.knowledge.bm25 import BM25
+from assistant.knowledge.expansion import expand, query_language
+from assistant.knowledge.guidance import sections, strip_furniture
+from assistant.knowledge.index import KnowledgeBase
+from assistant.knowledge.passage import excerpt
+from assistant.knowledge.sources import chunks_of_file, official_url
+
+FURNITURE = "Medical Devices\nMedical Device Coordination Group Document\n\nMDCG 2099-7\n"
+GUIDANCE = f"""---
+source:
+  family: "MDCG"
+  title: "mdcg_2099-7_en"
+---
+{FURNITURE}
+MDCG 2099-7
+Questions and Answers on showing devices at trade fairs
+May 2099
+
+This document has been endorsed by the Medical Device Coordination Group.
+
+1
+
+{FURNITURE}
+1. Introduction
+This Q&A explains how manufacturers may present devices that do not yet bear the CE marking.
+2. Can a device without CE marking be shown at a trade fair?
+Yes, provided a visible sign clearly indicates that such devices are intended for presentation
+or demonstration purposes only and cannot be made available.
+2.1 Demonstrations on people
+A device shown at an exhibition may not be used on visitors.
+14 See the corresponding provision of the Regulation on devices for special purposes and their
+presentation, which this note does not reproduce in full.
+
+2
+
+{FURNITURE}
+3. Which language must the sign use?
+The sign is written in a language the visitors understand, as decided by the Member State.
+"""
+
+
+@pytest.fixture
+def guidance_file(tmp_path) -> Path:
+    path = tmp_path / "texts" / "mdcg_2099-7_en.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(GUIDANCE, encoding="utf-8")
+    return path
+
+
+def test_guidance_is_cut_by_its_own_numbered_headings_without_page_furniture_or_footnotes(guidance_file):
+    found = sections(guidance_file.read_text(encoding="utf-8"))
+    assert [(s.number, s.title) for s in found if s.number] == [
+        ("1", "Introduction"),
+        ("2", "Can a device without CE marking be shown at a trade fair?"),
+        ("2.1", "Demonstrations on people"),
+        ("3", "Which language must the sign use?"),
+    ]  # "14 See the corresponding provision…" is a footnote: 2.1 is not followed by 14
+    kept = "\n".join(strip_furniture(guidance_file.read_text(encoding="utf-8")))
+    assert "Medical Device Coordination Group Document" not in kept
+
+
+def test_every_guidance_chunk_carries_the_document_number_title_and_its_section(guidance_file):
+    chunks = chunks_of_file(guidance_file)
+    by_section = {c.metadata["section"]: c for c in chunks}
+    sign = by_section["2"]
+    assert sign.metadata["citation"] == "MDCG 2099-7 § 2"
+    assert sign.metadata["title"] == "Questions and Answers on showing devices at trade fairs"
+    first_line = sign.text.split("\n", 1)[0]
+    assert first_line.startswith("MDCG 2099-7 § 2 — Questions and Answers on showing devices at trade fairs")
+    assert "shown at a trade fair?" in first_line
+    assert "visible sign clearly indicates" in sign.text and "language the visitors" not in sign.text
+    assert sign.metadata["instrument"] == "MDCG-2099-7" and sign.metadata["kind"] == "guidance"
+
+
+def test_the_glossary_brings_the_english_terms_of_a_french_question():
+    terms = expand("faut-il un organisme notifié pour un dispositif sur mesure ?")
+    assert {"notifie", "body", "custom"} <= set(terms)  # BM25 tokens: 7-character stems
+    assert terms["custom"] < terms["mesure"]  # the typed words weigh more than their equivalents
+    assert query_language("faut-il un organisme notifié ?") == "fr"
+    assert query_language("do we need a notified body?") == "en"
+
+
+def test_bm25_with_the_glossary_finds_the_english_text_of_a_french_question(tmp_path):
+    docs = [
+        "The notified body shall verify the custom-made device documentation.",
+        "Distributors shall keep a register of complaints and recalls.",
+        "Member States shall not create obstacles to devices shown at trade fairs.",
+    ]
+    bm25 = BM25(docs)
+    question = "un salon professionnel peut-il exposer un prototype ?"
+    assert bm25.top(question, 3) == []  # no French word is in the English texts
+    assert bm25.top(expand(question), 1)[0][0] == 2
+    path = tmp_path / "bm25.npz"
+    bm25.save(path, {"ids": ["a", "b", "c"]})
+    loaded, extra = BM25.load(path)
+    assert loaded.top(expand(question), 3) == bm25.top(expand(question), 3)
+    assert extra["ids"].tolist() == ["a", "b", "c"]
+
+
+def test_official_urls_are_the_documents_own_never_a_generic_page():
+    # the consolidated act (the ELI without /oj), never the 2017 text whose Art. 120 is superseded
+    assert official_url("MDR", "59") == "https://eur-lex.europa.eu/eli/reg/2017/745"
+    assert official_url("IVDR", "Annex VIII") == "https://eur-lex.europa.eu/eli/reg/2017/746"
+    assert official_url("MDCG-2021-3", "", "mdcg_2021-3_en.md").endswith("filename=mdcg_2021-3_en.pdf")
+    assert official_url("MDCG-2023-1", "", "mdcg_2023-1_en.pdf") == "https://health.ec.europa.eu/system/files/2023-01/mdcg_2023-1_en.pdf"
+    assert official_url("MDCG-2099-7", "", "mdcg_2099-7_en.md") == ""  # unknown: no URL rather than a guess
+
+
+def test_an_excerpt_is_the_sentence_that_matches_the_question_on_one_line():
+    text = ("Member States shall not create obstacles to the presentation of devices.\n"
+            "At trade fairs, a visible sign clearly indicates that such devices are intended for "
+            "presentation or demonstration purposes only. Other sentence.")
+    line = excerpt(text, set(expand("can we show a prototype at a trade fair?")))
+    assert line.startswith("At trade fairs, a visible sign") and "\n" not in line and len(line) <= 160
+
+
+def test_a_french_question_finds_the_guidance_section_and_its_postings_are_saved(tmp_path, embedder, guidance_file):
+    kb = KnowledgeBase(tmp_path / "home", embedder=embedder)
+    kb.add([guidance_file.parent])
+    hits = kb.search("peut-on présenter un prototype non marqué CE sur un salon professionnel ?", k=3)
+    assert hits[0].citation == "MDCG 2099-7 § 2"
+    assert hits[0].title.startswith("Questions and Answers on showing devices")
+    assert "visible sign" in hits[0].excerpt
+    saved = tmp_path / "home" / "index" / "bm25" / "corpus.npz"
+    assert saved.exists()
+    again = KnowledgeBase(tmp_path / "home", embedder=embedder)  # another process: loads the postings
+    assert [h.id for h in again.search("salon professionnel prototype", k=3)] == [
+        h.id for h in kb.search("salon professionnel prototype", k=3)]
+    (guidance_file.parent / "extra.md").write_text("# Article 97\n\n1. A brand-new xylophone provision.\n", encoding="utf-8")
+    again.add([guidance_file.parent])  # the postings follow the store
+    assert again.search("xylophone", k=1)[0].source.endswith("extra.md")
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory):
+    import os
+
+    from assistant.knowledge.embeddings.factory import load_embedder
+
+    cache = os.environ.get("DEROGATION_MODELS") or str(tmp_path_factory.mktemp("models"))
+    return load_embedder("e5-small", Path(cache))
+
+
+REAL = SHARED / "reference" / "eu" / "02-mdcg" / "other-topics" / "mdcg_2022-18_en_1.md"
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="the reference corpus (../shared) is not here")
+def test_the_real_mdcg_2022_18_is_cut_into_its_seven_roman_numbered_parts():
+    chunks = chunks_of_file(REAL)
+    assert {c.metadata["section"] for c in chunks} >= {"I", "II", "III", "IV", "V", "VI", "VII"}
+    vii = next(c for c in chunks if c.metadata["section"] == "VII")
+    assert vii.metadata["citation"] == "MDCG 2022-18 § VII"
+    assert "Relationship with Article 59 MDR" in vii.text.split("\n", 1)[0]
+    assert "Position Paper on the application of Article 97" in vii.metadata["title"]
+
+
+def test_derogation_search_shows_each_hit_with_its_document_url_and_a_one_line_excerpt(tmp_path, with_notes):
+    from conftest import run_cli
+
+    home = with_notes(tmp_path / "home")
+    done = run_cli("search", "dérogation aux procédures d'évaluation de la conformité", "--k", "3", home=home)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 9, done.stdout  # per hit: citation and title, official URL, excerpt
+    for n in range(3):
+        head, url, quote = lines[3 * n : 3 * n + 3]
+        assert head.startswith(f"{n + 1}. ")
+        assert url.strip().startswith("https://"), url
+        assert quote.strip().startswith("«") and quote.strip().endswith("»") and len(quote) < 175
+    assert any("59" in line for line in lines[::3])
