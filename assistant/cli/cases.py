@@ -98,7 +98,8 @@ def cmd_approve(svc: Service, args: argparse.Namespace) -> int:
 
 def cmd_export(svc: Service, args: argparse.Namespace) -> int:
     try:
-        found = svc.export(args.case, args.format, Path(args.out), args.lang, actor=acting(args))
+        found = svc.export(args.case, args.format, Path(args.out), args.lang, actor=acting(args),
+                           pack=getattr(args, "pack", "submission"))
     except ExportBlocked as exc:
         print(f"error: {exc}: complete them, or waive each with a reason (derogation waive):", file=sys.stderr)
         _print_findings(exc.blockers, sys.stderr)
