@@ -31,7 +31,7 @@ _ISSUED = re.compile(r"(?:date\s+of\s+issue|issued\s+on|issue\s+date|délivr(?:�
 # Who signed: "Signé : Claire Roussel", "Signature : …", "Signed by …", "Le signataire : …".
 _SIGNED_BY = re.compile(
     r"(?:\bsign(?:é|ée)\s+(?:électroniquement\s+)?par|\bsigned\s+(?:electronically\s+)?by|\bsignature\s*:"
-    r"|\bsignataire\s*:|\bsigné\s*:|\bsigned\s*:)\s*([A-ZÀ-Ý][^\n,;]{2,60})",
+    r"|\bsignataire\s*:|\bsigné\s*:|\bsigned\s*:)\s*([A-ZÀ-Ý][^\n;]{2,80})",
     re.IGNORECASE,
 )
 _SIGNATURE_MARK = re.compile(r"\bsign(?:é|ée|ed|ature)\b|\[signature\]|/s/", re.IGNORECASE)

@@ -16,6 +16,7 @@ a is_ivd non
 a first_in_man non
 a previously_ce_marked non
 a certification_in_progress oui
+a patients_minors oui
 
 a applicant_name "Fixomed SAS"
 a applicant_address "4 allée des Forges, 69007 Lyon, France"

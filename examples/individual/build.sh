@@ -17,6 +17,7 @@ a is_ivd no
 a first_in_man no
 a previously_ce_marked yes
 a certification_in_progress yes
+a patients_minors no
 
 a applicant_name "Valvix Medical SAS"
 a applicant_address "12 rue des Tanneurs, 34000 Montpellier, France"
