@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from pypdf import PdfReader
 
 from assistant.documents import inspect
 from assistant.service import Actor, ExportBlocked
