@@ -56,7 +56,7 @@ def _print_findings(found: list, stream=sys.stdout) -> None:
         print("No findings: the request is complete.", file=stream)
     for f in found:
         sev = "waived" if f.waived else f.severity
-        ref = f.question_id or f.evidence_kind or ""
+        ref = getattr(f, "rule", None) or f.question_id or f.evidence_kind or ""  # a rule: what `waive` accepts
         extra = f" [{ref}]" if ref else ""
         why = f" (waived: {f.waiver_reason})" if f.waived else ""
         print(f"{sev:8} {f.section:26} {f.kind:17} {f.message}{extra}{why}", file=stream)

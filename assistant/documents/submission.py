@@ -125,9 +125,9 @@ def _evidence_pieces(section, case: Case, exhibit_of: dict[str, Exhibit], lang: 
     for line in section.evidence:
         numbers = [exhibit_of[f].label(lang) for f in line.files if f in exhibit_of]
         if numbers:
-            items.append([Piece(f"{line.name} ({', '.join(numbers)})")])
+            items.append([Piece(_after(line.name, ", ".join(numbers)))])
         elif line.waived and line.kind in case.waivers:
-            items.append([Piece(f"{line.name} ({i18n.t('sub_not_attached', lang, case.waivers[line.kind].reason)})")])
+            items.append([Piece(_after(line.name, i18n.t("sub_not_attached", lang, case.waivers[line.kind].reason)))])
         elif line.mandatory:
             items.append([Piece(line.name + " "), Piece(f"[{i18n.t('missing', lang)}]", "mark")])
     if not items:
@@ -140,6 +140,11 @@ def _evidence_pieces(section, case: Case, exhibit_of: dict[str, Exhibit], lang: 
         out += item
     out.append(Piece("."))
     return out
+
+
+def _after(name: str, note: str) -> str:
+    """"Name (note)", or "Name, note" when the name already ends with a parenthesis."""
+    return f"{name}, {note}" if name.endswith(")") else f"{name} ({note})"
 
 
 def exhibit_date(exhibit: Exhibit, lang: Lang) -> str:
@@ -198,7 +203,7 @@ def layout(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf) -> Lay
     blocks.append(Block("h1", [Piece(t("sub_exceptions"))]))
     waivers = [(name, reason) for name, reason, _by, _at in waiver_rows(profile, case, lang)]
     if not waivers:
-        blocks.append(Block("p", [Piece(t("no_waivers"))]))
+        blocks.append(Block("p", [Piece(t("sub_no_exceptions"))]))
     for name, reason in waivers:
         blocks.append(Block("bullet", [Piece(f"{name}{' : ' if lang == 'fr' else ': '}{reason}")]))
     return Layout(draft.title, device, blocks)

@@ -84,4 +84,5 @@ def sentences(paragraph: Paragraph) -> list[tuple[str, list[Span]]]:
             out[-1] = (out[-1][0] + text.rstrip(), out[-1][1] + refs)
         else:
             out.append((text.strip(), refs))
-    return out
+    # where a citation stood, the text keeps no double space nor a space before the punctuation
+    return [(re.sub(r" +([.,)])", r"\1", re.sub(r"  +", " ", t)), r) for t, r in out]

@@ -219,6 +219,7 @@ class CaseOps(ServiceBase):
         if fmt not in ("md", "docx", "pdf"):
             raise ServiceError(f"unknown export format {fmt!r} (docx, md or pdf)")
         if pack == "review":
+            found = self.check(case_id, draft.lang)  # the findings in the pack's language
             if fmt == "md":
                 tmp.write_text(review_pack.to_markdown(profile, case, draft, pages, found), encoding="utf-8")
             else:

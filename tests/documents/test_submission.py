@@ -216,3 +216,14 @@ def test_the_review_pack_is_docx_or_markdown_only(svc, actor, tmp_path):
     case = svc.new_case("ansm", "individual", "Valve", actor)
     with pytest.raises(ServiceError, match="review pack is written as DOCX or Markdown"):
         svc.export(case.id, "pdf", tmp_path / "r.pdf", pack="review")
+
+
+def test_the_cli_writes_the_review_pack_while_the_submission_is_refused(in_process, tmp_path):
+    case_id = in_process("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
+    in_process("answer", case_id, "vigilance_contact", "n/a", check=True)
+    refused = in_process("export", case_id, "--format", "docx", "--out", str(tmp_path / "s.docx"))
+    assert refused.returncode == 3 and not (tmp_path / "s.docx").exists()
+    done = in_process("export", case_id, "--pack", "review", "--format", "md", "--out", str(tmp_path / "r.md"))
+    assert done.returncode == 0, done.stderr
+    review = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "Dossier de revue" in review and "« n/a »" in review

@@ -85,3 +85,20 @@ def test_sentences_fit_the_case(svc, actor, make_pdf):
     en = svc.draft(case.id, "en", use_llm=False)
     need = "\n".join(p.plain() for p in en.section("need").paragraphs)
     assert "presents the following clinical situation: “Explication détaillée" in need
+
+
+def test_a_paragraph_is_traced_sentence_by_sentence():
+    from assistant.drafting.model import Paragraph, Span
+    from assistant.drafting.spans import sentences
+
+    paragraph = Paragraph(spans=[
+        Span(kind="text", text="Au titre du règlement 2017/745 "), Span(kind="cite", ref="mdr"),
+        Span(kind="text", text=" et du code "), Span(kind="cite", ref="csp"),
+        Span(kind="text", text=". Urgence : "), Span(kind="placeholder", ref="urgency", text="À COMPLÉTER : urgence"),
+        Span(kind="text", text=". Art. 59 le permet."),
+    ])
+    assert [(text, [s.ref for s in spans]) for text, spans in sentences(paragraph)] == [
+        ("Au titre du règlement 2017/745 et du code.", ["mdr", "csp"]),
+        ("Urgence : [À COMPLÉTER : urgence].", ["urgency"]),
+        ("Art. 59 le permet.", []),
+    ]
