@@ -13,6 +13,7 @@ the same thing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from assistant.case.profile import Lang, Profile
 from assistant.documents.request import waiver_rows
 from assistant.drafting.exhibits import Exhibit, by_evidence_id, exhibits
 from assistant.drafting.model import Citation, Draft, Paragraph
+from assistant.errors import NotFound
 from assistant.text import format_date
 
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -52,26 +54,48 @@ class Layout:
     blocks: list[Block]
 
 
-def _notes(draft: Draft) -> list[Citation]:
+_NOTE_ON = re.compile(r"^note:([a-z0-9\-]+)\.(?:fr|en)#\d+$")
+
+
+def as_provision(c: Citation | None, profile: Profile, lang: Lang) -> Citation | None:
+    """The provision a citation relies on: itself, or for a passage of the knowledge note written on
+    one of the profile's provisions (a model's draft cites "note:mdr-59-1.fr#0"), that provision."""
+    if c is None or c.kind == "provision":
+        return c
+    m = _NOTE_ON.match(c.id) if c.kind == "passage" else None
+    if m is None:
+        return None
+    try:
+        provision = profile.provision(m.group(1))
+    except NotFound:
+        return None
+    return Citation(id=f"provision:{provision.id}", kind="provision", label=provision.label.get(lang),
+                    url=provision.url, source=provision.id, text=provision.title.get(lang))
+
+
+def _notes(draft: Draft, profile: Profile) -> list[Citation]:
     """The provisions the text relies on, once each, in order of first citation."""
     seen: dict[str, Citation] = {}
     for section in draft.sections:
         for paragraph in section.paragraphs:
             for span in paragraph.spans:
-                c = section.citations.get(span.ref) if span.kind == "cite" else None
-                if c is not None and c.kind == "provision" and c.source not in seen:
+                c = as_provision(section.citations.get(span.ref), profile, draft.lang) if span.kind == "cite" else None
+                if c is not None and c.source not in seen:
                     seen[c.source] = c
     return list(seen.values())
 
 
-def _only_sources(paragraph: Paragraph, citations: dict[str, Citation]) -> bool:
-    """A paragraph listing retrieved passages (the knowledge notes consulted): not for the authority."""
+def _only_sources(paragraph: Paragraph, citations: dict[str, Citation], lang: Lang) -> bool:
+    """The paragraph listing the retrieved passages ("Sources consultées : …", the knowledge notes
+    consulted): not for the authority. A sentence that cites a passage is kept."""
     cites = [citations.get(s.ref) for s in paragraph.spans if s.kind == "cite"]
-    return bool(cites) and all(c is not None and c.kind == "passage" for c in cites)
+    first = paragraph.spans[0] if paragraph.spans else None
+    return (bool(cites) and all(c is not None and c.kind == "passage" for c in cites)
+            and first is not None and first.kind == "text" and first.text.startswith(i18n.t("sources", lang)))
 
 
 def _pieces(paragraph: Paragraph, citations: dict[str, Citation], notes: dict[str, int],
-            exhibit_of: dict[str, Exhibit], lang: Lang) -> list[Piece]:
+            exhibit_of: dict[str, Exhibit], lang: Lang, profile: Profile) -> list[Piece]:
     out: list[Piece] = []
 
     def last() -> str:
@@ -79,18 +103,16 @@ def _pieces(paragraph: Paragraph, citations: dict[str, Citation], notes: dict[st
 
     for span in paragraph.spans:
         if span.kind == "text":
-            text = span.text
-            # a waived document in the evidence list is written " [exception : …]" by the drafter
-            text = text.replace(" [", " (").replace("]", ")")
-            out.append(Piece(text))
+            out.append(Piece(span.text))
             continue
         if span.kind == "placeholder":
             gap = "" if last() in ("", " ", "(", "«", "\u00a0") else " "
             out.append(Piece(f"{gap}[{span.text}]", "mark"))
             continue
         c = citations.get(span.ref)
-        if c is None or c.kind in ("answer", "passage"):
-            continue
+        c = as_provision(c, profile, lang) or (c if c is not None and c.kind == "evidence" else None)
+        if c is None:
+            continue  # an answer, or a note consulted: traced in the review pack, not cited to the authority
         if c.kind == "provision":
             number = notes.get(c.source)
             if number is not None:
@@ -158,7 +180,7 @@ def layout(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf) -> Lay
     t = lambda key, *a: i18n.t(key, lang, *a)  # noqa: E731
     listed = exhibits(profile, case, pages_of, lang)
     exhibit_of = by_evidence_id(listed)
-    notes = _notes(draft)
+    notes = _notes(draft, profile)
     note_number = {c.source: n for n, c in enumerate(notes, start=1)}
 
     def missing(qid: str) -> str:
@@ -176,14 +198,14 @@ def layout(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf) -> Lay
     for section in draft.sections:
         blocks.append(Block("h1", [Piece(f"{section.number}. {section.title}")]))
         for paragraph in section.paragraphs:
-            if _only_sources(paragraph, section.citations):
+            if _only_sources(paragraph, section.citations, lang):
                 continue
             if paragraph.spans and paragraph.spans[0].kind == "text" and paragraph.spans[0].text.startswith(t("evidence")):
                 listing = _evidence_pieces(section, case, exhibit_of, lang)
                 if listing:
                     blocks.append(Block("p", listing))
                 continue
-            pieces = _pieces(paragraph, section.citations, note_number, exhibit_of, lang)
+            pieces = _pieces(paragraph, section.citations, note_number, exhibit_of, lang, profile)
             if "".join(p.text for p in pieces).strip(" .;:"):
                 blocks.append(Block("p", pieces))
     if notes:
