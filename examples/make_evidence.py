@@ -26,7 +26,8 @@ INDIVIDUAL = {
         "Le patient ne peut être inclus dans l'investigation clinique VALVIX-EU, dont le "
         "recrutement est clos depuis mars 2026.\n\n"
         "Sans intervention, le pronostic à un an est défavorable. L'intervention est prévue "
-        "dans les quatre semaines.\n\nDr A. Martel, RPPS 10001234567 (fictif)",
+        "dans les quatre semaines.\n\nFait à Montpellier, le 12 novembre 2026.\n"
+        "Signé : Dr A. Martel, RPPS 10001234567 (fictif)",
     ],
     "rapport-evaluation-clinique.pdf": [
         "Valvix Medical SAS - Clinical evaluation report (summary)\n\n"
@@ -43,7 +44,7 @@ INDIVIDUAL = {
         "EC DESIGN-EXAMINATION CERTIFICATE\nDirective 93/42/EEC, Annex II section 4\n\n"
         "Certificate No. CM-734215\nManufacturer: Valvix Medical SAS, 12 rue des Tanneurs, 34000 Montpellier, France\n"
         "Product: Valvix TMV-28 transcatheter mitral repair implant (class III)\n"
-        "Valid until: 26/05/2024",
+        "Date of issue: 27/05/2019\nValid until: 26/05/2024",
     ],
     "organisme-notifie-accuse-reception.pdf": [
         "CertiMed Notified Body (fictional), NB 9876\n\n"
@@ -57,13 +58,15 @@ INDIVIDUAL = {
         "sécurité et de performances (annexe I du règlement (UE) 2017/745)\n\n"
         "Le fabricant déclare le dispositif Valvix TMV-28 conforme aux exigences générales de "
         "l'annexe I, chapitres I à III, à l'exception de l'évaluation de la conformité par un "
-        "organisme notifié au titre du règlement, objet de la demande de dérogation.",
+        "organisme notifié au titre du règlement, objet de la demande de dérogation.\n\n"
+        "Fait à Montpellier, le 5 novembre 2026.\nSigné : Claire Roussel, directrice qualité et affaires réglementaires",
     ],
     "attestation-precautions.pdf": [
         "Valvix Medical SAS - Attestation\n\n"
         "Je soussignée, C. Roussel, directrice qualité et affaires réglementaires, atteste que "
         "toutes les précautions nécessaires ont été prises pour protéger la santé et la sécurité "
-        "du patient P-014 lors de l'utilisation du dispositif Valvix TMV-28.",
+        "du patient P-014 lors de l'utilisation du dispositif Valvix TMV-28.\n\n"
+        "Fait à Montpellier, le 5 novembre 2026.\nSigné : Claire Roussel, directrice qualité et affaires réglementaires",
     ],
     "notice-utilisation-fr.pdf": [
         "Notice d'utilisation - Valvix TMV-28 (extrait)\n\n"
@@ -80,11 +83,12 @@ INDIVIDUAL = {
 GLOBAL = {
     "lettres-medecins-osteogenese.pdf": [
         "Centre de référence des maladies osseuses constitutionnelles (fictif)\n\n"
-        "Objet : besoin d'accès au dispositif OsteoRod Junior pour les enfants atteints "
+        "Lettre du médecin coordonnateur. Objet : besoin d'accès au dispositif OsteoRod Junior pour les enfants atteints "
         "d'ostéogenèse imparfaite sévère\n\n"
         "Les enfants atteints d'ostéogenèse imparfaite de type III présentent des fractures "
         "répétées des os longs. Les tiges télescopiques marquées CE disponibles n'existent pas "
-        "dans les diamètres inférieurs à 4 mm nécessaires avant 3 ans.\n\nPr L. Garnier (fictif)",
+        "dans les diamètres inférieurs à 4 mm nécessaires avant 3 ans.\n\n"
+        "Fait à Paris, le 15 octobre 2026.\nSigné : Pr L. Garnier (fictif)",
     ],
     "donnees-cliniques-osteorod.pdf": [
         "OsteoRod Junior - clinical data summary\n\n"
@@ -98,7 +102,8 @@ GLOBAL = {
     ],
     "declaration-conformite.pdf": [
         "Fixomed SAS - Déclaration de conformité aux exigences générales de l'annexe I du "
-        "règlement (UE) 2017/745, à l'exception des aspects couverts par la dérogation.",
+        "règlement (UE) 2017/745, à l'exception des aspects couverts par la dérogation.\n\n"
+        "Fait à Lyon, le 20 octobre 2026.\nSigné : Paul Nguyen, responsable affaires réglementaires",
     ],
     "demande-certification-ON.pdf": [
         "CertiMed Notified Body (fictional), NB 9876\n\n"

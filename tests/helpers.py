@@ -12,7 +12,7 @@ LONG = (
 )
 SAMPLE = {
     "is_ivd": "no", "first_in_man": "no", "previously_ce_marked": "yes", "certification_in_progress": "yes",
-    "device_class": "III", "patient_pseudonym": "P-001", "previous_certificate_expiry": "2024-05-26",
+    "device_class": "III", "patient_pseudonym": "P-001", "patients_minors": "no", "previous_certificate_expiry": "2024-05-26",
     "nb_application_date": "2024-09-15", "nb_written_agreement_date": "2025-01-20",
     "previous_certificate_number": "CM-734215",
     # route screening (issue 10)

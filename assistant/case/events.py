@@ -50,7 +50,7 @@ class EvidenceRemoved(_Payload):
 class Waived(_Payload):
     type: Literal["waived"] = "waived"
     target: str
-    target_type: Literal["evidence", "question"]
+    target_type: Literal["evidence", "question", "rule"]
     reason: str
 
 

@@ -107,7 +107,7 @@ class EvidenceFile(Model):
 
 class Waiver(Model):
     target: str
-    target_type: Literal["evidence", "question"]
+    target_type: Literal["evidence", "question", "rule"]
     reason: str
     by: str
     role: Role

@@ -97,6 +97,9 @@ class Question(Conditional):
 class ParagraphTemplate(Conditional):
     fr: str
     en: str
+    # evidence kind -> whether a signed document of that kind must (true) or must not (false) be
+    # attached for the paragraph to apply ("signée par" only for a signed document)
+    signed: dict[str, bool] = Field(default_factory=dict)
 
     def get(self, lang: Lang) -> str:
         return getattr(self, lang)

@@ -56,7 +56,7 @@ def _print_findings(found: list, stream=sys.stdout) -> None:
         print("No findings: the request is complete.", file=stream)
     for f in found:
         sev = "waived" if f.waived else f.severity
-        ref = f.question_id or f.evidence_kind or ""
+        ref = getattr(f, "rule", None) or f.question_id or f.evidence_kind or ""  # a rule: what `waive` accepts
         extra = f" [{ref}]" if ref else ""
         why = f" (waived: {f.waiver_reason})" if f.waived else ""
         print(f"{sev:8} {f.section:26} {f.kind:17} {f.message}{extra}{why}", file=stream)
@@ -98,7 +98,8 @@ def cmd_approve(svc: Service, args: argparse.Namespace) -> int:
 
 def cmd_export(svc: Service, args: argparse.Namespace) -> int:
     try:
-        found = svc.export(args.case, args.format, Path(args.out), args.lang, actor=acting(args))
+        found = svc.export(args.case, args.format, Path(args.out), args.lang, actor=acting(args),
+                           pack=getattr(args, "pack", "submission"))
     except ExportBlocked as exc:
         print(f"error: {exc}: complete them, or waive each with a reason (derogation waive):", file=sys.stderr)
         _print_findings(exc.blockers, sys.stderr)

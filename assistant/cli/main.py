@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case")
     p.add_argument("--format", choices=["docx", "md", "pdf"], required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--pack", choices=["submission", "review"], default="submission",
+                   help="submission: the clean request to file (default); review: the traceability pack (docx, md)")
     lang(p, None)
     p = add("interview", cmd_interview, "answer the open questions one by one in the terminal")
     p.add_argument("case")

@@ -15,6 +15,7 @@ from assistant import words as i18n
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.documents.writer import clip
+from assistant.drafting.content import rule_label
 from assistant.drafting.model import Citation, Draft, Paragraph, Span
 from assistant.drafting.spans import render, render_text
 from assistant.text import format_date
@@ -144,6 +145,8 @@ def waiver_rows(profile: Profile, case: Case, lang: Lang) -> list[tuple[str, str
         w = case.waivers[target]
         if w.target_type == "evidence":
             name = profile.evidence_kind(target).name.get(lang)
+        elif w.target_type == "rule":
+            name = rule_label(profile.id, target, lang)
         else:
             name = profile.question(target).label.get(lang)
         rows.append((name, w.reason, w.by, format_date(w.at.date().isoformat(), lang)))

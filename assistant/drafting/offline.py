@@ -19,6 +19,8 @@ from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile, Section
 from assistant.case.requirements import applicable_sections, applies, evidence_kinds_for
 from assistant.case.routes import load_routes, screen
+from assistant.drafting.content import agree, non_fact, written_in
+from assistant.drafting.exhibits import read_facts
 from assistant.drafting.model import Citation, Draft, EvidenceLine, Paragraph, Placeholder, SectionDraft, Span
 from assistant.errors import ProfileError
 from assistant.knowledge.passage import Passage
@@ -83,6 +85,8 @@ class _Composer:
         for template in section.paragraphs:
             if not template.applies(self.case.request_type):
                 continue
+            if any(self._signed(kind) != wanted for kind, wanted in template.signed.items()):
+                continue
             state = conditions.evaluate(template.when, values)
             if state is None:
                 unknown += [q for q in template.when if q not in values and q not in unknown]
@@ -105,7 +109,7 @@ class _Composer:
         return SectionDraft(
             section_id=section.id,
             number=number,
-            title=section.title.get(self.lang),
+            title=agree(section.title.get(self.lang), self.profile.id, self.case.request_type, self.lang),
             paragraphs=paragraphs,
             citations=self.citations,
             placeholders=self.placeholders,
@@ -117,8 +121,14 @@ class _Composer:
             fingerprint=section_fingerprint(self.profile, self.case, section),
         )
 
+    def _signed(self, kind: str) -> bool:
+        """A document of `kind` is attached and reads as signed (a generated letter never does)."""
+        return any(ev.origin != "letter_flow" and read_facts(self.pages_of(ev.sha256)).signed
+                   for ev in self.case.evidence_of_kind(kind))
+
     # -- spans -------------------------------------------------------------------------------
     def _paragraph(self, template: str) -> Paragraph:
+        template = agree(template, self.profile.id, self.case.request_type, self.lang)
         spans: list[Span] = []
         pos = 0
         for m in _TOKEN.finditer(template):
@@ -148,6 +158,8 @@ class _Composer:
         question = self.profile.question(qid)
         if answer is None or applies(self.profile, self.case, question) is False:
             return [self._placeholder(qid)]
+        if non_fact(question, answer.value, self.profile.id):
+            return [self._placeholder(qid, not_a_fact=answer.value)]
         value = answer.value
         if question.type == "date":
             value = format_date(value, self.lang)
@@ -155,6 +167,9 @@ class _Composer:
             value = i18n.t(value, self.lang)
         elif after == "." and value.endswith((".", "!", "?", "…")):
             value = value.rstrip(".")
+        if self.lang != self.profile.submission_language and question.type in ("text", "long_text") \
+                and written_in(value, self.profile.submission_language):
+            value = f"“{value}”"  # quoted in the language it was written in, never passed off as a translation
         spans = [Span(kind="text", text=value), Span(kind="cite", ref=self._cite_answer(qid))]
         located = self._locate_in_evidence(answer.value) if question.type != "long_text" else None
         if located:
@@ -238,11 +253,16 @@ class _Composer:
                       self._cite_provision(provision["id"]), Span(kind="text", text=end)]
         return spans
 
-    def _placeholder(self, qid: str) -> Span:
+    def _placeholder(self, qid: str, not_a_fact: str = "") -> Span:
         question = self.profile.question(qid)
         label = question.label.get(self.lang)
         waiver = self.case.waivers.get(qid)
-        text = i18n.t("not_given", self.lang, label, waiver.reason) if waiver else i18n.t("todo", self.lang, label)
+        if waiver:
+            text = i18n.t("not_given", self.lang, label, waiver.reason)
+        elif not_a_fact:
+            text = i18n.t("todo_not_a_fact", self.lang, label, " ".join(not_a_fact.split())[:40])
+        else:
+            text = i18n.t("todo", self.lang, label)
         self.placeholders.append(Placeholder(label=label, question_id=qid, waived=waiver is not None))
         return Span(kind="placeholder", text=text, ref=qid)
 

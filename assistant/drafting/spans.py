@@ -9,6 +9,7 @@ kind of span becomes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -53,3 +54,35 @@ def render_text(
 ) -> str:
     """`render` for the renderings that are one string (the text as written, unless `on_text`)."""
     return "".join(render(paragraph, on_text, on_cite, on_placeholder))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«\"“(])")
+_NOT_AN_END = re.compile(r"(?:\b(?:art|p|n°|no|dr|pr|cf|seq|e\.g|i\.e|etc|vol)\.|\b[A-Z]\.)$", re.IGNORECASE)
+
+
+def sentences(paragraph: Paragraph) -> list[tuple[str, list[Span]]]:
+    """The paragraph cut into sentences, each with the citations and placeholders inside it (a
+    citation closes the sentence it follows). What the review pack traces, sentence by sentence."""
+    out: list[tuple[str, list[Span]]] = []
+    text, refs = "", []
+    for span in paragraph.spans:
+        if span.kind != "text":
+            refs.append(span)
+            if span.kind == "placeholder":
+                text += gap(text) + f"[{span.text}]"
+            continue
+        pos = 0
+        for m in _SENTENCE_END.finditer(span.text):
+            piece = text + span.text[pos : m.start()]
+            if _NOT_AN_END.search(piece):
+                continue
+            out.append((piece.strip(), refs))
+            text, refs, pos = "", [], m.end()
+        text += span.text[pos:]
+    if text.strip(" .") or refs:
+        if out and not text.strip(" .;:") and refs:
+            out[-1] = (out[-1][0] + text.rstrip(), out[-1][1] + refs)
+        else:
+            out.append((text.strip(), refs))
+    # where a citation stood, the text keeps no double space nor a space before the punctuation
+    return [(re.sub(r" +([.,)])", r"\1", re.sub(r"  +", " ", t)), r) for t, r in out]

@@ -143,6 +143,8 @@ class ScenarioResult:
     unsourced_sentences: int = 0
     unsourced_examples: list[str] = field(default_factory=list)
     grounding_failures: int | None = None  # None: no language model configured (n/a)
+    submission_markup: list[str] = field(default_factory=list)  # internal markup in the submission DOCX/PDF
+    submission_section_share: float = 1.0  # the numbered sections' share of the submission DOCX's words
     seconds: float = 0.0
 
     @property
@@ -226,4 +228,29 @@ def measure(svc: Service, scenario: Scenario, case_id: str, use_llm: bool) -> Sc
                 result.unsourced_sentences += 1
                 result.unsourced_examples.append(f"{section.section_id}: {sentence}")
     result.citations_resolved = result.citations - len(result.unresolved_citations)
+    read_submission(svc, case_id, scenario.lang, result)
     return result
+
+
+def read_submission(svc: Service, case_id: str, lang: Lang, result: ScenarioResult) -> None:
+    """Write the submission DOCX and PDF as the case stands (whatever still blocks it) and read them
+    back as an assessor would: no internal markup, and mostly the request itself."""
+    import tempfile
+
+    from assistant.documents import inspect, submission
+    from assistant.drafting import revisions
+
+    case = svc.case(case_id)
+    profile = svc.profile(case)
+    draft = revisions.apply_edits(svc.draft(case_id, lang, use_llm=False), case)
+    pages = svc.pages(case_id)
+    with tempfile.TemporaryDirectory(prefix="derogation-submission-") as tmp:
+        docx, pdf = Path(tmp) / "s.docx", Path(tmp) / "s.pdf"
+        submission.to_docx(profile, case, draft, pages, docx)
+        submission.to_pdf(profile, case, draft, pages, pdf)
+        reading = inspect.read_docx(docx)
+        pdf_text, blank = inspect.read_pdf(pdf)
+    result.submission_markup = [f"docx: {m}" for m in inspect.markup_in(reading.text)]
+    result.submission_markup += [f"pdf: {m}" for m in inspect.markup_in(pdf_text)]
+    result.submission_markup += [f"pdf: {blank} blank page(s)"] if blank else []
+    result.submission_section_share = round(reading.section_share, 4)

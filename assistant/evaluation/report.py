@@ -45,6 +45,8 @@ class Report:
             "sentences": sum(r.sentences for r in rs),
             "unsourced_sentences": sum(r.unsourced_sentences for r in rs),
             "grounding_failures": sum(grounding) if grounding else None,
+            "submission_markup": sum(len(r.submission_markup) for r in rs),
+            "submission_sections_min": min((r.submission_section_share for r in rs), default=1.0),
         }
 
     def as_json(self) -> dict:
@@ -93,7 +95,8 @@ THRESHOLD_KEYS = ("findings_precision", "findings_recall", "facts_present", "cit
 
 def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, float]:
     data = read_yaml(path)
-    unknown = set(data) - set(THRESHOLD_KEYS) - {"unsourced_sentences_max", "grounding_failures_max"}
+    unknown = set(data) - set(THRESHOLD_KEYS) - {"unsourced_sentences_max", "grounding_failures_max",
+                                                 "submission_markup_max", "submission_sections_min"}
     if unknown:
         raise ScenarioError(f"{path.name}: unknown threshold(s): {', '.join(sorted(unknown))}")
     return {k: float(v) for k, v in data.items()}
@@ -107,6 +110,11 @@ def below_thresholds(report: Report, thresholds: dict[str, float]) -> list[str]:
     for key, metric in (("unsourced_sentences_max", "unsourced_sentences"), ("grounding_failures_max", "grounding_failures")):
         if key in thresholds and overall[metric] is not None and overall[metric] > thresholds[key]:
             out.append(f"{metric} {overall[metric]} > {thresholds[key]:g}")
+    if "submission_markup_max" in thresholds and overall["submission_markup"] > thresholds["submission_markup_max"]:
+        out.append(f"submission_markup {overall['submission_markup']} > {thresholds['submission_markup_max']:g}")
+    if "submission_sections_min" in thresholds and overall["submission_sections_min"] < thresholds["submission_sections_min"]:
+        out.append(f"submission_sections_min {overall['submission_sections_min']:.3f} < "
+                   f"{thresholds['submission_sections_min']:.3f}")
     return out
 
 
@@ -133,7 +141,8 @@ def table(report: Report) -> str:
     for r in report.scenarios:
         for what, items in (("missing finding", r.missing_findings), ("unexpected finding", r.unexpected_findings),
                             ("missing fact", r.missing_facts), ("forbidden text present", r.forbidden_present),
-                            ("unresolved citation", r.unresolved_citations)):
+                            ("unresolved citation", r.unresolved_citations),
+                            ("markup in the submission", r.submission_markup)):
             lines += [f"  {r.name}: {what}: {item}" for item in items]
     lines.append(f"retrieval: {'on' if report.retrieval else 'off'}; language model: {report.llm}")
     return "\n".join(lines)

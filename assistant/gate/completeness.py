@@ -23,7 +23,7 @@ def findings(profile: Profile, case: Case, draft: Draft, lang: Lang = "en", grou
 
     def add(f: Finding) -> None:
         waiver = case.waivers.get(f.question_id or f.evidence_kind or "")
-        if waiver and f.kind in ("missing_answer", "missing_evidence", "placeholder", "thin_answer"):
+        if waiver and f.kind in ("missing_answer", "missing_evidence", "placeholder", "thin_answer", "non_fact"):
             f.waived, f.waiver_reason = True, waiver.reason
         by_section.setdefault(f.section, []).append(f)
 

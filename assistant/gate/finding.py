@@ -12,11 +12,13 @@ Severity = Literal["blocker", "warning"]
 class Finding(BaseModel):
     section: str
     kind: str  # missing_answer | thin_answer | missing_evidence | placeholder | not_approved |
-    #            stale_approval | advisory | no_text_layer | no_supporting_passage
+    #            stale_approval | advisory | no_text_layer | no_supporting_passage | non_fact |
+    #            contradiction | document_check | document_kind
     severity: Severity
     message: str
     question_id: str | None = None
     evidence_kind: str | None = None
+    rule: str | None = None  # a consistency rule's id: what a reviewer accepts a contradiction under
     waived: bool = False
     waiver_reason: str | None = None
 

@@ -18,7 +18,7 @@ from assistant.case.model import Case
 from assistant.case.profile import Profile
 from assistant.case.requirements import applies
 from assistant.errors import NotFound
-from assistant.text import DATE, date_of
+from assistant.text import DATE, date_of, find_dates
 
 CERTIFICATE_KINDS = frozenset({"previous_ce_certificate", "notified_body_correspondence"})
 NOT_DEVICE_FACTS = frozenset({"previous_ce_certificate", "notified_body_correspondence", "clinician_letter",
@@ -33,6 +33,16 @@ _EXPIRY = re.compile(
     r"\b(?:valid\s+until|valid\s+till|expiry\s+date|expiration\s+date|date\s+of\s+expiry|expires\s+on|expires"
     r"|valable\s+jusqu[’']au|valide\s+jusqu[’']au|date\s+d[’']expiration|expire\s+le|fin\s+de\s+validité)"
     rf"\s*[:\-]?\s*({DATE.pattern})",
+    re.IGNORECASE,
+)
+_NB_APPLICATION = re.compile(
+    r"\b(?:application|demande)\b(?:[^.]|\.(?=\d)){0,80}?\b(?:received|reçue|déposée|lodged|submitted)\s+(?:on\s+|le\s+)?"
+    rf"({DATE.pattern})",
+    re.IGNORECASE,
+)
+_NB_AGREEMENT = re.compile(
+    r"\b(?:written\s+agreement|accord\s+écrit)\b(?:[^.]|\.(?=\d)){0,80}?\b(?:signed|signé)\s+(?:on\s+|le\s+)?"
+    rf"({DATE.pattern})",
     re.IGNORECASE,
 )
 _NB_LINE = re.compile(r"^[^\n]*\b(?:notified\s+body|organisme\s+notifié)\b[^\n]*$", re.IGNORECASE | re.MULTILINE)
@@ -109,6 +119,13 @@ def _certificate_facts(text: str, page: int) -> list[Found]:
             continue
         found.append(Found("previous_certificate_expiry", day.isoformat(), page, _snippet(text, m.start(), m.end())))
         break
+    for qid, pattern in (("nb_application_date", _NB_APPLICATION), ("nb_written_agreement_date", _NB_AGREEMENT)):
+        flat = re.sub(r"\s+", " ", text)  # a sentence the PDF wrapped over two lines
+        for m in pattern.finditer(flat):
+            day = next((d for _, d in find_dates(m.group(0)) if d), None)
+            if day is not None:
+                found.append(Found(qid, day.isoformat(), page, _snippet(flat, m.start(), m.end())))
+                break
     label = _NB_LABEL.search(text)
     if label and _NB_NUMBER.search(label.group(1)):
         value = label.group(1).strip(" ,.;")

@@ -13,11 +13,12 @@ from assistant.case.privacy import patient_data_problems
 from assistant.case.profile import REQUEST_TYPES, Lang, Profile, Section, available_authorities, load_profile
 from assistant.case.store import private_dir, write_atomic
 from assistant.documents import request as export
-from assistant.documents import writer
+from assistant.documents import review_pack, submission, writer
 from assistant.documents.pdf import PdfFontError
 from assistant.drafting import revisions
 from assistant.drafting.model import Draft
 from assistant.errors import ServiceError
+from assistant.gate import consistency
 from assistant.gate import findings as checks
 from assistant.gate import privacy as privacy_findings
 from assistant.gate import readiness as progress
@@ -187,8 +188,11 @@ class CaseOps(ServiceBase):
             target_type = "evidence"
         elif any(q.id == target for q in profile.all_questions()):
             target_type = "question"
+        elif target in consistency.rule_ids(profile.id):
+            target_type = "rule"  # a contradiction the reviewer accepts, with the reason
         else:
-            raise ServiceError(f"nothing to waive called {target!r}: give an evidence kind or a question id")
+            raise ServiceError(f"nothing to waive called {target!r}: give an evidence kind, a question id "
+                               "or the id of a consistency rule (shown in the check)")
         return self._commit(case_id, "waived", {"target": target, "target_type": target_type, "reason": reason}, actor)
 
     def withdraw_waiver(self, case_id: str, target: str, actor: Actor) -> Case:
@@ -218,34 +222,49 @@ class CaseOps(ServiceBase):
         return self._commit(case_id, "restored", {"state": state}, actor)
 
     def export(
-        self, case_id: str, fmt: ExportFormat, out: Path, lang: Lang | None = None, actor: Actor | None = None
+        self, case_id: str, fmt: ExportFormat, out: Path, lang: Lang | None = None, actor: Actor | None = None,
+        pack: str = "submission",
     ) -> list[Finding]:
-        """Write the file; refuse (ExportBlocked) while unwaived blockers remain.
+        """Write the file. `pack`: "submission" (the clean request to file; refused, ExportBlocked,
+        while unwaived blockers remain) or "review" (the traceability pack, DOCX or Markdown, written
+        at any time: it lists what still blocks).
 
         Only to a new file or one an export wrote (documents/writer.py: never into the case folders,
         onto a folder, a link or a special file), atomically, with every text made safe for the format.
         One format failing is that format's ServiceError, never a crash."""
         if actor is not None:
             self._authorise(case_id, actor, "export")
+        if pack not in ("submission", "review"):
+            raise ServiceError(f"unknown export {pack!r} (submission or review)")
         if fmt not in ("md", "docx", "pdf"):
             raise ServiceError(f"unknown export format {fmt!r} (docx, md or pdf)")
+        if pack == "review" and fmt not in ("docx", "md"):
+            raise ServiceError(f"the review pack is written as DOCX or Markdown, not {fmt!r}")
         found = self.check(case_id)
         blocking = checks.blockers(found)
-        if blocking:
+        if blocking and pack == "submission":
             raise ExportBlocked(blocking)
         target = writer.check_target(Path(out), [self.store.root, self.store.home / "index"],
                                      lambda p: exported.written_before(self.store.home, p))
         case = writer.clean_model(self.case(case_id))
         profile = self.profile(case)
         draft = writer.clean_model(revisions.apply_edits(self._compose(case_id, lang), case))
+        pages = self.pages(case_id)
+        review_findings = self.check(case_id, draft.lang) if pack == "review" else []  # in the pack's language
 
         def write(tmp: Path) -> None:
-            if fmt == "md":
-                tmp.write_text(export.to_markdown(profile, case, draft), encoding="utf-8")
+            if pack == "review":
+                if fmt == "md":
+                    tmp.write_text(review_pack.to_markdown(profile, case, draft, pages, review_findings),
+                                   encoding="utf-8")
+                else:
+                    review_pack.to_docx(profile, case, draft, pages, review_findings, tmp)
+            elif fmt == "md":
+                tmp.write_text(submission.to_markdown(profile, case, draft, pages), encoding="utf-8")
             elif fmt == "docx":
-                export.to_docx(profile, case, draft, tmp)
+                submission.to_docx(profile, case, draft, pages, tmp)
             else:
-                export.to_pdf(profile, case, draft, tmp)
+                submission.to_pdf(profile, case, draft, pages, tmp)
 
         try:
             writer.write_atomically(target, write)

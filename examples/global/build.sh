@@ -20,6 +20,7 @@ a certification_in_progress oui
 a custom_made no
 a in_house no
 a investigation_possible no
+a patients_minors oui
 
 a applicant_name "Fixomed SAS"
 a applicant_address "4 allée des Forges, 69007 Lyon, France"

@@ -9,3 +9,5 @@ OUT=${2:-out}
 $D waive "$CASE" precautions_certificate --reason "Attestation signée par le responsable affaires réglementaires à joindre au dépôt ; projet transmis pour relecture interne."
 $D export "$CASE" --format docx --out "$OUT/$CASE.docx"
 $D export "$CASE" --format md --out "$OUT/$CASE.md"
+$D export "$CASE" --format pdf --out "$OUT/$CASE.pdf"
+$D export "$CASE" --pack review --format docx --out "$OUT/$CASE.review.docx"

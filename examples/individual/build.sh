@@ -28,6 +28,7 @@ a certificate_withdrawn no
 a directive_compliance yes
 a significant_change no
 a mdr_qms_by_2024 yes
+a patients_minors no
 
 a applicant_name "Valvix Medical SAS"
 a applicant_address "12 rue des Tanneurs, 34000 Montpellier, France"

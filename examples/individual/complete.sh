@@ -14,3 +14,7 @@ $D --role consultant --by "j.durand (consultant)" approve "$CASE" regulatory_sta
 $D export "$CASE" --format docx --out "$OUT/$CASE.docx"
 $D export "$CASE" --format md --out "$OUT/$CASE.md"
 $D export "$CASE" --format md --lang en --out "$OUT/$CASE.en.md"
+$D export "$CASE" --format pdf --out "$OUT/$CASE.pdf"
+$D export "$CASE" --format docx --lang en --out "$OUT/$CASE.en.docx"
+$D export "$CASE" --pack review --format docx --out "$OUT/$CASE.review.docx"
+$D export "$CASE" --pack review --format md --out "$OUT/$CASE.review.md"

@@ -25,9 +25,9 @@ def test_export_is_refused_while_blockers_remain(svc, actor, tmp_path):
     assert not (tmp_path / "out.docx").exists()
 
 
-def test_docx_has_cover_sections_in_order_references_annex_and_waivers(svc, actor, make_pdf, tmp_path):
+def test_docx_has_cover_sections_in_order_provisions_exhibits_and_exceptions(svc, actor, make_pdf, tmp_path):
     case = svc.new_case("ansm", "global", "OsteoRod Junior", actor)
-    answer_all(svc, case.id, actor, {"applicant_name": "Fixomed SAS"})
+    answer_all(svc, case.id, actor, {"applicant_name": "Fixomed SAS", "patients_minors": "yes"})
     attach_all_mandatory(svc, case.id, actor, make_pdf)
     svc.waive(case.id, "ifu_labelling", "French IFU under translation, delivered before first use", actor)
     out = tmp_path / "request.docx"
@@ -36,17 +36,18 @@ def test_docx_has_cover_sections_in_order_references_annex_and_waivers(svc, acto
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:3] == [
         "1. Identification de la demande",
-        "2. Justification du besoin et de l'intérêt pour le ou les patients",
-        "3. Impossibilité d'inclure le ou les patients dans une investigation clinique",
+        "2. Justification du besoin et de l'intérêt pour les patients",
+        "3. Impossibilité d'inclure les patients dans une investigation clinique",
     ]
     assert "10. Bilan des dérogations déjà accordées" in headings
-    assert headings[-3:] == ["Références", "Annexe A — Pièces justificatives par section", "Annexe B — Exceptions enregistrées"]
+    assert headings[-3:] == ["Textes et lignes directrices cités", "Liste des pièces annexées",
+                             "Éléments non fournis et justification"]
     assert ["Demandeur", "Fixomed SAS"] in tables and ["Type de demande", "globale (ensemble de patients répondant à des critères définis)"] in tables
-    annex = {row[0]: row[1] for row in tables if row[0][:2].rstrip(".").isdigit()}
-    assert "prior_derogations_assessment.pdf" in annex["10. Bilan des dérogations déjà accordées"]
-    assert any("French IFU under translation" in row[1] for row in tables if len(row) == 4)
+    exhibits = {row[1]: row[0] for row in tables if row[0].startswith("Pièce ")}
+    assert exhibits["Bilan des dérogations déjà accordées"].startswith("Pièce ")
     body = "\n".join(paragraphs)
-    assert "RDM art. 59(2)" in body
+    assert "Notice d'utilisation et étiquetage (en français) : French IFU under translation" in body
+    assert "RDM art. 59(2)" in body and "Bilan des dérogations déjà accordées (Pièce " in body
     # the optional written-agreement date was answered by answer_all, so no placeholder remains
     assert "À COMPLÉTER" not in body
 
@@ -74,18 +75,22 @@ def test_markup_in_answers_is_escaped_in_markdown_and_literal_in_docx(svc, actor
     assert any("<script>alert(1)</script> **Bold**" in p for p in docx_text(tmp_path / "x.docx")[1])
 
 
-def test_citations_read_cleanly_with_one_space_before_each_bracket(svc, actor, make_pdf, tmp_path):
+def test_provisions_are_note_numbers_and_documents_exhibits_with_no_bracket(svc, actor, make_pdf, tmp_path):
     case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
     answer_all(svc, case.id, actor)
     attach_all_mandatory(svc, case.id, actor, make_pdf)
     svc.export(case.id, "docx", tmp_path / "r.docx")
-    text = "\n".join(p.text for p in Document(tmp_path / "r.docx").paragraphs)
-    assert "[" in text and "  [" not in text
+    doc = Document(tmp_path / "r.docx")
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "[" not in text and "  " not in text and " ." not in text
+    notes = [r.text for p in doc.paragraphs for r in p.runs if r.font.superscript]
+    assert notes[:2] == ["1", "2"]  # "… règlement (UE) 2017/745¹ et … code de la santé publique²"
+    assert "2017/745 et de l'article" not in text and "2017/7451" in text.replace("\u00b9", "1")
     svc.export(case.id, "pdf", tmp_path / "r.pdf")
     from pypdf import PdfReader
 
     pdf_text = "\n".join(page.extract_text() for page in PdfReader(tmp_path / "r.pdf").pages)
-    assert "RDM art. 59(1)" in pdf_text and "  [" not in pdf_text
+    assert "RDM art. 59(1)" in pdf_text and "2017/745¹" in pdf_text and "[" not in pdf_text
 
 
 # -- the span walker (assistant/drafting/spans.py) must not change a byte of any export -------------

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -65,12 +66,14 @@ def test_individual_example_end_to_end(cli, home, tmp_path, with_notes, warm):
     assert headings[0] == "1. Identification de la demande" and "10. Engagements du fabricant" in headings
     assert "Bilan des dérogations déjà accordées" not in " ".join(headings)  # global only
     body = "\n".join(p.text for p in doc.paragraphs)
-    assert "déposée auprès d'un organisme notifié le 15 septembre 2024" in body  # the optional agreement date unsaid
+    assert "À COMPLÉTER" not in body  # the optional agreement date, unknown, leaves no gap in a sentence
     assert "ont été examinées et ne s'appliquent pas" in body and "déposée après le 26 mai 2024" in body
     assert "CM-734215" in body and "P-014" in body
-    assert "Certificat CE antérieur – certificat-ce-MDD.pdf, p. 1" in body
-    annex = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
-    assert any(r[0].startswith("9. Déclaration") and "attestation-precautions.pdf" in r[1] for r in annex)
+    assert re.search(r"certificat CE n° CM-734215 \(Pièce \d+, p\. 1\)", body)  # an exhibit, not a file name
+    assert ".pdf" not in body and "[Réponse" not in body
+    exhibits = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    assert any(r[1] == "Attestation certifiant que toutes les précautions nécessaires ont été prises" and r[3].startswith("Claire Roussel")
+               for r in exhibits if len(r) == 4)
     assert (tmp_path / f"{case_id}.en.md").read_text().startswith("# Request for a derogation from the conformity assessment procedures")
     cases = cli("cases", check=True).stdout
     assert case_id in cases and "ready to export" in cases
@@ -85,11 +88,11 @@ def test_global_example_end_to_end_with_a_waiver_in_the_annex(cli, home, tmp_pat
     doc = Document(str(tmp_path / f"{case_id}.docx"))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert "10. Bilan des dérogations déjà accordées" in headings
-    rows = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
-    waiver = next(r for r in rows if len(r) == 4 and r[0].startswith("Attestation"))
-    assert "projet transmis pour relecture interne" in waiver[1]
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "Attestation de prise de toutes les précautions nécessaires : Attestation signée" in body
+    assert "projet transmis pour relecture interne" in body
     md = (tmp_path / f"{case_id}.md").read_text()
-    assert "Annexe B — Exceptions enregistrées" in md and "relecture interne" in md
+    assert "Éléments non fournis et justification" in md and "relecture interne" in md
 
 
 @pytest.mark.parametrize(
@@ -132,7 +135,7 @@ def test_questions_json_lists_open_questions_in_interview_order(cli):
 def test_terminal_interview_asks_one_question_at_a_time_and_saves_each_answer(cli):
     case_id = cli("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
     # empty line -> told it cannot be empty; "maybe" -> refused; skip; then answers; EOF stops
-    script = "\nmaybe\nno\nskip\nyes\nno\n" + "no\nno\nno\nno\nno\nyes\nno\nyes\nno\nyes\n" + "Valvix Medical SAS\n"  # then route screening
+    script = "\nmaybe\nno\nskip\nyes\nno\n" + "no\n" + "no\nno\nno\nno\nno\nyes\nno\nyes\nno\nyes\n" + "Valvix Medical SAS\n"  # minors, then route screening
     done = cli("interview", case_id, input=script)
     assert done.returncode == 0
     assert "cannot be empty" in done.stdout and "Not recorded" in done.stdout

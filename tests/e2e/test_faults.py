@@ -101,7 +101,7 @@ class Worker:
 
 
 def export_is_whole(path: Path, lang: str) -> bool:
-    last_heading = i18n.t("annex_waivers", lang)
+    last_heading = i18n.t("sub_exceptions", lang)
     if path.suffix == ".md":
         text = path.read_text(encoding="utf-8")
         return text.endswith("\n") and f"## {last_heading}" in text

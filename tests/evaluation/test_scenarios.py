@@ -80,7 +80,7 @@ def test_every_scenario_meets_the_regression_thresholds(report, tmp_path):
     written = json.loads(evaluation.write_json(report, tmp_path).read_text(encoding="utf-8"))
     assert written["overall"]["citations_resolve"] == 1.0 and written["overall"]["grounding_failures"] is None
     by_name = {s["name"]: s for s in written["scenarios"]}
-    assert by_name["individual_incomplete"]["placeholders"] == 2
+    assert by_name["individual_incomplete"]["placeholders"] == 2  # the optional agreement date leaves no gap
     assert by_name["ivd_individual"]["citations_by_kind"]["provision"] > 0
 
 

@@ -59,8 +59,10 @@ def test_a_grounded_draft_becomes_version_1_by_the_model_and_is_what_is_exported
     assert shown.paragraphs[-1].plain().startswith("Pièces justificatives")  # the evidence list stays mechanical
 
     requests = len(llm_env.chat_requests)
-    svc.export(case_id, "md", tmp_path / "a.md")
-    svc.export(case_id, "md", tmp_path / "b.md")
+    svc.export(case_id, "md", tmp_path / "a.md", pack="review")  # the draft as written, with its sources
+    svc.export(case_id, "md", tmp_path / "b.md", pack="review")
+    svc.export(case_id, "md", tmp_path / "s.md")  # the submission: the note on Art. 59(1) cited as the provision
+    assert "à titre dérogatoire<sup>1</sup>." in (tmp_path / "s.md").read_text()
     text = (tmp_path / "a.md").read_text()
     assert "L'autorité compétente peut autoriser ce dispositif à titre dérogatoire [RDM art. 59(1)](" in text
     assert "Le bénéfice attendu est décrit ainsi" in text

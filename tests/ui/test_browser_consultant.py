@@ -27,7 +27,7 @@ def test_the_consultant_checks_a_source_and_approves_a_section(shared_streamlit_
 
     page.goto(f"{shared_streamlit_server.url}/?role=consultant&case={case.id}&section=need&user=a.reviewer")
     wait_idle(page)
-    page.get_by_role("heading", name="2. Justification du besoin et de l'intérêt pour le ou les patients").wait_for()
+    page.get_by_role("heading", name="2. Justification du besoin et de l'intérêt pour le patient").wait_for()
     page.get_by_role("button", name="Approve", exact=True).click()
     wait_idle(page)
     page.get_by_text("Section marked approved.").wait_for()

@@ -44,7 +44,7 @@ def desk(app_test, case_id):
 def test_a_section_shows_its_text_sources_and_what_it_uses(desk):
     assert desk.title[0].value == "Review · Valvix TMV-28"
     body = texts(desk)
-    assert [s.value for s in desk.subheader][0] == "2. Justification du besoin et de l'intérêt pour le ou les patients"
+    assert [s.value for s in desk.subheader][0] == "2. Justification du besoin et de l'intérêt pour le patient"
     assert "Urgence \\: " in body and ":blue[\\[3\\]]" in body  # the draft with numbered citations
     labels = [e.label for e in desk.expander]  # the sources, numbered as in the text
     assert labels[2] == "[3] Réponse : need.urgency" and labels[4] == "[5] RDM art. 59(1)"
@@ -132,7 +132,7 @@ def test_the_readiness_view_lists_blockers_and_sections_approved(app_test, svc, 
     assert at.metric[0].value == "1 / 10"
     assert any("Not ready" in e.value for e in at.error)
     body = texts(at)
-    assert ":red[blocker] · Justification du besoin et de l'intérêt pour le ou les patients · missing document\\: Requesting clinician's letter" in body
+    assert ":red[blocker] · Justification du besoin et de l'intérêt pour le patient · missing document\\: Requesting clinician's letter" in body
     assert "4/4 answered · 0/1 mandatory documents · :red[1 blocker(s)]" in body
     assert ":green-badge[approved]" in body
     at = run_ok(button(at, "Open", 3).click())  # the 4th section: ce_alternatives

@@ -70,7 +70,7 @@ def screened_case(svc, actor) -> str:
     case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
     for qid, value in (("is_ivd", "no"), ("first_in_man", "no"), ("previously_ce_marked", "no"),
                        ("certification_in_progress", "yes"), ("custom_made", "no"), ("in_house", "no"),
-                       ("investigation_possible", "no")):  # and the route screening
+                       ("investigation_possible", "no"), ("patients_minors", "no")):  # and the route screening
         svc.answer(case.id, qid, value, actor)
     return case.id
 
@@ -118,8 +118,8 @@ def test_a_grounded_draft_streams_becomes_version_1_and_is_what_is_exported(app_
     assert "autoriser ce dispositif à titre dérogatoire" in texts(at)  # the preview reads the recorded version
     [edit] = svc.case(full_case).edits["need"]
     assert (edit.by, edit.role) == ("language model (scripted-model)", "manufacturer")
-    svc.export(full_case, "md", tmp_path / "a.md")
-    svc.export(full_case, "md", tmp_path / "b.md")
+    svc.export(full_case, "md", tmp_path / "a.md", pack="review")  # the draft with its sources
+    svc.export(full_case, "md", tmp_path / "b.md", pack="review")
     exported = (tmp_path / "a.md").read_text()
     assert "L'autorité compétente peut autoriser ce dispositif à titre dérogatoire [RDM art. 59(1)](" in exported
     assert exported == (tmp_path / "b.md").read_text()

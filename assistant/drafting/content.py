@@ -1,0 +1,97 @@
+"""The content gate: whether an answer says something a sentence can state as a fact.
+
+"n/a", "voir dossier", "TBD", a bare "oui" to a question that asks how, one word where a
+justification is asked: none of these is a fact. The drafter writes a visible placeholder instead
+(never "certificat CE n° n/a") and the check reports a blocker, waivable with a reason. What counts
+is data, beside the authority's profile (profiles/consistency/<authority>.yaml, `non_facts`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from typing import Any
+
+import yaml
+
+from assistant.case.profile import PROFILE_DIR, Question
+
+CONSISTENCY_DIR = PROFILE_DIR / "consistency"
+
+
+@cache
+def rules_of(authority: str) -> dict[str, Any]:
+    """The authority's consistency data (empty when it has none)."""
+    path = CONSISTENCY_DIR / f"{authority}.yaml"
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name}: expected a mapping")
+    return data
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", text).strip().rstrip(".!;:,").strip()
+
+
+def _offers(question: Question, word: str) -> bool:
+    """The question's own text invites this answer ("Répondez « aucune » sinon")."""
+    return re.search(rf"(?<!\w){re.escape(_fold(word))}(?!\w)", _fold(question.text.fr + " " + question.text.en)) is not None
+
+
+def non_fact(question: Question, value: str, authority: str) -> str | None:
+    """Why `value` cannot be written as a fact for `question` (a short reason), or None if it can."""
+    data = rules_of(authority).get("non_facts") or {}
+    if not data or question.type in ("yes_no", "date", "choice", "number"):
+        return None  # typed answers are checked when they are recorded
+    folded = _fold(value)
+    words = folded.split()
+    if not folded or folded in {_fold(x) for x in data.get("exact", [])}:
+        return "placeholder"
+    if len(words) <= int(data.get("short_words", 6)) and any(_fold(x) in folded for x in data.get("contains", [])):
+        return "pointer"
+    if folded in {_fold(x) for x in data.get("yes_no", [])}:
+        return "yes_no"
+    if folded in {_fold(x) for x in data.get("empty", [])}:
+        if question.required and not _offers(question, folded) and not _offers(question, value):
+            return "empty"
+        return None
+    if question.justification and len(words) < int(data.get("justification_min_words", 2)):
+        return "one_word"
+    return None
+
+
+def rule_label(authority: str, rule_id: str, lang: str) -> str:
+    """How an accepted contradiction is named in the exports (the rule's label, else its id)."""
+    for rule in rules_of(authority).get("rules") or []:
+        if rule.get("id") == rule_id:
+            return (rule.get("label") or {}).get(lang) or rule_id
+    return rule_id
+
+
+def agree(text: str, authority: str, request_type: str, lang: str) -> str:
+    """`text` with "du ou des patients" and its kind put in the number of the case (one identified
+    patient, or a population): the substitutions are data (`agreement` in the consistency file)."""
+    table = ((rules_of(authority).get("agreement") or {}).get(request_type) or {}).get(lang) or {}
+    for written in sorted(table, key=len, reverse=True):
+        text = text.replace(written, table[written])
+    return text
+
+
+_STOPWORDS = {
+    "fr": {"le", "la", "les", "des", "du", "de", "et", "un", "une", "est", "pour", "avec", "dans", "sur", "au", "aux",
+           "par", "à", "ne", "pas", "en", "ou", "sont", "été", "qui", "que", "son", "sa", "ses", "l", "d"},
+}
+
+
+def written_in(text: str, lang: str) -> bool:
+    """Whether `text` (an answer of a few words or more) reads as written in `lang`."""
+    stop = _STOPWORDS.get(lang)
+    words = re.findall(r"[a-zà-ÿ]+", text.lower())
+    if not stop or len(words) < 6:
+        return False  # a name, an address, a reference: the same in every language
+    return sum(1 for w in words if w in stop) / len(words) >= 0.15
