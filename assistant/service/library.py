@@ -21,8 +21,8 @@ class KnowledgeOps(ServiceBase):
         kb = self._ready_knowledge()
         if kb is None:
             raise ServiceError("no knowledge base is configured")
-        if case_id:
-            self._sync_case_index(case_id)
+        if case_id and self.retrieval_cache.pending(self.case(case_id), self.config.embedder):
+            self.index_evidence(case_id)  # documents attached before they were indexed at attach time
         return kb.search(query, k=k, case_id=case_id, instrument=instrument, language=language)
 
     # -- the corpus (derogation corpus …) -------------------------------------------------------
