@@ -174,7 +174,9 @@ class ServiceBase:
             kb = self._ready_knowledge()
             lang = case.settings.language
             before = self.retrieval_cache.indexed(case_id)
-            kept = before.get("documents", {}) if before.get("lang") == lang else {}
+            same = (before.get("lang") == lang and before.get("embedder") == self.config.embedder
+                    and before.get("store") == self.retrieval_cache.store_id())
+            kept = before.get("documents", {}) if same else {}
             stamp = retrieval_cache.document_stamp(case)
             chunks = evidence_chunks(self.profile(case), case, self.pages(case_id), lang)
             done = [c for c in chunks if kept.get(str(c.metadata["evidence_id"])) == stamp.get(str(c.metadata["evidence_id"]))]

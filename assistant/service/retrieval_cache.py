@@ -89,15 +89,25 @@ class RetrievalCache:
             return {}
         return data if isinstance(data, dict) else {}
 
+    def store_id(self) -> str:
+        """Which vector store this is: a store wiped and made again (a rebuild after damage) is
+        another one, whose case collections are empty. "" for a Chroma server."""
+        try:
+            return str((self.dir / "chroma" / "chroma.sqlite3").stat().st_ino)
+        except OSError:
+            return ""
+
     def set_indexed(self, case_id: str, documents: dict[str, str], lang: str, embedder: str) -> None:
         path = self.dir / "cases" / _case_file(case_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps({"documents": documents, "lang": lang, "embedder": embedder}).encode())
+        write_atomic(path, json.dumps({"documents": documents, "lang": lang, "embedder": embedder,
+                                       "store": self.store_id()}).encode())
 
     def pending(self, case: Case, embedder: str) -> list[str]:
         """The ids of the case's documents its collection does not hold as they are now."""
         held = self.indexed(case.id)
-        same = held.get("lang") == case.settings.language and held.get("embedder") == embedder
+        same = (held.get("lang") == case.settings.language and held.get("embedder") == embedder
+                and held.get("store") == self.store_id())
         documents = held.get("documents", {}) if same else {}
         return [ev_id for ev_id, stamp in document_stamp(case).items() if documents.get(ev_id) != stamp]
 
