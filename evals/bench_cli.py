@@ -41,18 +41,27 @@ def run(cmd: list[str], env: dict, cwd: Path) -> tuple[float, int, str]:
     return seconds, rss, out.stdout
 
 
-def measure(tree: Path, models: Path, rounds: int) -> dict:
-    home = Path(tempfile.mkdtemp(prefix="bench-cli-"))
+def measure(tree: Path, models: Path, rounds: int, index: Path | None, prepared: Path | None = None) -> dict:
+    home = prepared or Path(tempfile.mkdtemp(prefix="bench-cli-"))
+    if index is not None and prepared is None:  # a built knowledge base, copied: the first build is not measured
+        import shutil
+
+        shutil.copytree(index, home / "index", ignore=shutil.ignore_patterns("passages", "cases"))
     env = {**os.environ, "PYTHONPATH": str(tree), "DEROGATION_HOME": str(home), "DEROGATION_MODELS": str(models),
            "DEROGATION_USER": "bench", "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHON": sys.executable}
     env.pop("DEROGATION_RETRIEVAL", None)
     d = str(BIN / "derogation")
     out: dict = {}
-    out["first knowledge-base build (corpus sync)"] = [run([d, "corpus", "sync"], env, tree)[:2]]
+    if index is None and prepared is None:
+        out["first knowledge-base build (corpus sync)"] = [run([d, "corpus", "sync"], env, tree)[:2]]
     out["second start (corpus sync, nothing to do)"] = [run([d, "corpus", "sync"], env, tree)[:2]]
-    seconds, rss, built = run(["bash", "examples/individual/build.sh"], env, tree)
-    out["example case built through the CLI (30 answers, 5 attach)"] = [(seconds, rss)]
-    case = built.strip().splitlines()[-1]
+    if prepared is None:
+        seconds, rss, built = run(["bash", "examples/individual/build.sh"], env, tree)
+        out["example case built through the CLI (44 answers, 5 attach)"] = [(seconds, rss)]
+        case = built.strip().splitlines()[-1]
+    else:  # a home where that tree built the example before (and checked it once, as a user would)
+        case = json.loads(run([d, "cases", "--json"], env, tree)[2])[-1]["id"]
+        run([d, "check", case], env, tree)
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "derogation --help": [d, "--help"],
@@ -80,10 +89,15 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, required=True, help="a checkout of the baseline commit")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--models", type=Path, default=None, help="converted models, shared (default: a temp dir)")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="a built knowledge base's index folder to copy (then the first build is not measured)")
+    parser.add_argument("--prepared", type=Path, nargs=2, metavar=("BASELINE_HOME", "NOW_HOME"),
+                        help="data homes where each tree already built examples/individual (nothing is built)")
     args = parser.parse_args()
     models = args.models or Path(tempfile.mkdtemp(prefix="bench-models-"))
-    base = measure(args.baseline.resolve(), models, args.rounds)
-    new = measure(ROOT, models, args.rounds)
+    homes = args.prepared or (None, None)
+    base = measure(args.baseline.resolve(), models, args.rounds, args.index, homes[0])
+    new = measure(ROOT, models, args.rounds, args.index, homes[1])
     rows = [{"what": k, "baseline_s": base[k]["median_s"], "now_s": new[k]["median_s"],
              "baseline_rss_mb": base[k]["peak_rss_mb"], "now_rss_mb": new[k]["peak_rss_mb"]} for k in new]
     print(f"{'whole process (median)':58} {'baseline':>9} {'now':>8} {'RSS base':>9} {'RSS now':>8}")

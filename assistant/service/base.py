@@ -82,7 +82,7 @@ CORPUS_PASSAGES = 4
 
 
 EVIDENCE_PASSAGES = 2
-INDEX_BATCH = 32  # chunks embedded between two progress reports
+INDEX_BATCH = 32  # chunks embedded between two progress reports (at least)
 
 
 @dataclass
@@ -179,21 +179,25 @@ class ServiceBase:
             kept = before.get("documents", {}) if same else {}
             stamp = retrieval_cache.document_stamp(case)
             chunks = evidence_chunks(self.profile(case), case, self.pages(case_id), lang)
-            done = [c for c in chunks if kept.get(str(c.metadata["evidence_id"])) == stamp.get(str(c.metadata["evidence_id"]))]
-            todo = [c for c in chunks if c not in done]
+            done, todo = [], []
+            for c in chunks:
+                evidence_id = str(c.metadata["evidence_id"])
+                (done if kept.get(evidence_id) == stamp.get(evidence_id) else todo).append(c)
             total = len(chunks)
             # In steps, so the user sees it advance: the documents already held first (skipped as
             # unchanged; a removed one is dropped), then the new chunks a batch at a time.
             kb.sync_case(case_id, done)  # type: ignore[union-attr]
             if on_progress is not None:
                 on_progress(len(done), total)
-            for end in range(INDEX_BATCH, len(todo) + INDEX_BATCH, INDEX_BATCH):
+            step = max(INDEX_BATCH, len(todo) // 20)  # at most ~20 steps: each one re-reads the chunks before it
+            for end in range(step, len(todo) + step, step):
                 kb.sync_case(case_id, done + todo[:end])  # type: ignore[union-attr]
                 if on_progress is not None:
                     on_progress(len(done) + min(end, len(todo)), total)
             self.retrieval_cache.set_indexed(case_id, stamp, lang, self.config.embedder)
         if todo or before.get("documents") != stamp:
-            self._compose(case_id)  # the sections' passages, found now rather than at the next check
+            for each in (lang, "en" if lang == "fr" else "fr"):  # the other one: a reviewer switching languages
+                self._compose(case_id, each)  # the sections' passages, found now rather than at the next check
         return len(todo)
 
     def _indexing_lock(self, case_id: str) -> threading.Lock:
