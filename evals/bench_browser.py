@@ -40,9 +40,11 @@ sys.path.insert(0, str(ROOT))
 
 IDLE = """(before) => {
     const app = document.querySelector('[data-testid="stApp"]');
-    return app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && app.getAttribute('data-test-connection-state') === 'CONNECTED'
-        && document.querySelectorAll('[data-testid="stChatMessage"]').length > before;
+    if (!(app && app.getAttribute('data-test-script-state') === 'notRunning'
+          && app.getAttribute('data-test-connection-state') === 'CONNECTED')) return false;
+    if (before === null) return true;
+    const shown = document.querySelectorAll('[data-testid="stChatMessage"]');
+    return shown.length > 0 && shown[shown.length - 1].innerText !== before;  // the next question is drawn
 }"""
 TIMEOUT_MS = 600_000
 
@@ -63,11 +65,11 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _idle(page, before: int = -1) -> None:
+def _idle(page, before: str | None = None) -> None:
     page.wait_for_function(IDLE, arg=before, timeout=TIMEOUT_MS)
 
 
-def _timed(page, action, before: int = -1) -> float:
+def _timed(page, action, before: str | None = None) -> float:
     start = time.perf_counter()
     action()
     page.wait_for_timeout(50)  # the rerun has started
@@ -75,8 +77,9 @@ def _timed(page, action, before: int = -1) -> float:
     return time.perf_counter() - start
 
 
-def _messages(page) -> int:
-    return page.locator('[data-testid="stChatMessage"]').count()
+def _question(page) -> str:
+    """The text of the last chat message: the question asked now."""
+    return page.locator('[data-testid="stChatMessage"]').last.inner_text()
 
 
 def measure(tree: Path, index: Path, models: Path, browser) -> dict:
@@ -98,10 +101,10 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
     subprocess.run([sys.executable, "examples/make_evidence.py", str(evidence)], env=env, cwd=tree, check=True,
                    capture_output=True)
     for name, kind in (("lettre-medecin-P-014.pdf", "clinician_letter"), ("rapport-evaluation-clinique.pdf", "clinical_data"),
-                       ("certificat-ce-MDD.pdf", "previous_ce_certificate"),
+                       ("certificat-ce-MDD.pdf", None),
                        ("organisme-notifie-accuse-reception.pdf", "notified_body_correspondence"),
                        ("declaration-conformite-annexe-I.pdf", "declaration_of_conformity")):
-        cli("attach", case_id, str(evidence / "individual" / name), "--kind", kind)
+        cli("attach", case_id, str(evidence / "individual" / name), *(["--kind", kind] if kind else []))
     cli("check", case_id)  # what a user who ran the CLI first has: the documents indexed
     port = _port()
     proc = subprocess.Popen(
@@ -127,12 +130,20 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
         turns = []
         while True:
             prompt = svc.next_question(case_id)
-            if prompt is None or not answers.get(prompt.question.id):
+            if prompt is None or len(turns) >= 44:
                 break
-            text = answers[prompt.question.id].popleft()
+            q = prompt.question
+            if answers.get(q.id):
+                text = answers[q.id].popleft()
+            elif q.type == "yes_no":  # a screening question the example's CLI script does not need
+                text = "no"
+            elif q.type == "choice":
+                text = q.options[0]
+            else:
+                break
             box = page.get_by_test_id("stChatInputTextArea")
             box.fill(text)
-            before = _messages(page)
+            before = _question(page)
             turns.append(_timed(page, lambda box=box: box.press("Enter"), before))
         out["chat turns replayed"] = len(turns)
         out["chat turn median (s)"] = statistics.median(turns)

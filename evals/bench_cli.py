@@ -62,6 +62,9 @@ def measure(tree: Path, models: Path, rounds: int, index: Path | None, prepared:
     else:  # a home where that tree built the example before (and checked it once, as a user would)
         case = json.loads(run([d, "cases", "--json"], env, tree)[2])[-1]["id"]
         run([d, "check", case], env, tree)
+    # the example keeps one blocker until its complete.sh: waived, so that `export` writes the file
+    run([d, "waive", case, "precautions_certificate", "--reason", "benchmark: waived to time the export"], env, tree)
+    run([d, "check", case], env, tree)
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "derogation --help": [d, "--help"],
