@@ -1,168 +1,161 @@
-"""Speed of the offline product, per scenario (evals/scenarios), each figure as a ratio to a
-baseline measured in the same run on the same case:
+"""Server-side time of what a user waits for, in the DEFAULT configuration (retrieval on, the
+e5-small embedder, the two example cases with their documents, built through the CLI by
+examples/*/build.sh), each figure beside a baseline tree measured in the same run (a benchmark,
+not a test):
 
-- full offline draft (Service.draft, no LLM)            vs reading the case JSON from disk;
-- export rendering (Markdown, DOCX, PDF) of that draft  vs reading the case JSON from disk;
-- one chat turn on the server side without an LLM
-  (Service.answer + next question + readiness)          vs a minimal answer commit to the journal;
-- peak Python memory of a draft and its three exports   vs the peak of reading the case.
+- the first `check` of a case in a new process (what `derogation check` does after its imports);
+- a chat turn: an answer recorded, the next question, the readiness (what the app computes
+  between submit and the next question), median and p95 over `--turns` turns;
+- consultant actions: a comment, an approval, the readiness in the other language (switching
+  the text language), the section's versions (back to the generated text);
+- each export (Markdown, DOCX, PDF) of the current version.
 
-Retrieval is off (DEROGATION_RETRIEVAL has no effect here): the figures are the drafter's own.
+    python evals/bench_drafting.py --baseline /path/to/checkout-of-main [--turns 20]
 
-    python evals/bench_drafting.py [--repeat N] [--only NAME]
-
-Prints a table and writes evals/results/bench_drafting.json. A benchmark, not a test.
+Each tree runs in processes of its own with PYTHONPATH set to it (same virtual environment) and a
+data home of its own; the knowledge base is built once and copied (the same notes, the same
+vectors). Prints a table and writes evals/results/bench_drafting.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
-import resource
+import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from assistant import evaluation  # noqa: E402
-from assistant.case.store import CaseStore  # noqa: E402
-from assistant.documents import request as export  # noqa: E402
-from assistant.documents.pdf import PdfFontError  # noqa: E402
-from assistant.service import Service  # noqa: E402
-
+BIN = Path(sys.executable).parent
 RESULTS = ROOT / "evals" / "results"
-TURN_QUESTION = "urgency"  # a justification answered in every scenario: a typical chat turn
+TURN_QUESTIONS = ("urgency", "expected_benefit")  # justifications answered in both examples
 
 
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return round(statistics.median(times), 3)
+def _ms(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
 
 
-def peak_kib(fn: Callable[[], object]) -> float:
-    tracemalloc.start()
-    try:
-        fn()
-        return round(tracemalloc.get_traced_memory()[1] / 1024, 1)
-    finally:
-        tracemalloc.stop()
+def worker(case_ids: list[str], turns: int) -> dict:
+    """Runs inside the tree under test (PYTHONPATH): the figures for each case, in ms."""
+    from assistant.config import Config
+    from assistant.service import Actor, Service
+
+    svc = Service.from_config(Config.from_env())
+    maker, consultant = Actor("bench", "manufacturer"), Actor("reviewer", "consultant")
+    return {case_id: _one_case(svc, case_id, turns, maker, consultant) for case_id in case_ids}
 
 
-def bench_scenario(svc: Service, scenario: evaluation.Scenario, work: Path, repeat: int) -> dict:
-    case_id = evaluation.build_case(svc, scenario, work / "evidence")
+def _one_case(svc, case_id: str, turns: int, maker, consultant) -> dict:
+    row: dict = {"first check in a new process": _ms(lambda: svc.check(case_id))}
     case = svc.case(case_id)
-    profile = svc.profile(case)
-    lang = scenario.lang
-    answer = case.answers[TURN_QUESTION]
+    values = {q: case.answers[q].value for q in TURN_QUESTIONS}
+    times = []
+    for n in range(turns):
+        q = TURN_QUESTIONS[n % 2]
+        text = values[q] + ("" if n % 4 < 2 else " ")  # a new case version every turn
 
-    load_ms = median_ms(lambda: svc.store.load(case_id), repeat)
+        def turn(q=q, text=text) -> None:
+            svc.answer(case_id, q, text, maker, replace=True)
+            svc.next_question(case_id)
+            svc.readiness(case_id)
 
-    def minimal_commit() -> None:
-        svc.store.commit(case_id, "answered", {"question_id": TURN_QUESTION, "value": answer.value,
-                                               "source": "user", "followup": False}, by="bench", role="manufacturer")
+        times.append(_ms(turn))
+    row["chat turn (median)"] = statistics.median(times)
+    row["chat turn (p95)"] = sorted(times)[max(0, int(round(0.95 * len(times))) - 1)]
+    lang = case.settings.language
+    other = "en" if lang == "fr" else "fr"
+    section = svc.sections(case_id)[1].id
 
-    commit_ms = median_ms(minimal_commit, repeat)
-    draft_ms = median_ms(lambda: svc.draft(case_id, lang, use_llm=False), repeat)
-    draft = svc.draft(case_id, lang, use_llm=False)
+    def comment() -> None:
+        svc.comment(case_id, section, "Préciser la source du chiffre.", consultant)
+        svc.readiness(case_id, lang)
 
-    out = work / "exports" / scenario.name
-    out.mkdir(parents=True, exist_ok=True)
-    renderers = {
-        "md": lambda: (out / "request.md").write_text(export.to_markdown(profile, case, draft), encoding="utf-8"),
-        "docx": lambda: export.to_docx(profile, case, draft, out / "request.docx"),
-        "pdf": lambda: export.to_pdf(profile, case, draft, out / "request.pdf"),
-    }
-    export_ms: dict[str, float | None] = {}
-    for fmt, render in renderers.items():
-        try:
-            export_ms[fmt] = median_ms(render, max(1, repeat // 2))
-        except PdfFontError as exc:  # no Unicode font on this machine: say so rather than guess a figure
-            export_ms[fmt] = None
-            print(f"{scenario.name}: {fmt} export skipped: {exc}", file=sys.stderr)
+    def approve() -> None:
+        svc.approve(case_id, section, consultant)
+        svc.readiness(case_id, lang)
 
-    def chat_turn() -> None:
-        svc.answer(case_id, TURN_QUESTION, answer.value, evaluation.MANUFACTURER, replace=True)
-        svc.next_question(case_id)
-        svc.readiness(case_id)
+    row["consultant: comment"] = _ms(comment)
+    row["consultant: approve"] = _ms(approve)
+    row["consultant: switch text language"] = _ms(lambda: (svc.draft(case_id, other, use_llm=False),
+                                                           svc.readiness(case_id, other)))
+    row["consultant: section versions"] = _ms(lambda: svc.section_versions(case_id, section, lang))
+    found = svc.check(case_id)
+    for f in found:  # the examples keep one blocker until their complete.sh: waive it to export
+        if f.blocks and not f.waived and (f.question_id or f.evidence_kind):
+            svc.waive(case_id, f.question_id or f.evidence_kind, "benchmark: waived to time the export", maker)
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in ("md", "docx", "pdf"):
+            try:
+                row[f"export {fmt}"] = _ms(lambda fmt=fmt: svc.export(case_id, fmt, Path(tmp) / f"r.{fmt}", None, maker))
+            except Exception as exc:  # e.g. a blocker without a waivable target: say so, no figure
+                print(f"{case_id}: export {fmt}: {exc}", file=sys.stderr)
+    return {k: round(v, 1) for k, v in row.items()}
 
-    turn_ms = median_ms(chat_turn, repeat)
 
-    def draft_and_exports() -> None:
-        svc.draft(case_id, lang, use_llm=False)
-        for fmt, render in renderers.items():
-            if export_ms[fmt] is not None:
-                render()
+def _env(tree: Path, home: Path, models: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree), "DEROGATION_HOME": str(home), "DEROGATION_MODELS": str(models),
+           "DEROGATION_USER": "bench", "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHON": sys.executable}
+    env.pop("DEROGATION_RETRIEVAL", None)
+    return env
 
-    load_peak = peak_kib(lambda: svc.store.load(case_id))
-    draft_peak = peak_kib(draft_and_exports)
 
-    def ratio(value: float | None, base: float) -> float | None:
-        return None if value is None or not base else round(value / base, 1)
-
-    return {
-        "scenario": scenario.name,
-        "case_version": svc.case(case_id).version,
-        "baseline_load_case_ms": load_ms,
-        "baseline_minimal_commit_ms": commit_ms,
-        "draft_ms": draft_ms, "draft_ratio": ratio(draft_ms, load_ms),
-        "export_ms": export_ms, "export_ratio": {f: ratio(v, load_ms) for f, v in export_ms.items()},
-        "chat_turn_ms": turn_ms, "chat_turn_ratio": ratio(turn_ms, commit_ms),
-        "baseline_load_peak_kib": load_peak,
-        "draft_and_exports_peak_kib": draft_peak, "peak_memory_ratio": ratio(draft_peak, load_peak),
-    }
+def measure(tree: Path, index: Path, models: Path, turns: int) -> dict:
+    home = Path(tempfile.mkdtemp(prefix="bench-drafting-"))
+    shutil.copytree(index, home / "index", ignore=shutil.ignore_patterns("passages", "cases"))
+    env = _env(tree, home, models)
+    cases = []
+    for example in ("individual", "global"):
+        built = subprocess.run(["bash", f"examples/{example}/build.sh"], env=env, cwd=tree, capture_output=True,
+                               text=True, check=True)
+        cases.append(built.stdout.strip().splitlines()[-1])
+    done = subprocess.run([sys.executable, __file__, "--worker", *cases, "--turns", str(turns)], env=env, cwd=tree,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return dict(zip(("individual", "global"), result.values(), strict=True))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure (median kept)")
-    parser.add_argument("--only", help="only this scenario")
+    parser.add_argument("--baseline", type=Path, help="a checkout of the baseline commit")
+    parser.add_argument("--turns", type=int, default=20)
+    parser.add_argument("--models", type=Path, default=None, help="converted models, shared (default: a temp dir)")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="a built knowledge base's index folder to copy (default: build one with corpus sync)")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.turns)))
+        return
+    if args.baseline is None:
+        parser.error("--baseline is required")
+    models = args.models or Path(tempfile.mkdtemp(prefix="bench-models-"))
+    kb_home = Path(tempfile.mkdtemp(prefix="bench-kb-"))
+    if args.index is None:
+        subprocess.run([str(BIN / "derogation"), "corpus", "sync"], env=_env(ROOT, kb_home, models), cwd=ROOT,
+                       check=True, capture_output=True)
+    index = args.index or kb_home / "index"
+    base = measure(args.baseline.resolve(), index, models, args.turns)
+    new = measure(ROOT, index, models, args.turns)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="derogation-bench-") as tmp:
-        work = Path(tmp)
-        svc = Service(CaseStore(work / "home"), knowledge=None)
-        for scenario in evaluation.load_scenarios(only=args.only):
-            rows.append(bench_scenario(svc, scenario, work, args.repeat))
-            r = rows[-1]
-            e = r["export_ms"]
-            print(f"{r['scenario']:34} draft {r['draft_ms']:7.1f} ms (x{r['draft_ratio']})  "
-                  f"md {e['md']} docx {e['docx']} pdf {e['pdf']} ms  turn {r['chat_turn_ms']:7.1f} ms "
-                  f"(x{r['chat_turn_ratio']})  peak {r['draft_and_exports_peak_kib']:.0f} KiB (x{r['peak_memory_ratio']})")
-
-    def med(key: str) -> float:
-        return round(statistics.median(r[key] for r in rows), 3)
-
-    summary = {
-        "scenarios": len(rows),
-        "median_draft_ms": med("draft_ms"), "median_draft_ratio": med("draft_ratio"),
-        "median_export_ms": {f: round(statistics.median(r["export_ms"][f] for r in rows), 3)
-                             for f in ("md", "docx", "pdf") if all(r["export_ms"][f] is not None for r in rows)},
-        "median_chat_turn_ms": med("chat_turn_ms"), "median_chat_turn_ratio": med("chat_turn_ratio"),
-        "median_baseline_load_case_ms": med("baseline_load_case_ms"),
-        "median_baseline_minimal_commit_ms": med("baseline_minimal_commit_ms"),
-        "max_draft_and_exports_peak_kib": max(r["draft_and_exports_peak_kib"] for r in rows),
-        "process_max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
-    print(json.dumps(summary, indent=2))
+    print(f"{'server time, ms (default configuration)':44} {'case':11} {'baseline':>10} {'now':>9}")
+    for example in ("individual", "global"):
+        for what, now in new[example].items():
+            rows.append({"case": example, "what": what, "baseline_ms": base[example].get(what), "now_ms": now})
+            print(f"{what:44} {example:11} {base[example].get(what, float('nan')):10.1f} {now:9.1f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "bench_drafting.json"
-    out.write_text(json.dumps({
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
-        "repeat": args.repeat, "summary": summary, "scenarios": rows,
-    }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"written {out}")
+    (RESULTS / "bench_drafting.json").write_text(json.dumps({
+        "configuration": "default: retrieval on, e5-small, the example cases (examples/*/build.sh) with their documents",
+        "baseline": str(args.baseline), "turns": args.turns, "rows": rows,
+    }, ensure_ascii=False, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -41,8 +41,30 @@ def cmd_answer(svc: Service, args: argparse.Namespace) -> int:
     return 0
 
 
+def _bar(desc: str, unit: str):
+    """A progress bar on stderr (shown only on a terminal), as a (done, total) callback."""
+    state: dict = {}
+
+    def step(done: int, total: int) -> None:
+        if not sys.stderr.isatty() or total < 2:
+            return
+        if "bar" not in state:
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
+        bar = state["bar"]
+        bar.total = total
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return step
+
+
 def cmd_attach(svc: Service, args: argparse.Namespace) -> int:
-    result = svc.attach(args.case, Path(args.file), acting(args), kind=args.kind, note=args.note or "")
+    result = svc.attach(args.case, Path(args.file), acting(args), kind=args.kind, note=args.note or "",
+                        on_progress=_bar("reading", "page"), index="no")
+    svc.index_evidence(args.case, _bar("indexing", "passage"))  # now, so that `check` never has to
     f = result.file
     how = " (guessed from its content: change it with --kind)" if result.guessed_kind else ""
     print(f"attached {f.filename} as {f.kind}{how}: {f.pages} page(s), sha256 {f.sha256[:12]}, id {f.id}")

@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = Config.from_env()
-        lightweight = args.command in ("cases", "history", "show", "new", "answer", "attach", "waive",
+        lightweight = args.command in ("cases", "history", "show", "new", "answer", "waive",
                                        "approve", "restore", "settings", "questions", "interview", "llm", "users",
                                        "route")
         return args.func(Service.from_config(config, retrieval=config.retrieval and not lightweight), args)

@@ -29,6 +29,7 @@ from assistant.gate.findings import Finding
 from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
+from assistant.service import retrieval_cache
 
 if TYPE_CHECKING:
     from assistant.knowledge.index import KnowledgeBase
@@ -86,6 +87,21 @@ CORPUS_PASSAGES = 4
 
 
 EVIDENCE_PASSAGES = 2
+INDEX_BATCH = 32  # chunks embedded between two progress reports (at least)
+
+
+@dataclass
+class _Job:
+    """Indexing a case's documents in the background."""
+
+    progress: int = 0
+    total: int = 0
+    done: bool = False
+    again: bool = False  # another document arrived while it ran
+    error: str = ""
+
+    def report(self, progress: int, total: int) -> None:
+        self.progress, self.total = progress, total
 
 
 class ServiceBase:
@@ -103,6 +119,9 @@ class ServiceBase:
         # language, corpus generation), so one user action composes a draft at most once.
         self._computed: OrderedDict[tuple, Any] = OrderedDict()
         self._computed_lock = threading.Lock()
+        self.retrieval_cache = retrieval_cache.RetrievalCache(self.store.home)
+        self._index_locks: dict[str, threading.Lock] = {}
+        self._jobs: dict[str, _Job] = {}
 
     @classmethod
     def from_config(cls, config: Config, *, retrieval: bool | None = None) -> Self:
@@ -145,43 +164,148 @@ class ServiceBase:
             raise ServiceError(str(exc)) from exc
         return kb
 
-    def _sync_case_index(self, case_id: str) -> None:
+    # -- a case's documents in the index: done when they are attached, never when a draft is composed --
+    def index_evidence(self, case_id: str, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Make the case's collection hold its documents as they are now, reporting (chunks done,
+        chunks in all); then find each section's passages among them (so that the next check or
+        draft finds them ready). Returns the chunks indexed. No-op without retrieval."""
+        self.case(case_id)  # an unknown or invalid id is refused, with or without retrieval
+        if self._knowledge is None:
+            return 0
         from assistant.knowledge.sources import evidence_chunks
 
-        case = self.case(case_id)
-        chunks = evidence_chunks(self.profile(case), case, self.pages(case_id), case.settings.language)
-        self.knowledge.sync_case(case_id, chunks)  # type: ignore[union-attr]
+        with self._indexing_lock(case_id):
+            case = self.case(case_id)
+            kb = self._ready_knowledge()
+            lang = case.settings.language
+            before = self.retrieval_cache.indexed(case_id)
+            same = (before.get("lang") == lang and before.get("embedder") == self.config.embedder
+                    and before.get("store") == self.retrieval_cache.store_id())
+            kept = before.get("documents", {}) if same else {}
+            stamp = retrieval_cache.document_stamp(case)
+            chunks = evidence_chunks(self.profile(case), case, self.pages(case_id), lang)
+            done, todo = [], []
+            for c in chunks:
+                evidence_id = str(c.metadata["evidence_id"])
+                (done if kept.get(evidence_id) == stamp.get(evidence_id) else todo).append(c)
+            total = len(chunks)
+            # In steps, so the user sees it advance: the documents already held first (skipped as
+            # unchanged; a removed one is dropped), then the new chunks a batch at a time.
+            kb.sync_case(case_id, done)  # type: ignore[union-attr]
+            if on_progress is not None:
+                on_progress(len(done), total)
+            step = max(INDEX_BATCH, len(todo) // 20)  # at most ~20 steps: each one re-reads the chunks before it
+            for end in range(step, len(todo) + step, step):
+                kb.sync_case(case_id, done + todo[:end])  # type: ignore[union-attr]
+                if on_progress is not None:
+                    on_progress(len(done) + min(end, len(todo)), total)
+            self.retrieval_cache.set_indexed(case_id, stamp, lang, self.config.embedder)
+        if todo or before.get("documents") != stamp:
+            for each in (lang, "en" if lang == "fr" else "fr"):  # the other one: a reviewer switching languages
+                self._compose(case_id, each)  # the sections' passages, found now rather than at the next check
+        return len(todo)
+
+    def _indexing_lock(self, case_id: str) -> threading.Lock:
+        with self._computed_lock:
+            return self._index_locks.setdefault(case_id, threading.Lock())
+
+    def indexing(self, case_id: str) -> tuple[int, int] | None:
+        """(chunks done, chunks in all) while the case's documents are being indexed in the
+        background (`index_evidence_later`); None when nothing is under way."""
+        _validate(case_id)
+        job = self._jobs.get(case_id)
+        return None if job is None or job.done else (job.progress, job.total)
+
+    def index_evidence_later(self, case_id: str) -> None:
+        """`index_evidence` in a background thread of this process (the app), with its progress in
+        `indexing(case_id)`. A job already running for the case picks the new document up."""
+        self.case(case_id)
+        if self._knowledge is None:
+            return
+        with self._computed_lock:
+            job = self._jobs.get(case_id)
+            if job is not None and not job.done:
+                job.again = True
+                return
+            job = self._jobs[case_id] = _Job()
+
+        def run() -> None:
+            while True:
+                job.again = False
+                try:
+                    self.index_evidence(case_id, job.report)
+                except Exception as exc:  # shown to the user by the draft's notice; the next compose retries
+                    job.error = str(exc)
+                if not job.again:
+                    break
+            job.done = True
+
+        threading.Thread(target=run, name=f"index:{case_id}", daemon=True).start()
 
     def passages_for(self, case_id: str, lang: Lang) -> drafting.PassagesFor | None:
         """What grounds each section: corpus passages and the case's own evidence, above the
-        relevance threshold."""
-        kb = self._ready_knowledge()
-        if kb is None:
+        relevance threshold. Read from the retrieval cache when they were found before for the
+        same corpus, documents and excluded instruments (no embedder then)."""
+        if self._knowledge is None:
             return None
-        self._sync_case_index(case_id)
         case = self.case(case_id)
+        if self.retrieval_cache.pending(case, self.config.embedder) and self.indexing(case_id) is None:
+            self.index_evidence(case_id)  # documents attached before indexing was done at attach time
+            case = self.case(case_id)
         answers = case.values()
         kinds_of: dict[str, set[str]] = {}
         for kind in self.profile(case).evidence_kinds:
             for section_id in kind.sections:
                 kinds_of.setdefault(section_id, set()).add(kind.id)
-        excluded = {
+        excluded = sorted({
             instrument for rule in self.profile(case).retrieval_exclusions
             if conditions.evaluate(rule.when, answers) is True for instrument in rule.instruments
-        }
+        })
+        present = {(ev.filename, ev.kind) for ev in case.evidence}
+        cache = self.retrieval_cache
+        documents = cache.case_stamp(case)
+        state: dict[str, Any] = {"stamp": f"{self._corpus_generation()}|{self.config.embedder}"}
+
+        def ready() -> KnowledgeBase:
+            """The knowledge base, opened (and built the first time) only when the cache misses."""
+            if "kb" not in state:
+                state["kb"] = self._ready_knowledge()
+                state["stamp"] = f"{self._corpus_generation()}|{self.config.embedder}"  # a first build bumps it
+            return state["kb"]
+
+        def corpus_passages(query: str) -> list[Passage]:
+            k = retrieval_cache.key("corpus", query, excluded, CORPUS_PASSAGES)
+            found = cache.get(cache.corpus_scope(), state["stamp"], k)
+            if found is None:
+                kb = ready()
+                wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
+                found = [p for p in kb.search(query, k=wide, include_corpus=True)
+                         if p.instrument not in excluded][:CORPUS_PASSAGES]
+                cache.put(cache.corpus_scope(), state["stamp"], k, found)
+            return found
+
+        def own_passages(query: str) -> list[Passage]:
+            if not case.evidence:
+                return []
+            k = retrieval_cache.key("case", query, EVIDENCE_PASSAGES)
+            found = cache.get(cache.case_scope(case.id), f"{state['stamp']}|{documents}", k)
+            if found is None:
+                kb = ready()
+                found = kb.search(query, k=EVIDENCE_PASSAGES * 3, case_id=case.id, include_corpus=False)
+                cache.put(cache.case_scope(case.id), f"{state['stamp']}|{documents}", k, found)
+            return found
 
         def find(section) -> list[Passage]:
             if section.query is None:
                 return []
             query = section.query.get(lang)
-            wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
-            corpus = [p for p in kb.search(query, k=wide, include_corpus=True) if p.instrument not in excluded]
+            corpus = corpus_passages(query)
             # The case's documents ground the sections that call for their kind (a clinician's letter
-            # does not source the device's characteristics).
-            own = [p for p in kb.search(query, k=EVIDENCE_PASSAGES * 3, case_id=case_id, include_corpus=False)
-                   if p.evidence_kind in kinds_of.get(section.id, ())][:EVIDENCE_PASSAGES]
+            # does not source the device's characteristics); a document removed since is not cited.
+            own = [p for p in own_passages(query) if p.evidence_kind in kinds_of.get(section.id, ())
+                   and (p.source, p.evidence_kind) in present][:EVIDENCE_PASSAGES]
             kept: dict[str, Passage] = {}  # one passage per source for a reader: two chunks of a note,
-            for p in corpus[:CORPUS_PASSAGES] + own:  # or its two translations, are one source
+            for p in corpus + own:  # or its two translations, are one source
                 if (p.similarity or 0) < RELEVANCE_THRESHOLD:
                     continue
                 key = _source_key(p)
@@ -223,18 +347,30 @@ class ServiceBase:
             return None
         return generation.read(self.store.home)
 
+    def _retrieval_state(self, case: Case) -> tuple | None:
+        """What a draft's passages depend on besides the case version: the corpus generation and the
+        case's documents in the index (a background indexing that ends changes it)."""
+        if self._knowledge is None:
+            return None
+        return self._corpus_generation(), self.retrieval_cache.case_stamp(case)
+
     def _compose(self, case_id: str, lang: Lang | None = None) -> Draft:
         """The offline draft, grounded in retrieved passages when a knowledge base is configured. If
         the knowledge base fails, the draft cites the profile's provisions only and says so."""
         case = self.case(case_id)
         lang = lang or case.settings.language
-        key = ("draft", case.id, case.version, lang, self._corpus_generation())
+        key = ("draft", case.id, case.version, lang, self._retrieval_state(case))
         return self._remembered(key, lambda: self._compose_now(case, lang))
 
     def _compose_now(self, case: Case, lang: Lang) -> Draft:
         profile, pages = self.profile(case), self.pages(case.id)
         try:
-            return drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang))
+            draft = drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang))
+            if self.indexing(case.id) is not None:
+                waiting = len(self.retrieval_cache.pending(case, self.config.embedder))
+                if waiting:
+                    draft = draft.model_copy(update={"notices": [*draft.notices, words.t("documents_pending", lang, waiting)]})
+            return draft
         except (ServiceError, KnowledgeError) as exc:
             offline = drafting.compose(profile, case, lang, pages, None)
             return offline.model_copy(update={"notices": [words.t("retrieval_down", lang, exc)]})
@@ -257,7 +393,7 @@ class ServiceBase:
     def check(self, case_id: str, lang: Lang = "en") -> list[Finding]:
         """Every finding on the case as it stands (computed once per case version and language)."""
         case = self.case(case_id)
-        key = ("check", case.id, case.version, lang, self._corpus_generation())
+        key = ("check", case.id, case.version, lang, self._retrieval_state(case))
         return list(self._remembered(key, lambda: self._check_now(case, lang)))
 
     def _check_now(self, case: Case, lang: Lang) -> list[Finding]:
@@ -297,6 +433,15 @@ class ServiceBase:
             raise ConflictError(str(exc)) from exc
         except StoreError as exc:
             raise ServiceError(str(exc)) from exc
+
+
+def _validate(case_id: str) -> None:
+    from assistant.case.store import validate_case_id
+
+    try:
+        validate_case_id(case_id)
+    except StoreError as exc:
+        raise ServiceError(str(exc)) from exc
 
 
 def _source_key(p: Passage) -> str:

@@ -118,8 +118,13 @@ class CaseOps(ServiceBase):
 
     def attach(
         self, case_id: str, path: Path, actor: Actor, kind: str | None = None, note: str = "",
-        origin: str = "upload",
+        origin: str = "upload", *, lang: Lang = "en", on_progress: evidence.Progress | None = None,
+        index: str = "now",
     ) -> Attached:
+        """Read a PDF (in a worker process, under the reading budget: `on_progress(pages read,
+        pages)`), store it and record it; then index it for retrieval: `index` "now" (here, before
+        returning), "later" (a background job: `indexing(case_id)`), or "no" (the caller does it
+        with `index_evidence`). `lang`: the language of the warnings."""
         access.require_change(actor.role, "evidence_attached")
         if kind is not None:
             access.require_evidence_kind(actor.role, kind)
@@ -129,7 +134,7 @@ class CaseOps(ServiceBase):
         if kind is not None:
             profile.evidence_kind(kind)  # NotFound, listing the kinds, if the profile has no such kind
         try:
-            data, pdf = evidence.read_pdf(Path(path))
+            data, pdf = evidence.read_pdf(Path(path), on_progress=on_progress)
         except evidence.EvidenceError as exc:
             raise ServiceError(str(exc)) from None
         guessed = kind is None
@@ -153,8 +158,14 @@ class CaseOps(ServiceBase):
         )
         self._commit(case_id, "evidence_attached", {"file": record.model_dump(mode="json")}, actor)
         warnings = self._screen_document(profile, case, kind, record.filename, pdf.pages)
-        if pdf.text_pages == 0:
+        if pdf.stopped:
+            warnings.append(f"{record.filename}: {evidence.budget_notice(pdf.stopped, pdf.read, len(pdf.pages), lang)}")
+        elif pdf.text_pages == 0:
             warnings.append(f"{record.filename}: no text layer (scanned?): attached, but its content cannot be searched or cited by page")
+        if index == "now":
+            self.index_evidence(case_id)
+        elif index == "later":
+            self.index_evidence_later(case_id)
         return Attached(file=record, guessed_kind=guessed, warnings=warnings)
 
     # -- patient data: the one screen (case/privacy.py) on the text the service receives ----------

@@ -23,8 +23,8 @@ class KnowledgeOps(ServiceBase):
         kb = self._ready_knowledge()
         if kb is None:
             raise ServiceError("no knowledge base is configured")
-        if case_id:
-            self._sync_case_index(case_id)
+        if case_id and self.retrieval_cache.pending(self.case(case_id), self.config.embedder):
+            self.index_evidence(case_id)  # documents attached before they were indexed at attach time
         return kb.search(query, k=k, case_id=case_id, instrument=instrument, language=language)
 
     # -- the corpus (derogation corpus …) -------------------------------------------------------
@@ -55,6 +55,28 @@ class KnowledgeOps(ServiceBase):
 
     def corpus_rebuild(self, progress: bool = False) -> IngestReport:
         return self._corpus().rebuild(progress=progress)
+
+    def knowledge_built(self) -> bool:
+        """True when the knowledge base was built at least once (nothing to prepare), or retrieval is
+        off; cheap (reads one small file), for a face to decide whether to show a build's progress."""
+        from assistant.knowledge import generation
+
+        return self._knowledge is None or generation.read(self.store.home) > 0
+
+    def prepare_knowledge(self, on_progress=None) -> None:
+        """Build the knowledge base from the shipped notes, a file at a time with
+        `on_progress(files done, files)`; nothing to do when it is built."""
+        kb = self.knowledge
+        if kb is None:
+            return
+        from assistant.knowledge.sources import NOTES_DIR, source_files
+
+        files, _ = source_files([NOTES_DIR])
+        for done, path in enumerate(files, start=1):
+            kb.add([path])
+            if on_progress is not None:
+                on_progress(done, len(files))
+        self._ready_knowledge()
 
     def knowledge_notices(self) -> list[str]:
         """What the user should know about the knowledge base (e.g. a damaged store was rebuilt)."""

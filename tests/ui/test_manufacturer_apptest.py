@@ -197,12 +197,14 @@ def test_blockers_lead_to_their_fix_a_waiver_needs_a_reason_and_downloads_follow
     run_ok(button(at, "Waive").click())
     assert "precautions_certificate" in svc.case(case_id).waivers
     assert any("No blocker" in s.value for s in at.success)
+    assert not at.get("download_button")  # each file is built when asked for, not on every render
+    for fmt in ("docx", "md", "pdf"):
+        run_ok(at.button(key=f"prepare:{fmt}").click())
     buttons = at.get("download_button")
     assert len(buttons) == 3 and not any(b.disabled for b in buttons)
-    files = at.session_state[f"memo:export:{case_id}"][1]
+    files = {fmt: at.session_state[f"memo:export:{fmt}:{case_id}"][1] for fmt in ("docx", "md", "pdf")}
     assert files["docx"][:2] == b"PK" and files["pdf"][:5] == b"%PDF-"
     assert "Signed attestation follows by post" in files["md"].decode()
-
     run_ok(at.button(key="withdraw:precautions_certificate").click())  # the waiver can be withdrawn
     assert any("1 blocker(s)" in e.value for e in at.error)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.service import Case, Draft, Event, Profile, Readiness, SectionDraft, SectionState, Service
+from ui.components import progress
 from ui.components import versions as version_views
 from ui.components.llm import draft_buttons, draft_outcomes, review_button
 from ui.components.widgets import findings_list, section_sources, section_text
@@ -50,8 +51,10 @@ def render(case_id: str) -> None:
         view = synced_choice("view", list(VIEWS), "sections", VIEWS)
     with top[1]:
         lang = synced_choice("lang", ["fr", "en"], case.settings.language, LANG_LABELS, label="Text language")
-    draft: Draft = svc.draft(case_id, lang, use_llm=False)
-    ready: Readiness = svc.readiness(case_id, lang)
+    progress.knowledge_base()
+    with st.spinner("Checking the case…"):
+        draft: Draft = svc.draft(case_id, lang, use_llm=False)
+        ready: Readiness = svc.readiness(case_id, lang)
     _summary(ready)
     show_flash()
     draft_outcomes(case, lang)

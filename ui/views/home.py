@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.components import progress
 from ui.state import actor, attempt, go, md, service, show_flash
 
 
@@ -36,7 +37,9 @@ def render() -> None:
         st.text_input("Device trade name", key="new_device", placeholder="e.g. Valvix TMV-28")
         st.button("Create the case", type="primary", on_click=_create, icon=":material/add:")
     with left:
-        cases = svc.cases()
+        progress.knowledge_base()  # the first start builds it, with a progress bar; later, nothing
+        with st.spinner("Reading the cases…"):
+            cases = svc.cases()
         if not cases:
             st.info("No case yet. Create one on the right: the assistant then asks, one question at a time, "
                     "what the authority needs.")

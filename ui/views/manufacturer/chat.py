@@ -76,7 +76,7 @@ def attach_files(case_id: str, files: list, kind: str | None) -> bool:
         for upload in files:
             path = save_upload(upload, Path(tmp))
             try:
-                result = svc.attach(case_id, path, actor("manufacturer"), kind=kind)
+                result = svc.attach(case_id, path, actor("manufacturer"), kind=kind, index="later")
             except ServiceError as exc:
                 ok = False
                 flash("error", f"{exc}", "side")

@@ -71,24 +71,27 @@ def waivers_list(case: Case) -> None:
         b.button("Withdraw", key=f"withdraw:{target}", on_click=_withdraw, args=(case.id, target))
 
 
-def export_files(case: Case, lang: str) -> dict[str, bytes | str]:
-    """Each format's bytes, or why it could not be written (built once per case version and language)."""
+def export_file(case: Case, lang: str, fmt: str) -> bytes | str:
+    """One format's bytes, or why it could not be written: built when asked for, with a spinner,
+    and kept for the case version and language (the session's memo)."""
 
-    def build() -> dict[str, bytes | str]:
-        out: dict[str, bytes | str] = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            for fmt in FORMATS:
-                path = Path(tmp) / f"request.{fmt}"
-                try:
-                    service().export(case.id, fmt, path, lang, actor("manufacturer"))
-                    out[fmt] = path.read_bytes()
-                except ServiceError as exc:  # ExportBlocked included: the case changed meanwhile
-                    out[fmt] = str(exc)
-                except Exception as exc:  # noqa: BLE001 (one format failing never takes the panel down)
-                    out[fmt] = f"this format could not be made ({type(exc).__name__}); the others are available"
-        return out
+    def build() -> bytes | str:
+        with st.spinner(f"Preparing the {FORMATS[fmt][0]} file…"), tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"request.{fmt}"
+            try:
+                service().export(case.id, fmt, path, lang, actor("manufacturer"))
+                return path.read_bytes()
+            except ServiceError as exc:  # ExportBlocked included: the case changed meanwhile
+                return str(exc)
+            except Exception as exc:  # noqa: BLE001 (one format failing never takes the panel down)
+                return f"this format could not be made ({type(exc).__name__}); the others are available"
 
-    return memo("export", case, lang, build)
+    return memo(f"export:{fmt}", case, lang, build)
+
+
+def _prepared(case: Case, lang: str, fmt: str) -> bytes | str | None:
+    held = st.session_state.get(f"memo:export:{fmt}:{case.id}")
+    return held[1] if held is not None and held[0] == (case.version, lang) else None
 
 
 def downloads(case: Case, state: Readiness) -> None:
@@ -101,10 +104,14 @@ def downloads(case: Case, state: Readiness) -> None:
     identifying = [f for f in state.warnings if f.kind == "patient_identifier"]
     if identifying:  # patient data (assistant/case/privacy.py): the file will carry it
         st.warning(words("privacy_export", lang, n=len(identifying)), icon=":material/shield_person:")
-    files = export_files(case, lang) if state.ready else {}
     stem = f"derogation-{case.id}-{lang}"
     for fmt, (label, mime) in FORMATS.items():
-        data = files.get(fmt)
+        data = _prepared(case, lang, fmt) if state.ready else None
+        if data is None and state.ready:
+            if not st.button(f"Prepare {label}", key=f"prepare:{fmt}", icon=":material/description:",
+                             use_container_width=True, type="primary" if fmt == "docx" else "secondary"):
+                continue
+            data = export_file(case, lang, fmt)
         if isinstance(data, str):
             st.error(f"{label}: {md(data)}")
             continue

@@ -10,7 +10,7 @@ import streamlit as st
 
 from assistant.service import Case, Readiness
 from ui.components import llm as llm_panels
-from ui.components import widgets
+from ui.components import progress, widgets
 from ui.state import go, md, remember, service, show_flash, synced_choice
 from ui.views.manufacturer import chat as manufacturer_chat
 from ui.views.manufacturer import export as manufacturer_export
@@ -35,6 +35,8 @@ def render(case_id: str) -> None:
     svc = service()
     case = svc.case(case_id)
     remember(case)
+    progress.knowledge_base()
+    progress.documents_indexing(case.id)
     with st.spinner("Checking the case…"):
         state = readiness(case)
     profile = svc.profile(case)

@@ -1,0 +1,66 @@
+"""Retrieval computed once: each section's passages are kept with the index per (corpus generation,
+excluded instruments, documents indexed), so a new process (a CLI command) checks a case without
+opening the knowledge base; a case's documents are indexed when attached, never when composing."""
+
+from __future__ import annotations
+
+import time
+
+from assistant.case.store import CaseStore
+from assistant.service import Service
+
+
+def _service(home) -> Service:
+    return Service(CaseStore(home), knowledge="auto")
+
+
+def test_a_second_process_checks_the_case_without_the_embedder_and_finds_the_same(home, with_notes, actor, make_pdf):
+    with_notes(home)
+    first = _service(home)
+    case = first.new_case("ansm", "individual", "Valve", actor)
+    first.attach(case.id, make_pdf(["Certificat CE n° CM-734215, organisme notifié 0459"], "cert.pdf"), actor,
+                 kind="previous_ce_certificate")  # indexed now, and the sections' passages found
+    assert not first.retrieval_cache.pending(first.case(case.id), first.config.embedder)
+    found = first.check(case.id)
+    draft = first.draft(case.id, use_llm=False)
+
+    second = _service(home)  # as `derogation check` in a new process
+    assert second.check(case.id) == found
+    assert second.draft(case.id, use_llm=False).model_dump() == draft.model_dump()
+    assert isinstance(second._knowledge, str), "the knowledge base (embedder, Chroma, BM25) was opened"
+    cited = {c.label for s in draft.sections for c in s.citations.values()}
+    assert any("cert.pdf" in c for c in cited)  # the document's own passages are cited
+
+
+def test_an_answer_changing_the_excluded_instruments_finds_new_passages(home, with_notes, actor):
+    with_notes(home)
+    svc = _service(home)
+    case = svc.new_case("ansm", "individual", "Valve", actor)
+    svc.check(case.id)
+    before = set(svc.retrieval_cache._entries(svc.retrieval_cache.corpus_scope(), _stamp(svc)))
+    svc.answer(case.id, "is_ivd", "yes", actor)  # an IVD: the MDR passages are excluded, others found
+    svc.check(case.id)
+    after = set(svc.retrieval_cache._entries(svc.retrieval_cache.corpus_scope(), _stamp(svc)))
+    assert before < after
+
+
+def test_documents_attached_in_the_app_are_indexed_in_the_background_then_cited(home, with_notes, actor, make_pdf):
+    with_notes(home)
+    svc = _service(home)
+    case = svc.new_case("ansm", "individual", "Valve", actor)
+    svc.check(case.id)
+    pdf = make_pdf(["Rapport d'évaluation clinique : 412 patients suivis deux ans."], "rapport.pdf")
+    svc.attach(case.id, pdf, actor, kind="clinical_data", index="later")
+    deadline = time.monotonic() + 120
+    while svc.indexing(case.id) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert svc.indexing(case.id) is None
+    assert not svc.retrieval_cache.pending(svc.case(case.id), svc.config.embedder)
+    draft = svc.draft(case.id, use_llm=False)
+    assert any("rapport.pdf" in c.label for s in draft.sections for c in s.citations.values())
+
+
+def _stamp(svc: Service) -> str:
+    from assistant.knowledge import generation
+
+    return f"{generation.read(svc.store.home)}|{svc.config.embedder}"
