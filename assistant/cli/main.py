@@ -27,6 +27,7 @@ from assistant.cli.cases import (
     cmd_show,
     cmd_waive,
 )
+from assistant.cli.tell import cmd_tell
 from assistant.config import Config
 from assistant.errors import KnowledgeError, ProfileError
 from assistant.service import ROLES, Service, ServiceError
@@ -68,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--kind", help="the evidence kind (guessed from the content if omitted)")
     p.add_argument("--note")
+    p.add_argument("--yes", action="store_true", help="record every fact the document states (listed with its page)")
+    p.add_argument("--facts", action="store_true", help="list the facts the document states and ask which to record")
+    lang(p, None)
+    p = add("tell", cmd_tell, "describe the request in your own words: every fact it states, listed "
+            "(field, value, source), recorded with --yes or after asking")
+    p.add_argument("case")
+    p.add_argument("text", help="the description ('-' reads it from stdin)")
+    p.add_argument("--yes", action="store_true", help="record everything understood without asking")
+    p.add_argument("--offline", action="store_true", help="the rules only, even if a language model is configured")
+    lang(p, None)
     p = add("check", cmd_check, "what is missing, per section")
     p.add_argument("case")
     p.add_argument("--json", action="store_true")
@@ -89,9 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["docx", "md", "pdf"], required=True)
     p.add_argument("--out", required=True)
     lang(p, None)
-    p = add("interview", cmd_interview, "answer the open questions one by one in the terminal")
+    p = add("interview", cmd_interview, "describe the request in your words, then answer what is still missing")
     p.add_argument("case")
-    lang(p)
+    lang(p, None)
     p = add("route", cmd_route, "which legal route the law offers the case (derogation, Art. 120, custom-made, …)")
     p.add_argument("case")
     p.add_argument("--json", action="store_true")
