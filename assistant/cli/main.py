@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*")
     p = add("ui", cmd_ui, "start the web app on 127.0.0.1 (http://127.0.0.1:8501 by default)")
     p.add_argument("--port", type=int, help="the port to listen on (default 8501)")
+    p.add_argument("--host", help="the address to listen on (default 127.0.0.1); beyond this machine only "
+                                  "with team accounts or an identity provider set up")
+    lang(p, None)
     p = add("llm", cmd_llm, "show, change or test the language-model settings (DEROGATION_LLM, "
             "DEROGATION_LLM_MODEL, OPENAI_BASE_URL; the key only ever from OPENAI_API_KEY)")
     p.add_argument("action", nargs="?", choices=["show", "set", "test"], default="show")

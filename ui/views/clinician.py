@@ -21,6 +21,7 @@ import streamlit as st
 from assistant.service import Actor, Block, Case, LetterField, Run, ServiceError, words
 from ui.state import LANG_LABELS, attempt, flash, md, save_upload, service, show_flash, synced_choice
 from ui.state import actor as session_actor
+from ui.state import lang as page_lang
 
 
 def _t(key: str, lang: str, *args: object, **kwargs: object) -> str:
@@ -68,8 +69,11 @@ def internal_flow(case_id: str) -> None:
 def _flow(flow: Flow) -> None:
     svc = service()
     title, choice = st.columns([3, 1], vertical_alignment="bottom")
-    with choice:
-        lang = synced_choice("lang", ["fr", "en"], "fr", LANG_LABELS, label="Langue de la lettre · Letter language")
+    if flow.token is None:  # inside the app: the sidebar's FR/EN switch is the page's language
+        lang = page_lang()
+    else:
+        with choice:
+            lang = synced_choice("lang", ["fr", "en"], "fr", LANG_LABELS, label="Langue de la lettre · Letter language")
     case = svc.case(flow.case_id)
     maker = case.value("applicant_name")
     title.title(_t("title", lang))
