@@ -138,7 +138,9 @@ def synced_choice(key: str, options: list[str], default: str, labels: dict[str, 
     value = st.query_params.get(key, default)
     if value not in options:
         value = default
-    state_key = f"nav:{name or key}"
+    # a widget per page language when its labels are translated: a widget kept across a language
+    # switch would send back the label it showed before, not the option
+    state_key = f"nav:{name or key}" + (f":{lang()}" if labels else "")
     if st.session_state.get(state_key) not in options or st.session_state.get(f"{state_key}:url") != value:
         st.session_state[state_key] = value
         st.session_state[f"{state_key}:url"] = value

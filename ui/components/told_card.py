@@ -82,12 +82,14 @@ def card(case: Case) -> bool:
         st.caption(say("chat_told_how"))
         with st.form(f"told-form:{case.id}", border=False):
             for p in proposals:
-                a, b = st.columns([2, 3], vertical_alignment="center")
-                a.checkbox(p.label[:1].upper() + p.label[1:], value=True, key=f"told-keep:{case.id}:{p.question_id}")
+                label = p.label[:1].upper() + p.label[1:]
+                a, b = st.columns([1, 14], vertical_alignment="center")
+                a.checkbox(label, value=True, key=f"told-keep:{case.id}:{p.question_id}", label_visibility="collapsed",
+                           help=say("chat_told_keep"))
                 long = len(p.value) > 90
                 widget = b.text_area if long else b.text_input
-                widget(p.label, value=_value_shown(p.value), key=f"told-val:{case.id}:{p.question_id}",
-                       label_visibility="collapsed", **({"height": 90} if long else {}))
+                widget(label, value=_value_shown(p.value), key=f"told-val:{case.id}:{p.question_id}",
+                       **({"height": 90} if long else {}))
                 source = say("chat_told_source", p.where) + (
                     " · " + say("chat_told_differs", " ".join(p.current.split())[:120]) if p.current else "")
                 b.caption(md(source))

@@ -234,15 +234,57 @@ def _sentence(text: str) -> str:
 _SHOWN = ("created", "answered", "evidence_attached", "waived")
 
 
+_CARD_SOURCES = ("description", "document:", "llm")
+
+
+def _from_card(event: Event) -> bool:
+    return event.type == "answered" and str(event.data.get("source", "")).startswith(_CARD_SOURCES)
+
+
+def _card_turn(profile: Profile, case: Case, events: list[Event]) -> None:
+    """Answers confirmed together on a card: one message listing them, not a question per answer."""
+    with st.chat_message("user", avatar=":material/fact_check:"):
+        st.markdown(say("chat_card_recorded", len(events)))
+        lines = []
+        for e in events:
+            try:
+                label = profile.question(e.data["question_id"]).label.get(lang())
+            except KeyError:
+                label = e.data["question_id"]
+            value = " ".join(_shown_value(profile, e.data["question_id"], e.data["value"]).split())
+            lines.append(f"- {md(label[:1].upper() + label[1:])} : {md(value[:160])}")
+        st.markdown("\n".join(lines))
+        st.caption(f"{md(events[-1].by)} · {events[-1].at:%Y-%m-%d %H:%M} UTC · v{events[0].v}–{events[-1].v}")
+
+
+def _turns(events: list[Event]) -> list[list[Event]]:
+    """The events as turns: consecutive answers confirmed on a card make one turn."""
+    turns: list[list[Event]] = []
+    for e in events:
+        if _from_card(e) and turns and _from_card(turns[-1][-1]) and e.v == turns[-1][-1].v + 1:
+            turns[-1].append(e)
+        else:
+            turns.append([e])
+    return turns
+
+
 def transcript(profile: Profile, case: Case) -> None:
     events = memo("events", case, None, lambda: [e for e in service().history(case.id) if e.type in _SHOWN])
-    earlier, recent = events[:-RECENT_TURNS], events[-RECENT_TURNS:]
+    turns = _turns(events)
+    earlier, recent = turns[:-RECENT_TURNS], turns[-RECENT_TURNS:]
+
+    def show(turn: list[Event]) -> None:
+        if len(turn) > 1 or _from_card(turn[0]):
+            _card_turn(profile, case, turn)
+        else:
+            _turn(profile, case, turn[0])
+
     if earlier:
         with st.expander(say("chat_earlier", len(earlier)), icon=":material/history:"):
-            for event in earlier:
-                _turn(profile, case, event)
-    for event in recent:
-        _turn(profile, case, event)
+            for turn in earlier:
+                show(turn)
+    for turn in recent:
+        show(turn)
 
 
 # -- the opening, and the route once decided -------------------------------------------------------
