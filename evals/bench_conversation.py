@@ -49,10 +49,17 @@ def replay(persona: dict, folder: Path, home: Path) -> dict:
     step("tell it once: the description", 1, 1, f"{len(told.proposals)} facts understood")
 
     pdfs = folder / "pdfs"
+    kinds = []
     for doc in persona["documents"]:
         path = text_pdf(doc["pages"], pdfs / doc["file"])
-        svc.attach(case.id, path, me)
-    step("drop the documents (one upload)", 1, 0, f"{len(persona['documents'])} PDFs")
+        kinds.append(svc.attach(case.id, path, me).file.kind)
+    step("drop the documents (one upload)", 1, 0, f"{len(persona['documents'])} PDFs, read as: {', '.join(kinds)}")
+    wrong = [(ev, doc["kind"]) for ev, doc in zip(svc.case(case.id).evidence, persona["documents"], strict=True)
+             if doc.get("kind") and doc["kind"] != ev.kind]
+    for ev, kind in wrong:  # the persona corrects what the assistant misread (one choice each)
+        svc.set_evidence_kind(case.id, ev.id, kind, me)
+    if wrong:
+        step("correct a document's kind", len(wrong), 0, ", ".join(f"{ev.filename}: {k}" for ev, k in wrong))
 
     from_docs = svc.document_facts(case.id, lang)
     known = {p.question_id for p in told.proposals}
@@ -88,7 +95,10 @@ def replay(persona: dict, folder: Path, home: Path) -> dict:
         else:
             typed += 1
     step("answer what is still asked", typed + clicks, typed, "; ".join(asked))
-    blockers = [f.message for f in svc.check(case.id) if f.severity == "blocker"]
+    for target, reason in (persona.get("waive") or {}).items():
+        svc.waive(case.id, target, reason, me)
+        step(f"waive {target} (with its reason)", 1, 1)
+    blockers = [f.message for f in svc.check(case.id) if f.severity == "blocker" and not f.waived]
     ready = not blockers and not missing
     if ready:
         svc.export(case.id, "md", folder / "request.md", lang, me)

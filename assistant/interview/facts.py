@@ -74,6 +74,13 @@ _ADDRESS = re.compile(
     r"(?:,\s*(?:France|Belgique|Belgium|Germany|Allemagne|Suisse|Switzerland|Italie|Italy|Espagne|Spain))?)"
     r"(?=[\s,.;)]|$)",
 )
+_EU_COUNTRIES = (r"France|Belgique|Belgium|Germany|Allemagne|Deutschland|Suisse|Switzerland|Italie|Italy|Italia|Espagne|"
+                 r"Spain|España|Ireland|Irlande|Netherlands|Pays-Bas|Luxembourg|Austria|Autriche|Portugal|Denmark|"
+                 r"Danemark|Sweden|Suède|Finland|Finlande|Poland|Pologne|Czechia|Greece|Grèce")
+_ADDRESS_COUNTRY = re.compile(
+    rf"(\d{{1,4}},?\s+[A-ZÀ-Ý][\w'’\- ]{{1,40}}?\s(?i:{_STREET})\b,?\s+[A-ZÀ-Ý][^,;.\n]{{1,40}},\s*"
+    rf"(?:{_EU_COUNTRIES}|United Kingdom|UK|USA|United States|Canada|Israel|Japan))",
+)
 _ADDRESS_LABEL = re.compile(r"\b(?:adresse|address|siège|registered office)\s*[:\-]\s*([^\n;]{5,140})", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 _PHONE = re.compile(r"(?:\+\d{2,3}[\s.]?(?:\(0\)\s?)?\d(?:[\s.\-]?\d{2}){4}|\b0\d(?:[\s.\-]?\d{2}){4})\b")
@@ -149,7 +156,8 @@ _APPLICATION = re.compile(
     r"\b(?:demande|dossier|application|applied|lodged|submitted|déposée?|received|reçue?)\b", re.IGNORECASE
 )
 _AGREEMENT = re.compile(r"\b(?:accord\s+écrit|written\s+agreement|contrat\s+(?:signé|de\s+certification))\b", re.IGNORECASE)
-_NB_CONTEXT = re.compile(r"\b(?:organisme|notified|body|certification|règlement|regulation|2017/74[56]|RDM|MDR)\b",
+_NB_CONTEXT = re.compile(r"\b(?:organisme|notified|body|certification|règlement|regulation|2017/74[56]|RDM|MDR|"
+                         r"accord|agreement)\b",
                          re.IGNORECASE)
 
 # -- the device's characteristics ------------------------------------------------------------------
@@ -193,11 +201,11 @@ _YES_NO: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "first_in_man": (
         ("yes", r"\b(?:première utilisation chez l['’]homme|first[- ]in[- ](?:man|human)|jamais (?:été )?(?:utilisé|implanté) chez l['’]homme|never (?:been )?used in humans)"),
-        ("no", r"\b(?:\d[\d\s]*patients?\s+(?:ont été\s+)?(?:implantés|traités|treated|implanted)|(?:implanted|treated)\s+in\s+\d+|déjà (?:été )?(?:utilisé|implanté)|already used in|not (?:a )?first[- ]in[- ]man|pas d['’]une première utilisation)"),
+        ("no", r"\b(?:\d[\d\s]*(?:patients?|children|enfants)\s+(?:ont été\s+|were\s+)?(?:implantés|traités|treated|implanted)|(?:implanted|treated)\s+in\s+\d+|déjà (?:été )?(?:utilisé|implanté)|already used in|not (?:a )?first[- ]in[- ]man|pas d['’]une première utilisation)"),
     ),
     "previously_ce_marked": (
         ("no", r"\b(?:jamais (?:été )?marqué CE|n['’]a jamais porté le marquage CE|never (?:been )?CE[- ]marked|never carried (?:the )?CE)"),
-        ("yes", r"\b(?:certificat (?:CE|de conformité CE|d['’]examen CE)[^.]{0,80}(?:expiré|échu|suspendu|retiré|non renouvelé|expir)|(?:CE|EC) certificate[^.]{0,80}(?:expired|lapsed|suspended|not renewed)|(?:était|a été|anciennement|précédemment) marqué CE|previously CE[- ]marked|was CE[- ]marked|sous (?:la )?directive 93/42|under (?:the )?Directive 93/42|MDD certificate)"),
+        ("yes", r"\b(?:certificat (?:CE|de conformité CE|d['’]examen CE)[^.]{0,160}(?:expiré|échu|suspendu|retiré|non renouvelé|expir)|(?:CE|EC) certificate[^.]{0,160}(?:expired|lapsed|suspended|not renewed)|(?:était|a été|anciennement|précédemment) marqué CE|previously CE[- ]marked|was CE[- ]marked|sous (?:la )?directive 93/42|under (?:the )?Directive 93/42|MDD certificate)"),
     ),
     "certification_in_progress": (
         ("no", r"\b(?:aucune demande de certification|no (?:application|certification) (?:is )?(?:in progress|pending|lodged))"),
@@ -254,21 +262,23 @@ _YES_NO_RE = {q: tuple((a, re.compile(p, re.IGNORECASE)) for a, p in rules) for 
 # -- narrative answers: the sentences whose cue words say which question they answer ---------------
 _NARRATIVE: dict[str, str] = {
     "ci_impossibility": r"\b(?:investigation clinique|essai clinique|clinical (?:investigation|trial)|étude clinique|l['’]étude [A-Z][\w-]+)[^.]{0,160}(?:clos|fermé|terminé|aucune|impossible|incompatible|closed|no other|not (?:open|possible))|\b(?:aucune|no) (?:investigation|clinical investigation|étude)[^.]{0,60}(?:ouverte|open)",
-    "ce_alternatives_assessment": r"\b(?:(?:dispositifs|stimulateurs|systèmes|implants|valves|alternatives|devices|systems)(?:\s+[\w-]+){0,3}\s+(?:marqués CE|marquées CE|disposant du marquage CE)|CE[- ]marked (?:devices?|alternatives?|systems?))",
+    "ce_alternatives_assessment": r"\b(?:(?:dispositifs|stimulateurs|systèmes|implants|valves|alternatives|devices|systems)(?:\s+[\w-]+){0,3}\s+(?:marqués CE|marquées CE|disposant du marquage CE)|CE[- ]marked\s+(?:[\w-]+\s+){0,2}(?:devices?|systems?|rods?|implants?|alternatives?|products?|valves?|stents?|pacemakers?))",
+    "patient_group": r"\b(?:(?:the )?request (?:covers|concerns)|la demande (?:concerne|vise)|(?:children|enfants|adults|adultes|patients?) (?:aged|âgés|de \d+ à \d+ ans|from \d+ to \d+)|eligib|éligib|critères d['’]inclusion|inclusion criteria)",
     "patient_condition": r"\b(?:patient(?:e)?\s+(?:de|âgée?|présente|souffre|atteint)|(?:homme|femme|enfant)\s+de\s+\d+\s+ans|\d+-year-old|patient (?:has|suffers|presents)|insuffisance|NYHA|diagnostiqu|diagnosed|maladie|pathologie|fraction d['’]éjection)",
-    "urgency": r"\b(?:urgen|sans (?:stimulation|implantation|chirurgie|réparation|intervention|traitement)\b|without (?:treatment|the device|implantation|surgery)\b|dans les (?:\d+|huit|dix|quinze|trente) (?:jours|semaines)|sans (?:intervention|traitement|réparation)[^.]{0,40}(?:risque|décès)|dans les \d+\s+(?:jours|semaines)|within \d+\s+(?:days|weeks)|risque (?:vital|de décès)|risk of death|life-threatening|pronostic vital|ne peut (?:pas )?attendre|cannot wait)",
+    "urgency": r"\b(?:urgen|without treatment|sans traitement|delay makes|each month of delay|chaque mois de retard|sans (?:stimulation|implantation|chirurgie|réparation|intervention|traitement)\b|without (?:treatment|the device|implantation|surgery)\b|dans les (?:\d+|huit|dix|quinze|trente) (?:jours|semaines)|sans (?:intervention|traitement|réparation)[^.]{0,40}(?:risque|décès)|dans les \d+\s+(?:jours|semaines)|within \d+\s+(?:days|weeks)|risque (?:vital|de décès)|risk of death|life-threatening|pronostic vital|ne peut (?:pas )?attendre|cannot wait)",
+    "population_condition": r"\b(?:patients? (?:présentent|souffrent|atteints)|(?:these|ces) (?:patients|children|enfants) (?:have|suffer|présentent)|maladie|disease|syndrome|pathologie)",
     "expected_benefit": r"\b(?:bénéfice attendu|bénéfices attendus|expected benefit|on attend|attendue?s?\s+(?:une|la)|réduction (?:de|du)|amélioration (?:de|du)|improv(?:e|ement) (?:in|of)|reduc(?:e|tion) (?:in|of))",
     "therapeutic_alternatives_assessment": r"\b(?:traitement médical|chirurgi|alternative thérapeutique|alternatives thérapeutiques|medical (?:therapy|treatment)|surgery|surgical|RCP|réunion de concertation|heart team)",
     "no_ce_reason": r"\b(?:n['’]a (?:été déposée|pu être)|faute de|en raison (?:du|de la|des) (?:retard|délai|capacité)|because (?:of )?(?:the )?(?:delay|lack|notified body capacity)|capacité (?:des|disponible auprès des) organismes notifiés|(?:lack of|limited) notified[- ]body capacity)",
     "certification_timeline": r"\b(?:décision de certification|certification decision|audit (?:prévu|planned|au|in)|calendrier|timeline|attendue? (?:au|en) (?:premier|deuxième|troisième|quatrième) trimestre|expected (?:in|by) Q[1-4])",
-    "clinical_data_summary": r"\b(?:\d+\s+patients\s+(?:implantés|traités|inclus|implanted|treated|enrolled)|succès procédural|procedural success|mortalité|mortality|suivi (?:de )?\d|follow-up of \d|données cliniques|clinical data)",
+    "clinical_data_summary": r"\b(?:\d+\s+(?:patients|children|enfants|adults|adultes)\s+(?:were\s+|ont été\s+)?(?:implantés|traités|inclus|implanted|treated|enrolled)|succès procédural|procedural success|mortalité|mortality|suivi (?:de )?\d|follow-up of \d|données cliniques|clinical data)",
     "preclinical_summary": r"\b(?:essais? (?:sur banc|précliniques?)|bench test|préclinique|preclinical|biocompatibilit|vieillissement accéléré|accelerated ageing)",
     "performance_maintained": r"\b(?:contrôles? libératoires?|release (?:tests?|controls?)|performances? (?:sont |est )?maintenues?|performance (?:is )?maintained|PSUR|revue annuelle)",
     "vigilance_history": r"\b(?:incidents? graves? (?:déclarés?|signalés?)|serious incidents? (?:reported|declared)|matériovigilance|vigilance (?:history|data)|mesures? correctives? de sécurité|field safety corrective)",
     "intended_purpose": r"\b(?:destinée?s? (?:à|au|aux)|intended (?:for|to|purpose)|destination (?:prévue|d['’]usage)|indiqué (?:pour|dans|chez)|indicated for)",
-    "mode_of_action": r"\b(?:mode d['’]action|délivre|libère|agit (?:en|par)|delivers|releases|acts by|principe de fonctionnement|mode of action|works by|fonctionne en|rapproche|introduit par voie|inserted (?:via|through))",
+    "mode_of_action": r"\b(?:mode d['’]action|contains an? |contient une? |consists of|se compose|délivre|libère|agit (?:en|par)|delivers|releases|acts by|principe de fonctionnement|mode of action|works by|fonctionne en|rapproche|introduit par voie|inserted (?:via|through))",
     "gspr_statement": r"\b(?:exigences générales (?:en matière )?de sécurité et de performances?|general safety and performance requirements|GSPR|annexe I (?:du|of)|Annex I (?:of|to))",
-    "gspr_gaps": r"\b(?:seule? (?:l['’]évaluation|manque)|only (?:the )?(?:notified[- ]body )?(?:assessment|conformity assessment) (?:is )?missing|exigences? non (?:couvertes|satisfaites)|requirements? not (?:met|covered))",
+    "gspr_gaps": r"\b(?:seule?\b[^.]{0,80}\bmanque|only\b[^.]{0,80}\b(?:is|are) missing|exigences? non (?:couvertes|satisfaites)|requirements? not (?:met|covered))",
     "traceability_measures": r"\b(?:traçabilité|traceability|carte d['’]implant|implant card|numéro de (?:série|lot)|serial number)",
     "patient_information": r"\b(?:consentement|consent|notice d['’]information|information du patient|patient information|informe le patient|informed of)",
 }
@@ -278,7 +288,7 @@ _NARRATIVE_RE = {q: re.compile(p, re.IGNORECASE) for q, p in _NARRATIVE.items()}
 # so a letter's mention of surgery is not proposed as the manufacturer's assessment of alternatives).
 DOCUMENT_NARRATIVE: dict[str, tuple[str, ...]] = {
     "clinical_data": ("clinical_data_summary", "preclinical_summary"),
-    "preclinical_reports": ("preclinical_summary",),
+    "preclinical_reports": ("preclinical_summary", "clinical_data_summary"),  # reports often summarise both
     "ifu_labelling": ("intended_purpose", "mode_of_action"),
     "declaration_of_conformity": ("gspr_statement", "gspr_gaps"),
     "certification_plan": ("certification_timeline",),
@@ -297,7 +307,7 @@ def _applicant(text: str) -> Iterable[Fact]:
         yield Fact("applicant_name", name, company.group(0))
     elif m:
         yield Fact("applicant_name", _clean(m.group(1)), m.group(0))
-    m = _ADDRESS.search(text) or _ADDRESS_LABEL.search(text)
+    m = _ADDRESS.search(text) or _ADDRESS_COUNTRY.search(text) or _ADDRESS_LABEL.search(text)
     if m:
         yield Fact("applicant_address", _clean(m.group(1)), m.group(0))
     for sentence in sentences(text):
@@ -320,6 +330,11 @@ _SIGNATORY = re.compile(
     r"(?:is |will be )?signed by|signataire de l['’]attestation\s*(?:est|:)?)\s*(?P<who>[^.;\n]{3,140})",
     re.IGNORECASE,
 )
+_UNDERSIGNED = re.compile(
+    r"\b(?:je soussignée?|I,?\s+the undersigned)\s*,?\s*(?P<who>[^,\n]{3,60}(?:,\s*[^,\n]{3,80})?),\s*"
+    r"(?:atteste|certifie|certify|attest|declare|déclare)",
+    re.IGNORECASE,
+)
 _VIGILANCE = re.compile(
     r"\b(?:correspondant(?:e)? (?:local(?:e)? )?de (?:matériovigilance|réactovigilance|vigilance)|vigilance contact(?: person)?)"
     r"\s*(?:est|is|:|-)?\s*(?P<who>[^\n;]{3,200}?)(?=\.\s+[A-ZÀ-Ý]|\.?\s*$|;)",
@@ -331,12 +346,13 @@ _OTHER_APPROVALS = re.compile(
     re.IGNORECASE,
 )
 _CI_STATUS = re.compile(
-    r"((?:l['’]étude|l['’]investigation(?: clinique)?|the (?:study|investigation))\s+[A-Z][\w-]+\s+"
+    r"((?:l['’]étude|l['’]investigation(?: clinique)?|the(?:\s+[\w-]+){0,2}\s+(?:study|investigation))(?:\s+[A-Z][\w-]+)?\s+"
     r"(?:a clos son recrutement|a terminé son recrutement|has closed (?:its )?recruitment|closed (?:its )?recruitment)"
+    r"(?:\s+(?:en|in)\s+\d{4})?"
     r"(?:\s+(?:en|in)\s+[\w]+\s+\d{4})?)",
     re.IGNORECASE,
 )
-_EU_ADDRESS = re.compile(r"\b\d{5}\s+[A-ZÀ-Ý][^,;.\n]*(?:,\s*(?:France|Belgique|Allemagne|Germany|Italie|Italy|Espagne|Spain))?|\bFrance\b")
+_EU_ADDRESS = re.compile(rf"\b(?:{_EU_COUNTRIES})\s*$")
 
 
 def _french(text: str) -> bool:
@@ -357,8 +373,8 @@ def _others(text: str) -> Iterable[Fact]:
     m = _CI_STATUS.search(text)
     if m:
         yield Fact("ci_status", _cap(_clean(m.group(1))), m.group(0))
-    address = _ADDRESS.search(text)
-    if address and _EU_ADDRESS.search(address.group(1)):
+    address = _ADDRESS.search(text) or _ADDRESS_COUNTRY.search(text)
+    if address and (_EU_ADDRESS.search(address.group(1)) or re.search(r"\b\d{5}\s", address.group(1))):
         value = ("sans objet (fabricant établi dans l'Union)" if _french(text)
                  else "not applicable (manufacturer established in the EU)")
         yield Fact("authorised_representative", value, address.group(0))
@@ -504,6 +520,8 @@ def narrative_facts(text: str, only: Iterable[str] | None = None) -> Iterable[Fa
             if qid in allowed and cue.search(sentence):
                 chosen.setdefault(qid, []).append(sentence)
                 break
+    if "population_condition" in allowed and "population_condition" not in chosen and "patient_group" in chosen:
+        chosen["population_condition"] = chosen["patient_group"]  # who is eligible says which disease they have
     for qid, said in chosen.items():
         value = " ".join(s if s.endswith((".", "!", "?")) else s + "." for s in said)
         yield Fact(qid, value, value)
@@ -535,6 +553,12 @@ NOT_DEVICE_FACTS = frozenset({"previous_ce_certificate", "notified_body_correspo
                               "prior_derogations_assessment"})
 
 
+def _signatory(text: str) -> Iterable[Fact]:
+    m = _UNDERSIGNED.search(text)
+    if m:
+        yield Fact("precautions_signatory", _clean(m.group("who")), m.group(0))
+
+
 def document_facts(text: str, page: int, kind: str) -> list[Fact]:
     """What a page of a document of evidence kind `kind` states: the certificate block from a
     certificate or a notified body's letter, the device's characteristics from the device's own
@@ -544,6 +568,8 @@ def document_facts(text: str, page: int, kind: str) -> list[Fact]:
         rules.append(certificate_facts)
     if kind not in NOT_DEVICE_FACTS:
         rules += [_device_references, device_characteristics]
+    if kind == "precautions_certificate":
+        rules.append(_signatory)
     return facts_in(text, page, narrative=DOCUMENT_NARRATIVE.get(kind, ()), rules=rules)
 
 

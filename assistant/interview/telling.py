@@ -34,10 +34,24 @@ class Told:
     notices: list[str] = field(default_factory=list)
 
 
+class _WithTold:
+    """The case as it will be once the told yes/no answers are confirmed (for `applies`): a fact
+    about a question those answers rule out is not put on the card."""
+
+    def __init__(self, case: Case, told: dict[str, str]) -> None:
+        self.request_type = case.request_type
+        self._values = {**told, **case.values()}
+
+    def values(self) -> dict[str, str]:
+        return self._values
+
+
 def check(profile: Profile, case: Case, facts: list[Fact], lang: Lang, *, source: str, where: str,
           dropped: list[str] | None = None) -> list[FactProposal]:
     """The facts as proposals, each checked like a typed answer (see module doc), screening first."""
     out: dict[str, FactProposal] = {}
+    told = {f.question_id: f.value for f in facts if f.value in ("yes", "no")}
+    future = _WithTold(case, told)
     for fact in facts:
         try:
             question = profile.question(fact.question_id)
@@ -45,7 +59,7 @@ def check(profile: Profile, case: Case, facts: list[Fact], lang: Lang, *, source
             continue
         if fact.question_id in out or fact.question_id in case.waivers:
             continue
-        if applies(profile, case, question) is False:
+        if applies(profile, case, question) is False or applies(profile, future, question) is False:  # type: ignore[arg-type]
             continue
         try:
             value = normalise(question, fact.value)
@@ -72,7 +86,9 @@ def check(profile: Profile, case: Case, facts: list[Fact], lang: Lang, *, source
 def from_text(profile: Profile, case: Case, text: str, lang: Lang, where: str) -> Told:
     """The facts a description states, by the rules alone (the model's are merged by the service)."""
     dropped: list[str] = []
-    proposals = check(profile, case, facts_in(text), lang, source=DESCRIPTION, where=where, dropped=dropped)
+    open_ = [q.id for q in profile.all_questions() if applies(profile, case, q) is not False]
+    proposals = check(profile, case, facts_in(text, narrative=open_), lang, source=DESCRIPTION, where=where,
+                      dropped=dropped)
     return Told(proposals=proposals, dropped=dropped)
 
 
