@@ -61,8 +61,13 @@ def _confirm(case_id: str) -> None:
         typed = st.session_state.get(f"told-val:{case_id}:{p.question_id}")
         if typed is not None and typed.strip() and typed.strip() != _value_shown(p.value):
             corrections[p.question_id] = typed.strip()
+    svc = service()
     try:
-        result = service().confirm_told(case_id, keep, actor("manufacturer"), corrections)
+        for ev in svc.case(case_id).evidence:  # the kind of each document, as the user left it on the card
+            chosen = st.session_state.get(f"told-kind:{case_id}:{ev.id}")
+            if chosen and not ev.kind_confirmed:
+                svc.set_evidence_kind(case_id, ev.id, chosen, actor("manufacturer"))
+        result = svc.confirm_told(case_id, keep, actor("manufacturer"), corrections)
     except ServiceError as exc:
         flash("error", say("chat_not_saved", exc), "chat")
         return
@@ -70,6 +75,22 @@ def _confirm(case_id: str) -> None:
     flash("success", say("chat_told_recorded", len(result.recorded)), "chat")
     for why in result.skipped:
         flash("warning", say("cli_tell_not_recorded", why), "chat")
+
+
+def _kinds(case: Case) -> None:
+    """What each document whose kind was only guessed is, to confirm or correct with the facts."""
+    from ui.state import lang
+
+    guessed = [ev for ev in case.evidence if not ev.kind_confirmed]
+    if not guessed:
+        return
+    profile = service().profile(case)
+    kinds = [k.id for k in profile.evidence_kinds if k.applies(case.request_type)]
+    names = {k.id: k.name.get(lang()) for k in profile.evidence_kinds}
+    st.markdown(f"**{say('chat_told_documents')}**")
+    for ev in guessed:
+        st.selectbox(ev.filename, kinds, index=kinds.index(ev.kind) if ev.kind in kinds else 0,
+                     key=f"told-kind:{case.id}:{ev.id}", format_func=names.__getitem__)
 
 
 def card(case: Case) -> bool:
@@ -93,6 +114,7 @@ def card(case: Case) -> bool:
                 source = say("chat_told_source", p.where) + (
                     " · " + say("chat_told_differs", " ".join(p.current.split())[:120]) if p.current else "")
                 b.caption(md(source))
+            _kinds(case)
             left, right = st.columns(2)
             left.form_submit_button(say("chat_told_confirm"), type="primary", on_click=_confirm, args=(case.id,),
                                     use_container_width=True)

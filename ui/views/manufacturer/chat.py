@@ -382,7 +382,8 @@ def _ask_block(case: Case, prompts: list[Prompt]) -> None:
         st.caption(f"{md(prompts[0].section.title.get(lang()))} · {say('chat_block', len(prompts))}")
         with st.form(f"block:{case.id}:{'+'.join(ids)}", border=False):
             for p in prompts:
-                st.text_input(p.text(lang()) + ("" if p.question.required else f" ({say('chat_optional')})"),
+                optional = not p.question.required and say("chat_optional") not in p.text(lang()).lower()
+                st.text_input(p.text(lang()) + (f" ({say('chat_optional')})" if optional else ""),
                               key=f"block:{case.id}:{p.question.id}", help=_hint(p))
             left, right = st.columns(2)
             left.form_submit_button(say("chat_save_block"), type="primary", on_click=_save_block, args=(case.id, ids),
