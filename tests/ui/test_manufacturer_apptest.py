@@ -224,3 +224,31 @@ def test_a_missing_answer_blocker_opens_that_question_in_the_chat(app_test, svc,
     assert svc.case(case_id).answers[qid].last.by == "tester"
     assert "ask" not in at.query_params  # back to the interview's own order: the applicant block
     assert "What is the manufacturer's registered address?" in [t.label for t in at.text_input]
+
+
+def test_an_ansm_case_speaks_french_by_default_and_the_opening_fills_facts_through_the_card(app_test, svc, case_id):
+    at = run_ok(app_test(case=case_id, lang=None, opening=True))
+    assert "Parlez-moi de votre demande" in asked(at)
+    at.chat_input[0].set_value("Nous sommes Valvix Medical SAS, 12 rue des Tanneurs, 34000 Montpellier. "
+                               "Patient P-014 au CHU de Montpellier, dispositif de classe III.")
+    run_ok(at)
+    assert "Voici ce que j'ai compris" in asked(at)
+    assert "applicant_name" not in svc.case(case_id).answers  # shown, not recorded
+    at.text_input(key=f"told-val:{case_id}:patient_pseudonym").set_value("P-015")  # corrected on the card
+    run_ok(button(at, "Confirmer et enregistrer").click())
+    case = svc.case(case_id)
+    assert case.value("applicant_name") == "Valvix Medical SAS" and case.value("device_class") == "III"
+    assert (case.value("patient_pseudonym"), case.answers["patient_pseudonym"].last.source) == ("P-015", "user")
+    assert any("Confirmé" in m.value for m in at.markdown)  # the confirmed facts as one turn in the chat
+
+
+def test_attach_from_a_blocker_offers_the_uploader_in_the_chat(app_test, svc, case_id, tmp_path):
+    at = run_ok(app_test(case=case_id, attach="clinical_data"))
+    assert any("Attach it here: Clinical data" in text.replace("\\", "") for _, text in chat_texts(at))
+    pdf = text_pdf(["Clinical evaluation report: 412 patients treated."], tmp_path / "cer.pdf")
+    key = next(u.key for u in at.file_uploader if u.key and u.key.startswith("attach-here:"))
+    at.file_uploader(key=key).upload("cer.pdf", pdf.read_bytes(), "application/pdf")
+    run_ok(at.button(key=f"{key}:go").click())
+    [ev] = svc.case(case_id).evidence
+    assert (ev.kind, ev.kind_confirmed) == ("clinical_data", True)
+    assert "attach" not in at.query_params

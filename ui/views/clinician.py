@@ -151,6 +151,14 @@ def _field(flow: Flow, case: Case, f: LetterField, lang: str) -> None:
             st.warning(_t("pseudonym_differs", lang).format(md(in_case)), icon=":material/warning:")
         elif in_case and not stored:
             st.caption(_t("case_pseudonym", lang).format(md(in_case)))
+            st.button(words("letter_use_case_pseudonym", lang, in_case), key=flow.key(f"use-pseudonym:{f.id}"),
+                      on_click=_use_value, args=(flow, f.id, in_case))
+
+
+def _use_value(flow: Flow, fid: str, value: str) -> None:
+    """Fill a field with a value the request already holds (one click), then save it as typed."""
+    st.session_state[flow.key(fid)] = value
+    _store_field(flow, fid)
 
 
 def _save_field(flow: Flow, fid: str, lang: str) -> None:

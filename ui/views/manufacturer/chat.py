@@ -423,6 +423,32 @@ def _attach_from_panel(case_id: str, key: str) -> None:
     go(attach=None)
 
 
+def _attach_wanted(case_id: str, key: str, kind: str) -> None:
+    files = st.session_state.get(key) or []
+    if not files:
+        flash("warning", say("chat_choose_pdf"), "chat")
+        return
+    _document_facts_to_card(case_id, attach_files(case_id, files, kind, where="chat"))
+    st.session_state[f"uploader:{case_id}"] = st.session_state.get(f"uploader:{case_id}", 0) + 1
+    go(attach=None)
+
+
+def attach_here(case: Case, profile: Profile, kind: str) -> None:
+    """"Attach" from a blocker: the uploader for that document, where the user is looking (the chat)."""
+    try:
+        name = profile.evidence_kind(kind).name.get(lang())
+    except Exception:  # an unknown kind in the address: nothing to offer
+        return
+    key = f"attach-here:{case.id}:{kind}:{st.session_state.get(f'uploader:{case.id}', 0)}"
+    with st.chat_message("assistant", avatar=":material/upload_file:"), st.container(key="chat-attach"):
+        st.markdown(f"**{say('chat_attach_wanted', md(name))}**")
+        st.file_uploader(say("chat_attach_pdfs"), type=["pdf"], accept_multiple_files=True, key=key)
+        with st.container(horizontal=True):
+            st.button(say("chat_attach"), key=f"{key}:go", type="primary", on_click=_attach_wanted,
+                      args=(case.id, key, kind), icon=":material/upload_file:")
+            st.button(say("chat_cancel"), key=f"{key}:cancel", on_click=go, kwargs={"attach": None})
+
+
 def _set_kind(case_id: str, evidence_id: str, key: str | None, kind: str | None = None) -> None:
     chosen = kind or st.session_state.get(key or "")
     if chosen:
@@ -517,6 +543,8 @@ def render(case: Case) -> None:
         _conflict_box(case, profile)
         show_flash("chat")
         llm_panels.facts_box(case)
+        if st.query_params.get("attach"):
+            attach_here(case, profile, st.query_params["attach"])
         if told_card.card(case):
             mode = "tell"
         elif opening_pending(case):
