@@ -21,6 +21,10 @@ from assistant.errors import NotFound
 from assistant.interview import facts as told
 from assistant.text import DATE, date_of
 
+# The facts proposed here (and compared with the answers by the check); the card of "tell it once"
+# reads the narrative ones too (service/telling.py).
+SHORT_FACTS = frozenset({"previous_certificate_number", "previous_certificate_expiry", "previous_certificate_nb",
+                         "sterility", "shelf_life", "storage_conditions"})
 CERTIFICATE_KINDS = frozenset({"previous_ce_certificate", "notified_body_correspondence"})
 NOT_DEVICE_FACTS = frozenset({"previous_ce_certificate", "notified_body_correspondence", "clinician_letter",
                               "prior_derogations_assessment"})
@@ -162,7 +166,8 @@ def extract(pages: list[str], kind: str) -> list[Found]:
         # the shared rules (interview/facts.py) first: they read the wordings these miss
         # ("Organisme notifié : X, numéro d'identification 2915"; a storage label kept out of its value)
         facts = [Found(f.question_id, f.value, number, _snippet(text, *_span(text, f.quote)))
-                 for f in told.document_facts(text, number, kind)] + facts
+                 for f in told.document_facts(text, number, kind, narrative=False)
+                 if f.question_id in SHORT_FACTS] + facts
         for fact in facts:
             found.setdefault(fact.question_id, fact)
     return list(found.values())

@@ -559,7 +559,7 @@ def _signatory(text: str) -> Iterable[Fact]:
         yield Fact("precautions_signatory", _clean(m.group("who")), m.group(0))
 
 
-def document_facts(text: str, page: int, kind: str) -> list[Fact]:
+def document_facts(text: str, page: int, kind: str, *, narrative: bool = True) -> list[Fact]:
     """What a page of a document of evidence kind `kind` states: the certificate block from a
     certificate or a notified body's letter, the device's characteristics from the device's own
     documents, and the narrative answers that kind of document holds (DOCUMENT_NARRATIVE)."""
@@ -570,7 +570,7 @@ def document_facts(text: str, page: int, kind: str) -> list[Fact]:
         rules += [_device_references, device_characteristics]
     if kind == "precautions_certificate":
         rules.append(_signatory)
-    return facts_in(text, page, narrative=DOCUMENT_NARRATIVE.get(kind, ()), rules=rules)
+    return facts_in(text, page, narrative=DOCUMENT_NARRATIVE.get(kind, ()) if narrative else (), rules=rules)
 
 
 def _device_references(text: str) -> Iterable[Fact]:

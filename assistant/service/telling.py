@@ -12,6 +12,7 @@ from assistant.interview import assisted as llm_interview
 from assistant.interview import engine as interview
 from assistant.interview import telling
 from assistant.interview.assisted import FactProposal
+from assistant.interview.facts import document_facts
 from assistant.service.with_model import ConfirmResult, ModelOps
 from assistant.words import t
 
@@ -51,6 +52,16 @@ class TellOps(ModelOps):
                 question_id=p.question_id, label=question.label.get(lang), value=p.value, quote=p.snippet,
                 source=p.source, current=p.current, where=t("tell_from_document", lang, p.filename, p.page),
             ))
+        known = {p.question_id for p in out}
+        pages_of = self.pages(case_id)
+        for ev in case.evidence:  # the rest of what each document states (references, standards, narrative)
+            facts = [f for n, text in enumerate(pages_of(ev.sha256), 1) for f in document_facts(text, n, ev.kind)
+                     if f.question_id not in known and f"{f.question_id}@{ev.id}" not in case.dismissed_proposals]
+            for p in telling.check(profile, case, facts, lang, source=f"document:{ev.id}", where=ev.filename):
+                if p.question_id not in known and not (p.current is not None and
+                                                       profile.question(p.question_id).type == "long_text"):
+                    known.add(p.question_id)
+                    out.append(p)
         order = {q.id: n for n, q in enumerate(interview.ordered_questions(profile))}
         return sorted(out, key=lambda p: order.get(p.question_id, 10_000))
 
