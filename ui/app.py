@@ -34,35 +34,40 @@ def main() -> None:
     if token is not None:
         clinician.link_flow(case_id or "", token)
         return
+    if login.mode() == "open" and not common.local_client():
+        # Open mode is one user on their own machine: from elsewhere only a clinician's link opens
+        # (its letter, above); nothing else, whatever the URL says.
+        st.info(common.say("app_open_mode_remote"))
+        return
     signed_in = login.gate()  # None in open mode (one user on their own machine)
     role = common.current_role()
     with st.sidebar:
-        st.markdown("### :material/medical_services: Derogation assistant")
-        st.caption("Requests for derogatory access to a non-CE-marked device (MDR Art. 59 · CSP L. 5211-3 II)")
+        st.markdown(f"### :material/medical_services: {common.say('app_name')}")
+        st.caption(common.say("app_tagline"))
+        common.language_switch()
         if signed_in is None:
-            common.synced_choice("role", list(common.roles()), "manufacturer", common.roles(), label="Your role",
+            common.synced_choice("role", list(common.roles()), "manufacturer", common.roles(), label=common.say("app_your_role"),
                                  widget="radio")
-            st.text_input("Your name", value=common.user_name(), key="user_name_input",
+            st.text_input(common.say("app_your_name"), value=common.user_name(), key="user_name_input",
                           on_change=lambda: common.go(user=st.session_state["user_name_input"].strip() or None),
-                          help="Recorded with every change you make.")
+                          help=common.say("app_your_name_help"))
         else:
             st.markdown(f"**{common.md(signed_in.name)}** · {common.roles()[signed_in.role]}")
-            st.button("Log out", icon=":material/logout:", on_click=login.log_out)
+            st.button(common.say("app_log_out"), icon=":material/logout:", on_click=login.log_out)
         if case_id:
-            st.button("All cases", icon=":material/arrow_back:", on_click=common.go,
+            st.button(common.say("app_all_cases"), icon=":material/arrow_back:", on_click=common.go,
                       kwargs={"case": None, "view": None, "section": None, "ask": None, "page": None})
         if common.service().may_view(role, "llm_settings"):
-            st.button("Language model", icon=":material/auto_awesome:", on_click=common.go, kwargs={"page": "llm"},
-                      key="nav:llm-settings", help="Which language model helps (or none: the offline mode)")
+            st.button(common.say("app_language_model"), icon=":material/auto_awesome:", on_click=common.go,
+                      kwargs={"page": "llm"}, key="nav:llm-settings", help=common.say("app_language_model_help"))
             llm_panels.status_caption()
         st.divider()
     if params.get("page") == "llm":
         settings_page(role)
         return
-    if not common.service().may_view(role, "case_list"):
-        # A clinician works only from the link they were sent: the service accepts their changes
-        # only with that link's token (access.yaml `needs_link`).
-        st.info("Open the link the manufacturer sent you: it leads to the letter for your patient.")
+    if not common.service().may_view(role, "case_list") and (signed_in or not case_id):
+        # A clinician works from the link they were sent (on a shared deployment, only from it).
+        st.info(common.say("app_clinician_use_link"))
         return
     if not case_id:
         home.render()
@@ -70,8 +75,8 @@ def main() -> None:
     try:
         common.service().case(case_id)
     except Exception as exc:  # unknown or unreadable case: say so, offer the list
-        st.error(f"Cannot open case {case_id!r}: {exc}")
-        st.button("Back to all cases", on_click=common.go, kwargs={"case": None})
+        st.error(common.say("app_cannot_open_case", exc))
+        st.button(common.say("app_back_to_cases"), on_click=common.go, kwargs={"case": None})
         return
     {"manufacturer": manufacturer.render, "consultant": consultant.render, "clinician": clinician.internal_flow}[role](case_id)
 

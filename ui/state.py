@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from assistant.config import Config
-from assistant.service import Actor, Case, ConflictError, Service, ServiceError
+from assistant.service import Actor, Case, ConflictError, Lang, Service, ServiceError, words
 
 LANG_LABELS = {"fr": "Français", "en": "English"}
 STATUS_LABEL = {
@@ -38,7 +38,7 @@ def config() -> Config:
 
 def roles() -> dict[str, str]:
     """Each role and its label (access.yaml), in its order."""
-    return service().roles("en")
+    return service().roles(lang())
 
 
 def service() -> Service:
@@ -81,6 +81,44 @@ def current_role() -> str:
     return role if role in roles() else "manufacturer"
 
 
+# -- the page's language: ?lang=fr|en, else the case's drafting language (French for an ANSM case) --
+def lang() -> Lang:
+    """The language the page speaks: the one chosen (in the URL), else the open case's, else French."""
+    chosen = st.query_params.get("lang")
+    if chosen in ("fr", "en"):
+        return chosen  # type: ignore[return-value]
+    case_id = st.query_params.get("case")
+    if case_id:
+        try:
+            return service().case(case_id).settings.language
+        except Exception:  # an unknown case: the page says so, in French by default
+            return "fr"
+    return "fr"
+
+
+def say(key: str, *args: object, **kwargs: object) -> str:
+    """The product's words (assistant/words.yaml) in the page's language."""
+    return words(key, lang(), *args, **kwargs)
+
+
+def language_switch() -> None:
+    """FR/EN on every page; the choice stays in the URL."""
+    synced_choice("lang", ["fr", "en"], lang(), LANG_LABELS, label=say("ui_language"), name="page-lang")
+
+
+def local_client() -> bool:
+    """Whether the browser is on this machine (Streamlit gives no address, or a loopback one)."""
+    import ipaddress
+
+    address = getattr(st.context, "ip_address", None)
+    if not address or not isinstance(address, str):  # none given (localhost), or a test harness's
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
 # -- navigation: everything that must survive a refresh is in the URL or in the case store ------
 def go(**params: str | None) -> None:
     """Change the query parameters (None removes one). Safe inside callbacks."""
@@ -93,13 +131,16 @@ def go(**params: str | None) -> None:
 
 
 def synced_choice(key: str, options: list[str], default: str, labels: dict[str, str] | None = None,
-                  label: str = "", widget: str = "segmented") -> str:
+                  label: str = "", widget: str = "segmented", name: str | None = None) -> str:
     """A choice kept in the URL (?key=…), so a refresh shows the same view.
-    `widget`: segmented (buttons), radio or select."""
+    `widget`: segmented (buttons), radio or select. `name`: the widget's own name, when two widgets
+    on one page set the same parameter (the sidebar's language and a page's text language)."""
     value = st.query_params.get(key, default)
     if value not in options:
         value = default
-    state_key = f"nav:{key}"
+    # a widget per page language when its labels are translated: a widget kept across a language
+    # switch would send back the label it showed before, not the option
+    state_key = f"nav:{name or key}" + (f":{lang()}" if labels else "")
     if st.session_state.get(state_key) not in options or st.session_state.get(f"{state_key}:url") != value:
         st.session_state[state_key] = value
         st.session_state[f"{state_key}:url"] = value

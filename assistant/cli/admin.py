@@ -9,7 +9,7 @@ from pathlib import Path
 
 from assistant.cli.output import acting, print_json
 from assistant.config import package_folder
-from assistant.service import Service, ServiceError
+from assistant.service import Service, ServiceError, words
 
 
 def cmd_users(svc: Service, args: argparse.Namespace) -> int:
@@ -129,15 +129,43 @@ def cmd_ui(svc: Service, args: argparse.Namespace) -> int:
     import subprocess
 
     app = package_folder("ui") / "app.py"
+    host = (args.host or "127.0.0.1").strip()
+    if not is_loopback(host) and not (svc.login_required() or _oidc_configured(app.parent.parent)):
+        raise ServiceError(words("ui_host_refused", args.lang or "en", host))
     if importlib.util.find_spec("streamlit") is None:
         raise ServiceError("streamlit is not installed: pip install -e . (or pip install streamlit)")
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     if args.port:
         command += ["--server.port", str(args.port)]
     return subprocess.call(command, cwd=app.parent.parent)  # .streamlit/config.toml is read from the cwd
 
 
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _oidc_configured(root: Path) -> bool:
+    """An identity provider for the app's login (an [auth] section in .streamlit/secrets.toml)."""
+    import tomllib
+
+    for path in (root / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"):
+        try:
+            if "auth" in tomllib.loads(path.read_text(encoding="utf-8")):
+                return True
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return False
 
 
 def cmd_eval(svc: Service, args: argparse.Namespace) -> int:

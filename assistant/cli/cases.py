@@ -70,6 +70,11 @@ def cmd_attach(svc: Service, args: argparse.Namespace) -> int:
     print(f"attached {f.filename} as {f.kind}{how}: {f.pages} page(s), sha256 {f.sha256[:12]}, id {f.id}")
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if args.yes or args.facts:
+        from assistant.cli.tell import record_document_facts
+
+        lang = args.lang or svc.case(args.case).settings.language
+        record_document_facts(svc, args.case, f.id, acting(args), lang, args.yes)
     return 0
 
 

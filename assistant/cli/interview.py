@@ -1,24 +1,67 @@
-"""The interview in a terminal: one question at a time, each answer saved as it is given."""
+"""The interview in a terminal: it opens by asking for the request in the manufacturer's own words
+(every fact it states is listed to confirm), says the legal route once the screening decides it,
+then asks only what is still missing, one question (or one block) at a time, each answer saved as
+it is given."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.service import Actor, Lang, Service, ServiceError
+from assistant.cli.tell import confirm
+from assistant.service import Actor, Lang, Service, ServiceError, words
 
 HELP = "Type your answer and press Enter. 'skip' leaves a question for later, 'quit' stops (answers are saved)."
+
+
+def opening(svc: Service, case_id: str, actor: Actor, lang: Lang,
+            read: Callable[[str], str], write: Callable[[str], None]) -> None:
+    """"Tell it once": the request in the user's words; what it states, on one card to confirm."""
+    try:
+        text = read(words("chat_opening", lang) + "\n> ")
+    except EOFError:
+        return
+    if not text.strip() or text.strip().lower() in ("skip", "passer", "later"):
+        return
+    try:
+        told = svc.tell(case_id, text, lang)
+    except ServiceError as exc:
+        write(words("cli_tell_not_recorded", lang, exc))
+        return
+    for notice in told.notices:
+        write(notice)
+    confirm(svc, case_id, told.proposals, actor, lang, False, read, write)
+
+
+def say_route(svc: Service, case_id: str, lang: Lang, write: Callable[[str], None]) -> str:
+    """The route conclusion, with its reasons and provisions, once the screening decides it."""
+    result = svc.route(case_id, lang)
+    if result.conclusion == "undetermined":
+        return result.conclusion
+    write("\n" + words("route_conclusion", lang, words(f"route_{result.conclusion}", lang)))
+    outcome = next((r for r in result.routes if r.id == result.conclusion), result.routes[-1])
+    for reason in outcome.reasons:
+        write(f"  - {reason}")
+    for cite in outcome.citations:
+        write(f"    {cite['label']} <{cite['url']}>")
+    return result.conclusion
 
 
 def run_interview(
     svc: Service,
     case_id: str,
     actor: Actor,
-    lang: Lang = "en",
+    lang: Lang | None = None,
     read: Callable[[str], str] = input,
     write: Callable[[str], None] = print,
 ) -> int:
     case = svc.case(case_id)
+    lang = lang or case.settings.language
     write(f"Case {case.id} — {case.device or 'device not named yet'} ({case.request_type}). {HELP}")
+    if set(case.answers) <= {"device_name"}:
+        opening(svc, case_id, actor, lang, read, write)
+    route = svc.route(case_id, lang).conclusion
+    if route != "undetermined":
+        say_route(svc, case_id, lang, write)
     session = svc.llm_session(case_id)
     use_llm = session.enabled
     if use_llm:
@@ -64,6 +107,8 @@ def run_interview(
         except ServiceError as exc:
             write(f"Not recorded: {exc}")
             continue
+        if route == "undetermined" and prompt.question.screening:
+            route = say_route(svc, case_id, lang, write)
         if use_llm:
             _with_llm(svc, case_id, prompt.question.id, text, actor, lang, read, write)
 

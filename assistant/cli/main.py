@@ -27,6 +27,7 @@ from assistant.cli.cases import (
     cmd_show,
     cmd_waive,
 )
+from assistant.cli.tell import cmd_tell
 from assistant.config import Config
 from assistant.errors import KnowledgeError, ProfileError
 from assistant.service import ROLES, Service, ServiceError
@@ -68,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--kind", help="the evidence kind (guessed from the content if omitted)")
     p.add_argument("--note")
+    p.add_argument("--yes", action="store_true", help="record every fact the document states (listed with its page)")
+    p.add_argument("--facts", action="store_true", help="list the facts the document states and ask which to record")
+    lang(p, None)
+    p = add("tell", cmd_tell, "describe the request in your own words: every fact it states, listed "
+            "(field, value, source), recorded with --yes or after asking")
+    p.add_argument("case")
+    p.add_argument("text", help="the description ('-' reads it from stdin)")
+    p.add_argument("--yes", action="store_true", help="record everything understood without asking")
+    p.add_argument("--offline", action="store_true", help="the rules only, even if a language model is configured")
+    lang(p, None)
     p = add("check", cmd_check, "what is missing, per section")
     p.add_argument("case")
     p.add_argument("--json", action="store_true")
@@ -91,9 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pack", choices=["submission", "review"], default="submission",
                    help="submission: the clean request to file (default); review: the traceability pack (docx, md)")
     lang(p, None)
-    p = add("interview", cmd_interview, "answer the open questions one by one in the terminal")
+    p = add("interview", cmd_interview, "describe the request in your words, then answer what is still missing")
     p.add_argument("case")
-    lang(p)
+    lang(p, None)
     p = add("route", cmd_route, "which legal route the law offers the case (derogation, Art. 120, custom-made, …)")
     p.add_argument("case")
     p.add_argument("--json", action="store_true")
@@ -120,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*")
     p = add("ui", cmd_ui, "start the web app on 127.0.0.1 (http://127.0.0.1:8501 by default)")
     p.add_argument("--port", type=int, help="the port to listen on (default 8501)")
+    p.add_argument("--host", help="the address to listen on (default 127.0.0.1); beyond this machine only "
+                                  "with team accounts or an identity provider set up")
+    lang(p, None)
     p = add("llm", cmd_llm, "show, change or test the language-model settings (DEROGATION_LLM, "
             "DEROGATION_LLM_MODEL, OPENAI_BASE_URL; the key only ever from OPENAI_API_KEY)")
     p.add_argument("action", nargs="?", choices=["show", "set", "test"], default="show")

@@ -39,13 +39,13 @@ def _message(result: RouteResult, case: Case, lang: Lang) -> str:
     derogation = result.route("derogation")
     if result.conclusion == "undetermined":
         missing = [r for o in result.routes if o.applies == "unknown" for r in o.reasons if r not in derogation.reasons]
-        return t("route_undetermined", lang, missing=" ".join(dict.fromkeys(missing)))
+        return t("gate_route_undetermined", lang, missing=" ".join(dict.fromkeys(missing)))
     if result.conclusion != "derogation":
         outcome = result.route(result.conclusion)
-        return t("route_other", lang, route=ROUTE_NAMES[result.conclusion][lang], reason=outcome.reasons[0])
+        return t("gate_route_other", lang, route=ROUTE_NAMES[result.conclusion][lang], reason=outcome.reasons[0])
     if case.value("previously_ce_marked") != "yes":
         return ""
     transition = next((o for o in result.routes if o.id in TRANSITIONS and o.applies == "no"), None)
     if transition is None:
         return ""
-    return t("route_derogation", lang, reason=transition.reasons[0], ground=derogation.reasons[1])
+    return t("gate_route_derogation", lang, reason=transition.reasons[0], ground=derogation.reasons[1])

@@ -62,6 +62,7 @@ class FactProposal:
     quote: str  # the words of the text that support it
     source: str  # "llm" for a free-text answer, "document:<evidence id>" for a document
     current: str | None = None  # the answer already recorded, when the proposal differs from it
+    where: str = ""  # where it was read, as a reader says it ("your description", "certificat.pdf, p. 1")
 
 
 @dataclass(frozen=True)

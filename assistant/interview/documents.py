@@ -18,8 +18,13 @@ from assistant.case.model import Case
 from assistant.case.profile import Profile
 from assistant.case.requirements import applies
 from assistant.errors import NotFound
+from assistant.interview import facts as told
 from assistant.text import DATE, date_of, find_dates
 
+# The facts proposed here (and compared with the answers by the check); the card of "tell it once"
+# reads the narrative ones too (service/telling.py).
+SHORT_FACTS = frozenset({"previous_certificate_number", "previous_certificate_expiry", "previous_certificate_nb",
+                         "sterility", "shelf_life", "storage_conditions"})
 CERTIFICATE_KINDS = frozenset({"previous_ce_certificate", "notified_body_correspondence"})
 NOT_DEVICE_FACTS = frozenset({"previous_ce_certificate", "notified_body_correspondence", "clinician_letter",
                               "prior_derogations_assessment"})
@@ -107,6 +112,13 @@ def _sentence_from(text: str, start: int) -> tuple[str, int]:
     return text[start:end].strip(" ,:"), end
 
 
+def _span(text: str, quote: str) -> tuple[int, int]:
+    """Where `quote` (whitespace folded) is in `text`, for the snippet around it."""
+    words = [re.escape(w) for w in quote.split()[:8]]
+    m = re.search(r"\s+".join(words), text) if words else None
+    return (m.start(), m.end()) if m else (0, min(len(text), 80))
+
+
 def _certificate_facts(text: str, page: int) -> list[Found]:
     found = []
     for m in _CERT_NUMBER.finditer(text):
@@ -168,6 +180,11 @@ def extract(pages: list[str], kind: str) -> list[Found]:
             facts += _certificate_facts(text, number)
         if kind not in NOT_DEVICE_FACTS:
             facts += _device_facts(text, number)
+        # the shared rules (interview/facts.py) first: they read the wordings these miss
+        # ("Organisme notifié : X, numéro d'identification 2915"; a storage label kept out of its value)
+        facts = [Found(f.question_id, f.value, number, _snippet(text, *_span(text, f.quote)))
+                 for f in told.document_facts(text, number, kind, narrative=False)
+                 if f.question_id in SHORT_FACTS] + facts
         for fact in facts:
             found.setdefault(fact.question_id, fact)
     return list(found.values())

@@ -9,7 +9,8 @@ and its profile, the draft and findings of a case version, the one way to record
 - `with_model.ModelOps`: the language model's settings and its help in the interview (proposals,
   follow-ups); `model_drafts.ModelDraftOps`: its drafts, checked and kept as versions;
 - `library.KnowledgeOps`: search and the corpus;
-- `people.PeopleOps`: roles, what each may open, the team's accounts.
+- `people.PeopleOps`: roles, what each may open, the team's accounts;
+- `telling.TellOps`: "tell it once": the facts a description and the documents state, on one card.
 
 The types the faces display are re-exported here, so a face imports `assistant.service` only.
 """
@@ -27,6 +28,7 @@ from assistant.gate.readiness import Readiness, SectionState
 from assistant.interview.assisted import FactProposal, Followup
 from assistant.interview.documents import Proposal
 from assistant.interview.engine import Prompt
+from assistant.interview.telling import Told
 from assistant.service.accounts import User
 from assistant.service.base import Actor, Attached, CaseSummary, ExportBlocked, ExportFormat
 from assistant.service.cases import CaseOps
@@ -36,11 +38,12 @@ from assistant.service.model_drafts import DraftEvent, DraftOutcome, ModelDraftO
 from assistant.service.people import PeopleOps
 from assistant.service.review import ReviewOps
 from assistant.service.routes import RouteOps, RouteResult
+from assistant.service.telling import TellOps
 from assistant.service.with_model import AfterAnswer, ConfirmResult
 from assistant.words import t as words
 
 
-class Service(ModelDraftOps, LetterOps, ReviewOps, KnowledgeOps, PeopleOps, RouteOps, CaseOps):
+class Service(TellOps, ModelDraftOps, LetterOps, ReviewOps, KnowledgeOps, PeopleOps, RouteOps, CaseOps):
     """Every operation a user performs, on one store (and knowledge base)."""
 
 
@@ -49,6 +52,6 @@ __all__ = [
     "ConfirmResult", "ConflictError", "Draft", "DraftEvent", "DraftOutcome", "Event", "EvidenceFile",
     "ExportBlocked", "ExportFormat", "FactProposal", "Finding", "Followup", "Forbidden", "Lang", "LetterField",
     "LetterStatus", "NotFound", "Paragraph", "Profile", "Prompt", "Proposal", "Question", "Readiness", "RouteResult",
-    "Run", "Section", "SectionDraft", "SectionState", "Service", "ServiceError", "User", "Version", "render_text",
+    "Run", "Section", "SectionDraft", "SectionState", "Service", "ServiceError", "Told", "User", "Version", "render_text",
     "words",
 ]

@@ -127,26 +127,72 @@ def test_questions_json_lists_open_questions_in_interview_order(cli):
     case_id = cli("new", "--type", "global", "--device", "OsteoRod", check=True).stdout.strip()
     cli("answer", case_id, "is_ivd", "non", check=True)
     questions = json.loads(cli("questions", case_id, "--json", "--lang", "fr", check=True).stdout)
-    assert [q["id"] for q in questions[:3]] == ["first_in_man", "previously_ce_marked", "certification_in_progress"]
-    assert questions[0]["text"].startswith("S'agit-il d'une première utilisation")
+    # the screening questions whose answer changes the legal route come first (a "yes" to any of
+    # these three leads to another route than a derogation)
+    assert [q["id"] for q in questions[:3]] == ["custom_made", "in_house", "investigation_possible"]
+    assert questions[0]["text"].startswith("Le dispositif est-il fabriqué sur mesure")
     assert {"id", "section", "type", "text", "followup", "required"} <= questions[0].keys()
+    ids = [q["id"] for q in questions]
+    assert ids.index("first_in_man") < ids.index("applicant_name")  # screening before the rest
 
 
 def test_terminal_interview_asks_one_question_at_a_time_and_saves_each_answer(cli):
     case_id = cli("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
-    # empty line -> told it cannot be empty; "maybe" -> refused; skip; then answers; EOF stops
-    script = "\nmaybe\nno\nskip\nyes\nno\n" + "no\n" + "no\nno\nno\nno\nno\nyes\nno\nyes\nno\nyes\n" + "Valvix Medical SAS\n"  # minors, then route screening
-    done = cli("interview", case_id, input=script)
+    # the opening (a description) is skipped; empty line -> told it cannot be empty; "maybe" ->
+    # refused; then "no" to the IVD question; then skip one and stop
+    done = cli("interview", case_id, input="skip\n\nmaybe\nno\nskip\nquit\n")
     assert done.returncode == 0
     assert "cannot be empty" in done.stdout and "Not recorded" in done.stdout
     assert "saved" in done.stdout
     case = json.loads(cli("show", case_id, check=True).stdout)
     values = {k: v["value"] for k, v in case["answers"].items()}
-    assert values["is_ivd"] == "no" and values["previously_ce_marked"] == "yes"
-    assert values["certification_in_progress"] == "no" and values["applicant_name"] == "Valvix Medical SAS"
-    assert "first_in_man" not in values  # skipped, asked again next time
-    again = json.loads(cli("questions", case_id, "--json", check=True).stdout)
-    assert again[0]["id"] == "first_in_man"
+    assert values["is_ivd"] == "no"
+    skipped = [q for q in json.loads(cli("questions", case_id, "--json", check=True).stdout)]
+    assert skipped[0]["id"] == "custom_made"  # skipped, asked again next time
+
+
+def test_terminal_interview_opens_with_a_description_and_records_what_it_states_once_confirmed(cli):
+    case_id = cli("new", "--type", "individual", "--device", "Cardiostim CS-40", check=True).stdout.strip()
+    description = ("Nous sommes Cardiostim Medical SAS, 8 avenue du Général Leclerc, 69003 Lyon, France. "
+                   "Le stimulateur, dispositif de classe III, est destiné à la patiente P-207 du CHU de Lyon-Est. "
+                   "Le certificat CE n° GM-558120 délivré par l'organisme notifié GMED, numéro d'identification 0459, "
+                   "a expiré le 14 juin 2022.")
+    done = cli("interview", case_id, "--lang", "fr", input=f"{description}\n1 2 3 4 5 6 7 8 9 10 11 12\nquit\n")
+    assert done.returncode == 0, done.stderr
+    assert "Compris" in done.stdout and "[votre description]" in done.stdout
+    values = {k: v["value"] for k, v in json.loads(cli("show", case_id, check=True).stdout)["answers"].items()}
+    assert values["applicant_name"] == "Cardiostim Medical SAS"
+    assert values["patient_pseudonym"] == "P-207"
+    assert values["device_class"] == "III" and values["is_ivd"] == "no"
+    assert values["previous_certificate_nb"] == "GMED, numéro d'identification 0459"
+    assert values["previous_certificate_expiry"] == "2022-06-14"
+    assert "Quelle est la raison sociale" not in done.stdout  # never asked what was told
+
+
+def test_tell_lists_field_value_and_source_and_records_only_with_yes(cli):
+    case_id = cli("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
+    text = "Manufacturer: Valvix Medical SAS, 12 rue des Tanneurs, 34000 Montpellier. Patient P-014 at CHU de Montpellier."
+    shown = cli("tell", case_id, text, "--lang", "en", "--offline", input="no\n", check=True)
+    assert "manufacturer's legal name: Valvix Medical SAS  [your description]" in shown.stdout
+    assert "Nothing was recorded" in shown.stdout
+    assert "applicant_name" not in json.loads(cli("show", case_id, check=True).stdout)["answers"]
+    done = cli("tell", case_id, text, "--lang", "en", "--offline", "--yes", check=True)
+    assert "answer(s) recorded" in done.stdout
+    values = {k: v["value"] for k, v in json.loads(cli("show", case_id, check=True).stdout)["answers"].items()}
+    assert values["patient_pseudonym"] == "P-014"
+    assert values["applicant_address"] == "12 rue des Tanneurs, 34000 Montpellier"
+
+
+def test_attach_yes_records_what_the_document_states_with_its_page(cli, make_pdf):
+    case_id = cli("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
+    cli("answer", case_id, "previously_ce_marked", "yes", check=True)
+    pdf = make_pdf(["Page de garde", "Organisme notifié : TÜV Rheinland LGA Products GmbH, numéro d'identification 2915\n"
+                    "Certificat CE n° XY-99 valable jusqu'au 31/12/2024"], "certificat.pdf")
+    done = cli("attach", case_id, str(pdf), "--kind", "previous_ce_certificate", "--yes", "--lang", "en", check=True)
+    assert "[certificat.pdf, p. 2]" in done.stdout
+    values = {k: v["value"] for k, v in json.loads(cli("show", case_id, check=True).stdout)["answers"].items()}
+    assert values["previous_certificate_nb"] == "TÜV Rheinland LGA Products GmbH, numéro d'identification 2915"
+    assert values["previous_certificate_expiry"] == "2024-12-31"
 
 
 def test_help_is_instant_and_lists_the_commands(cli):

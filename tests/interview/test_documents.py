@@ -42,7 +42,7 @@ def test_the_sterilisation_method_in_the_next_sentence_is_kept_with_the_sterilit
                    "Storage conditions: keep dry, below 30 °C."], "ifu_labelling")
     assert found["sterility"] == ("sterile; Sterilised by gamma irradiation", 1)
     assert found["shelf_life"] == ("5 years", 1)
-    assert found["storage_conditions"] == ("Storage conditions: keep dry, below 30 °C", 1)
+    assert found["storage_conditions"] == ("Keep dry, below 30 °C", 1)  # the label is not the value
 
 
 def test_the_first_occurrence_wins():

@@ -121,7 +121,7 @@ def _arguments(name: str, param: str, svc: Service, actor, pdf: Path, out: Path)
         "token": "token", "out": out,
         "proposals": [FactProposal("applicant_name", "Applicant", "Valvix", "Valvix", "llm")], "version": 1, "a": 0, "b": 1, "target": "clinician_letter",
         "reason": "a reason in several words", "link_id": "abcd1234", "values": {}, "draft": None, "query": "derogation",
-        "fmt": "docx" if name == "letter_file" else "md",
+        "fmt": "docx" if name == "letter_file" else "md", "seen": 1,
     }
     if param not in values:
         pytest.fail(f"Service.{name} takes a case id: give tests/service/test_limits_and_paths.py a value for {param!r}")

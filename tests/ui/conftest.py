@@ -1,7 +1,8 @@
 """Fixtures for the web app's tests: AppTest on ui/app.py, a real `streamlit run`, a real Chromium.
 
 - `data_home`: a temporary DEROGATION_HOME (retrieval off: the knowledge base is not under test here).
-- `app_test(role=..., case=..., **query)`: an AppTest of ui/app.py with those query parameters, not yet run.
+- `app_test(role=..., case=..., opening=False, lang="en", **query)`: an AppTest of ui/app.py with those
+  query parameters, not yet run.
 - `streamlit_server`: `streamlit run ui/app.py` on 127.0.0.1 (a free port) over `data_home`; `.url`,
   `.restart()`. `shared_streamlit_server`: one such server shared by consecutive tests that need no
   fresh one (each works on its own cases).
@@ -63,12 +64,21 @@ def app_test(data_home) -> Callable[..., object]:
     Query values of None are left out. Call `.run()` on it."""
     from streamlit.testing.v1 import AppTest
 
-    def make(role: str | None = "manufacturer", case: str | None = None, **query: str | None) -> AppTest:
+    def make(role: str | None = "manufacturer", case: str | None = None, *, opening: bool = False,
+             lang: str | None = "", **query: str | None) -> AppTest:
+        """`lang`: the page's language (English unless said, except on the clinician's and consultant's
+        pages: most tests read English words; None: the app's default).
+        `opening`: whether the chat opens with "describe your request" (else as if the user chose to
+        answer question by question)."""
         at = AppTest.from_file(str(APP), default_timeout=APPTEST_TIMEOUT)
-        params = {"role": role, "case": case, **query}
+        if lang == "":  # the clinician's and consultant's pages choose their text language themselves
+            lang = None if role in ("clinician", "consultant") or "token" in query else "en"
+        params = {"role": role, "case": case, "lang": lang, **query}
         for key, value in params.items():
             if value is not None:
                 at.query_params[key] = value
+        if case and not opening:
+            at.session_state[f"opened:{case}"] = True
         return at
 
     return make

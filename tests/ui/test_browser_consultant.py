@@ -34,7 +34,9 @@ def test_the_consultant_checks_a_source_and_approves_a_section(shared_streamlit_
     review = svc.case(case.id).review("need")
     assert (review.status, review.history[-1].by, review.history[-1].role) == ("approved", "a.reviewer", "consultant")
     assert page.get_by_role("button", name="Approve", exact=True).is_disabled()
-    page.get_by_text("[3] Réponse : need.urgency").click()  # what the urgency sentence rests on
-    page.get_by_text("Answer to “urgency” · given by maker (manufacturer)").wait_for()
+    # what the urgency sentence rests on, named as the reader knows it (never by its id)
+    page.get_by_text("[3] Réponse : urgence de la situation et conséquences d'une absence de traitement").click()
+    page.get_by_text("Réponse à « urgence de la situation et conséquences d'une absence de traitement » · "
+                     "donnée par maker").wait_for()
     page.wait_for_timeout(800)  # the expander's opening animation
     screenshot(page, "consultant")

@@ -26,12 +26,15 @@ def test_reload_keeps_the_answers_and_a_second_session_cannot_overwrite(
     streamlit_server, browser, page, wait_idle, screenshot
 ):
     store = Service(CaseStore(streamlit_server.home))
-    page.goto(streamlit_server.url)
+    page.goto(f"{streamlit_server.url}/?lang=en")
     wait_idle(page)
     page.get_by_label("Device trade name").fill("Valvix TMV-28")
     page.get_by_label("Device trade name").press("Enter")
     wait_idle(page)
     page.get_by_role("button", name="Create the case").click()
+    wait_idle(page)
+    page.get_by_text("Tell me about your request").first.wait_for()
+    page.get_by_role("button", name="I prefer to answer question by question").click()
     wait_idle(page)
     page.get_by_text("Is the device an in vitro diagnostic").first.wait_for()
     [summary] = store.cases()
@@ -39,14 +42,14 @@ def test_reload_keeps_the_answers_and_a_second_session_cannot_overwrite(
     assert f"case={case_id}" in page.url
 
     send(page, "no", wait_idle)
-    page.get_by_text("Would this be the first use of the device in humans").first.wait_for()
+    page.get_by_text("Is the device custom-made").first.wait_for()
     send(page, "non", wait_idle)
-    page.get_by_text("Did the device carry CE marking before").first.wait_for()
-    assert store.case(case_id).values() == {"device_name": "Valvix TMV-28", "is_ivd": "no", "first_in_man": "no"}
+    page.get_by_text("Is the device manufactured and used only within one health institution").first.wait_for()
+    assert store.case(case_id).values() == {"device_name": "Valvix TMV-28", "is_ivd": "no", "custom_made": "no"}
 
     page.reload()  # mid-interview: the conversation and the next question come back from the store
     wait_idle(page)
-    page.get_by_text("Did the device carry CE marking before").first.wait_for()
+    page.get_by_text("Is the device manufactured and used only within one health institution").first.wait_for()
     recorded = page.get_by_test_id("stChatMessage").filter(has_text="Recorded")
     assert recorded.count() == 2
     screenshot(page, "manufacturer")
@@ -54,12 +57,12 @@ def test_reload_keeps_the_answers_and_a_second_session_cannot_overwrite(
     other = browser.new_page()  # a second session on the same case, shown at the same version
     other.goto(page.url)
     wait_idle(other)
-    other.get_by_text("Did the device carry CE marking before").first.wait_for()
-    send(page, "yes", wait_idle)
-    send(other, "no", wait_idle)
+    other.get_by_text("Is the device manufactured and used only within one health institution").first.wait_for()
+    send(page, "no", wait_idle)
+    send(other, "yes", wait_idle)  # the same answer changed since `other` showed it: a conflict
     other.get_by_text("was not saved (nothing was overwritten)").first.wait_for()
-    other.get_by_role("button", name="Save my answer now").wait_for()
-    assert store.case(case_id).value("previously_ce_marked") == "yes"
+    other.get_by_role("button", name="Replace it with my text").wait_for()
+    assert store.case(case_id).value("in_house") == "no"
     screenshot(other, "manufacturer-conflict")
 
 

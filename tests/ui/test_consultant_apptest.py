@@ -47,7 +47,9 @@ def test_a_section_shows_its_text_sources_and_what_it_uses(desk):
     assert [s.value for s in desk.subheader][0] == "2. Justification du besoin et de l'intérêt pour le patient"
     assert "Urgence \\: " in body and ":blue[\\[3\\]]" in body  # the draft with numbered citations
     labels = [e.label for e in desk.expander]  # the sources, numbered as in the text
-    assert labels[2] == "[3] Réponse : need.urgency" and labels[4] == "[5] RDM art. 59(1)"
+    # an answer is named by its question as a reader knows it, never by its id
+    assert labels[2] == "[3] Réponse : urgence de la situation et conséquences d'une absence de traitement"
+    assert labels[4] == "[5] RDM art. 59(1)"
     assert "*urgence de la situation et conséquences d'une absence de traitement*" in body.split("**Answers used**")[1]
     assert ":red[missing] Lettre du médecin demandeur" in body  # the mandatory document it lacks
     assert ":gray-badge[draft]" in body

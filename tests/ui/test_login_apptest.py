@@ -44,7 +44,7 @@ def test_the_role_comes_from_the_account_not_from_the_address(app_test, data_hom
     users.add("m.martin", "manufacturer", "a long enough secret", data_home)
     svc = Service(CaseStore(data_home))
     case = svc.new_case("ansm", "individual", "Valvix TMV-28", Actor("m.martin", "manufacturer"))
-    at = _log_in(app_test(role="consultant", case=case.id).run(), "m.martin", "a long enough secret")
+    at = _log_in(app_test(role="consultant", case=case.id, lang="en").run(), "m.martin", "a long enough secret")
     assert not at.exception
     assert "Manufacturer" in _texts(at)
     # The consultant's review desk is not what a manufacturer account gets, whatever the URL says.
@@ -55,7 +55,7 @@ def test_a_clinician_account_reaches_no_case_without_its_link(app_test, data_hom
     users.add("dr.leroy", "clinician", "a long enough secret", data_home)
     svc = Service(CaseStore(data_home))
     case = svc.new_case("ansm", "individual", "Valvix TMV-28", Actor("m.martin", "manufacturer"))
-    at = _log_in(app_test(role="clinician", case=case.id).run(), "dr.leroy", "a long enough secret")
+    at = _log_in(app_test(role="clinician", case=case.id, lang="en").run(), "dr.leroy", "a long enough secret")
     assert not at.exception
     assert "Open the link the manufacturer sent you" in _texts(at)
     assert "Valvix" not in _texts(at)

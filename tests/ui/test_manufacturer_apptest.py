@@ -61,6 +61,8 @@ def test_a_new_case_opens_its_interview_and_the_list_offers_to_resume_it(app_tes
     assert (case.request_type, case.device) == ("global", "OsteoRod Junior")
     assert at.query_params["case"] == case.id
     assert at.title[0].value == "OsteoRod Junior"
+    assert "Tell me about your request" in asked(at)  # a new case opens with "describe it"
+    run_ok(button(at, "I prefer to answer question by question").click())
     assert "in vitro diagnostic" in asked(at)
 
     home = run_ok(app_test(role=None))  # a new session (a closed tab, a restarted server): the case is listed
@@ -76,19 +78,19 @@ def test_answers_are_saved_at_once_and_echoed_as_recorded(app_test, svc, case_id
     run_ok(at)
     assert svc.case(case_id).answers["is_ivd"].value == "no"
     assert ("user", "no") in chat_texts(at)  # shown back as recorded, not as typed
-    assert "first" in asked(at).lower()
+    assert "custom-made" in asked(at).replace("\\", "")  # the questions that change the route come first
     run_ok(button(at, "No").click())  # the quick answer buttons
-    assert svc.case(case_id).answers["first_in_man"].value == "no"
+    assert svc.case(case_id).answers["custom_made"].value == "no"
 
     at.chat_input[0].set_value("maybe")  # refused: a yes/no question
     run_ok(at)
     assert any("answer yes or no" in e.value for e in at.error)
-    assert "previously_ce_marked" not in svc.case(case_id).answers
+    assert "in_house" not in svc.case(case_id).answers
     assert at.chat_input[0].proto.value == "maybe"  # the refused text is back in the box
 
     again = run_ok(app_test(case=case_id))  # a reload: the conversation comes back from the store
     assert ("user", "no") in chat_texts(again)
-    assert "Did the device carry CE marking before" in asked(again)
+    assert "within one health institution" in asked(again)
 
 
 def test_a_thin_justification_gets_one_follow_up_and_completes_the_answer(app_test, svc, actor, case_id):
@@ -119,7 +121,7 @@ def test_a_later_save_from_a_second_session_is_refused_not_silently_overwritten(
     assert svc.case(case_id).answers["is_ivd"].value == "no"  # the earlier save stands
     assert any("was not saved" in w.value and "nothing was overwritten" in w.value for w in second.warning)
     assert any("yes" in m.value for m in second.markdown)  # the typed text is kept
-    run_ok(button(second, "Save my answer now").click())
+    run_ok(button(second, "Replace it with my text").click())
     answer = svc.case(case_id).answers["is_ivd"]
     assert answer.value == "yes" and [e.value for e in answer.entries] == ["no", "yes"]
 
@@ -138,15 +140,16 @@ def test_a_document_gets_a_proposed_kind_to_confirm_and_its_facts_are_proposed_a
     run_ok(at.button(key=f"confirm:{ev.id}").click())
     assert svc.case(case_id).evidence[0].kind_confirmed
 
-    # the question the interview is at is answered by the document: proposed in the chat
-    assert "CM\\-734215" in asked(at)
-    run_ok(button(at, "Use this answer").click())
+    # what the document states comes back on the card in the chat, with file and page
+    card = asked(at)
+    assert "Here is what I understood (3)" in card
+    shown = {t.value for t in at.text_input}
+    assert {"CM-734215", "CertiMed Notified Body (fictional), NB 9876"} <= shown
+    assert any("certificat-ce.pdf, p. 1" in c.value.replace("\\", "") for c in at.caption)
+    assert "previous_certificate_number" not in svc.case(case_id).answers  # nothing recorded before confirming
+    run_ok(button(at, "Confirm and record").click())
     answer = svc.case(case_id).answers["previous_certificate_number"]
     assert (answer.value, answer.last.source) == ("CM-734215", f"document:{ev.id}")
-    # the other facts wait in the side panel; accepting one means the interview never asks it
-    assert any("Valid until" in c.value for c in at.caption)
-    expiry = [p for p in svc.proposals(case_id) if p.question_id == "previous_certificate_expiry"][0]
-    run_ok(at.button(key=f"acc:{expiry.key}").click())
     assert svc.case(case_id).value("previous_certificate_expiry") == "2024-05-26"
     assert "previous_certificate_expiry" not in {p.question.id for p in svc.questions(case_id)}
 
@@ -221,8 +224,8 @@ def test_a_missing_answer_blocker_opens_that_question_in_the_chat(app_test, svc,
     at.chat_input[0].set_value(LONG if question.type == "long_text" else "Valvix Medical SAS")
     run_ok(at)
     assert svc.case(case_id).answers[qid].last.by == "tester"
-    assert "ask" not in at.query_params  # back to the interview's own order
-    assert "registered address" in asked(at)
+    assert "ask" not in at.query_params  # back to the interview's own order: the applicant block
+    assert "What is the manufacturer's registered address?" in [t.label for t in at.text_input]
 
 
 def test_the_export_panel_warns_when_an_answer_may_identify_the_patient(app_test, svc, case_id, actor):
@@ -231,3 +234,31 @@ def test_the_export_panel_warns_when_an_answer_may_identify_the_patient(app_test
     svc.answer(case_id, "urgency", "Vu Oliver Whitfield en consultation : dyspnée de repos.", actor)
     at = run_ok(app_test(case=case_id, view="export"))
     assert any("pouvant identifier un patient (1 endroit(s))" in w.value for w in at.warning)
+
+
+def test_an_ansm_case_speaks_french_by_default_and_the_opening_fills_facts_through_the_card(app_test, svc, case_id):
+    at = run_ok(app_test(case=case_id, lang=None, opening=True))
+    assert "Parlez-moi de votre demande" in asked(at)
+    at.chat_input[0].set_value("Nous sommes Valvix Medical SAS, 12 rue des Tanneurs, 34000 Montpellier. "
+                               "Patient P-014 au CHU de Montpellier, dispositif de classe III.")
+    run_ok(at)
+    assert "Voici ce que j'ai compris" in asked(at)
+    assert "applicant_name" not in svc.case(case_id).answers  # shown, not recorded
+    at.text_input(key=f"told-val:{case_id}:patient_pseudonym").set_value("P-015")  # corrected on the card
+    run_ok(button(at, "Confirmer et enregistrer").click())
+    case = svc.case(case_id)
+    assert case.value("applicant_name") == "Valvix Medical SAS" and case.value("device_class") == "III"
+    assert (case.value("patient_pseudonym"), case.answers["patient_pseudonym"].last.source) == ("P-015", "user")
+    assert any("Confirmé" in m.value for m in at.markdown)  # the confirmed facts as one turn in the chat
+
+
+def test_attach_from_a_blocker_offers_the_uploader_in_the_chat(app_test, svc, case_id, tmp_path):
+    at = run_ok(app_test(case=case_id, attach="clinical_data"))
+    assert any("Attach it here: Clinical data" in text.replace("\\", "") for _, text in chat_texts(at))
+    pdf = text_pdf(["Clinical evaluation report: 412 patients treated."], tmp_path / "cer.pdf")
+    key = next(u.key for u in at.file_uploader if u.key and u.key.startswith("attach-here:"))
+    at.file_uploader(key=key).upload("cer.pdf", pdf.read_bytes(), "application/pdf")
+    run_ok(at.button(key=f"{key}:go").click())
+    [ev] = svc.case(case_id).evidence
+    assert (ev.kind, ev.kind_confirmed) == ("clinical_data", True)
+    assert "attach" not in at.query_params

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.state import actor as session_actor
-from ui.state import attempt, md, service, show_flash
+from ui.state import attempt, config, md, service, show_flash
 
 
 def clinician_link_panel(case_id: str) -> None:
@@ -60,8 +60,15 @@ def _create_link(case_id: str) -> None:
     label = st.session_state.get(f"{key}:label", "")
     made = attempt(lambda: service().create_clinician_link(case_id, session_actor("manufacturer"), label), key)
     if made is not None:
-        base = (st.context.url or "").split("?")[0].rstrip("/")
-        st.session_state[f"{key}:new"] = f"{base}/?case={case_id}&token={made[1]}"
+        st.session_state[f"{key}:new"] = link_url(case_id, made[1])
+        st.session_state[f"{key}:open"] = True  # the panel that shows the one-time link stays open
+
+
+def link_url(case_id: str, token: str) -> str:
+    """The link as the physician opens it: on the configured public address (DEROGATION_PUBLIC_URL,
+    read once in Config), else on the address this page was opened with."""
+    base = (config().public_url or (st.context.url or "").split("?")[0]).rstrip("/")
+    return f"{base}/?case={case_id}&token={token}"
 
 
 def _revoke_link(case_id: str, link_id: str) -> None:

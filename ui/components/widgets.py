@@ -7,25 +7,26 @@ import re
 import streamlit as st
 
 from assistant.service import Case, Citation, Finding, Paragraph, Readiness, SectionDraft, Service, render_text
-from ui.state import badge, md
+from ui.state import badge, md, say
+from ui.state import lang as page_lang
 
 
-def progress_sidebar(readiness: Readiness, title: str = "Progress", titles: dict[str, str] | None = None) -> None:
+def progress_sidebar(readiness: Readiness, title: str = "", titles: dict[str, str] | None = None) -> None:
     """Per section: answers, mandatory documents, blockers and review status. `titles`: section id ->
     the title to show (the UI's language), else the draft's own title."""
     titles = titles or {}
     sections = readiness.sections
     answered = sum(s.answered for s in sections)
     total = sum(s.questions for s in sections) or 1
-    st.sidebar.markdown(f"**{title}**")
-    st.sidebar.progress(answered / total, text=f"{answered} of {total} answers · {len(readiness.blockers)} blocker(s)")
+    st.sidebar.markdown(f"**{title or say('progress_title')}**")
+    st.sidebar.progress(answered / total, text=say("progress_line", answered, total, len(readiness.blockers)))
     for s in sections:
         icon = ":green[●]" if s.complete and not s.blockers else (":orange[●]" if s.answered or s.evidence_present else ":gray[○]")
-        parts = [f"{s.answered}/{s.questions} answered"]
+        parts = [say("progress_answered", s.answered, s.questions)]
         if s.evidence_needed:
-            parts.append(f"{s.evidence_present}/{s.evidence_needed} documents")
+            parts.append(say("progress_documents", s.evidence_present, s.evidence_needed))
         if s.blockers:
-            parts.append(f":red[{s.blockers} blocker(s)]")
+            parts.append(":red[" + say("home_blockers", s.blockers) + "]")
         st.sidebar.markdown(f"{icon} **{s.number}. {md(titles.get(s.section_id, s.title))}**  \n{' · '.join(parts)} {badge(s.status)}")
 
 
@@ -67,16 +68,17 @@ def _highlight(page_text: str, needle: str) -> str:
 def citation_detail(svc: Service, case: Case, citation: Citation, near_value: str = "") -> None:
     """What a citation points at: the answer as recorded, the document page, or the provision."""
     if citation.kind == "answer":
-        answer = case.answers.get(citation.source)
+        qid = citation.source.rsplit(".", 1)[-1]  # a question id, never shown as such
+        answer = case.answers.get(qid)
         st.markdown(md(citation.text))
         if answer:
             last = answer.last
-            source = last.source
-            if source.startswith("document:"):
-                ev = next((e for e in case.evidence if e.id == source.split(":", 1)[1]), None)
-                source = f"from the document {ev.filename}" if ev else source
-            st.caption(f"Answer to “{md(citation.source)}” · given by {md(last.by)} ({last.role}) on "
-                       f"{last.at:%Y-%m-%d %H:%M} UTC · source: {md(source)}")
+            try:
+                label = svc.profile(case).question(qid).label.get(page_lang())
+            except Exception:  # a question the profile no longer has
+                label = say("citation_an_answer")
+            st.caption(say("citation_answer", md(label), md(last.by), f"{last.at:%Y-%m-%d %H:%M}",
+                           md(_source_words(case, last.source))))
     elif citation.kind == "evidence":
         ev_id = citation.id.split(":")[1]
         ev = next((e for e in case.evidence if e.id == ev_id), None)
@@ -88,13 +90,31 @@ def citation_detail(svc: Service, case: Case, citation: Citation, near_value: st
         with st.container(height=220, border=True):
             st.markdown(_highlight(text, near_value) if text.strip() else "_No text on this page (scanned?)._")
     else:
-        if citation.text:
+        if citation.text and citation.kind == "passage":
+            st.markdown(citation.text)  # the knowledge base's own Markdown, rendered (tables, emphasis)
+        elif citation.text:
             st.markdown(md(citation.text))
         where = f" · page {citation.page}" if citation.page else ""
-        if citation.source and citation.kind == "passage":
+        if citation.source and citation.kind == "passage" and not _is_path(citation.source):
             st.caption(f"{md(citation.source)}{where}")
+        elif where:
+            st.caption(where.strip(" ·"))
         if citation.url:
-            st.markdown(f"[Official text]({citation.url})")
+            st.markdown(f"[{say('citation_official_text')}]({citation.url})")
+
+
+def _is_path(source: str) -> bool:
+    """A file path of the knowledge base (an internal detail a reader does not need)."""
+    return "/" in source or "\\" in source or source.endswith((".md", ".html", ".pdf", ".txt"))
+
+
+def _source_words(case: Case, source: str) -> str:
+    """Where an answer came from, in words (never `document:<id>`)."""
+    if source.startswith("document:"):
+        ev = next((e for e in case.evidence if e.id == source.split(":", 1)[1]), None)
+        return say("chat_from_document", ev.filename) if ev else say("chat_from_a_document")
+    return say({"description": "chat_from_description", "llm": "citation_from_model",
+                "case_creation": "citation_from_creation"}.get(source, "citation_typed"))
 
 
 def section_sources(svc: Service, case: Case, section: SectionDraft, key: str) -> None:
@@ -111,9 +131,17 @@ def section_sources(svc: Service, case: Case, section: SectionDraft, key: str) -
                 last_answer = section.citations[span.ref].text
             elif span.kind == "cite" and span.ref.startswith("evidence:"):
                 near.setdefault(span.ref, last_answer)
+    profile = svc.profile(case)
     for ref, n in numbers.items():
         citation = section.citations[ref]
-        with st.expander(f"[{n}] {citation.label}", icon=_ICON.get(citation.kind)):
+        title = citation.label
+        if citation.kind == "answer":  # the question as a reader knows it, not its id
+            try:
+                title = say("citation_answer_title", profile.question(citation.source.rsplit(".", 1)[-1])
+                            .label.get(page_lang()))
+            except Exception:  # a question the profile no longer has: the drafter's own label
+                title = citation.label
+        with st.expander(f"[{n}] {title}", icon=_ICON.get(citation.kind)):
             citation_detail(svc, case, citation, near.get(ref, ""))
 
 

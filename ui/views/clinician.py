@@ -21,6 +21,7 @@ import streamlit as st
 from assistant.service import Actor, Block, Case, LetterField, Run, ServiceError, words
 from ui.state import LANG_LABELS, attempt, flash, md, save_upload, service, show_flash, synced_choice
 from ui.state import actor as session_actor
+from ui.state import lang as page_lang
 
 
 def _t(key: str, lang: str, *args: object, **kwargs: object) -> str:
@@ -69,8 +70,11 @@ def internal_flow(case_id: str) -> None:
 def _flow(flow: Flow) -> None:
     svc = service()
     title, choice = st.columns([3, 1], vertical_alignment="bottom")
-    with choice:
-        lang = synced_choice("lang", ["fr", "en"], "fr", LANG_LABELS, label="Langue de la lettre · Letter language")
+    if flow.token is None:  # inside the app: the sidebar's FR/EN switch is the page's language
+        lang = page_lang()
+    else:
+        with choice:
+            lang = synced_choice("lang", ["fr", "en"], "fr", LANG_LABELS, label="Langue de la lettre · Letter language")
     case = svc.case(flow.case_id)
     maker = case.value("applicant_name")
     title.title(_t("title", lang))
@@ -148,6 +152,14 @@ def _field(flow: Flow, case: Case, f: LetterField, lang: str) -> None:
             st.warning(_t("pseudonym_differs", lang).format(md(in_case)), icon=":material/warning:")
         elif in_case and not stored:
             st.caption(_t("case_pseudonym", lang).format(md(in_case)))
+            st.button(words("letter_use_case_pseudonym", lang, in_case), key=flow.key(f"use-pseudonym:{f.id}"),
+                      on_click=_use_value, args=(flow, f.id, in_case))
+
+
+def _use_value(flow: Flow, fid: str, value: str) -> None:
+    """Fill a field with a value the request already holds (one click), then save it as typed."""
+    st.session_state[flow.key(fid)] = value
+    _store_field(flow, fid)
 
 
 def _save_field(flow: Flow, fid: str, lang: str) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from assistant.errors import ServiceError
-from ui.state import service
+from ui.state import language_switch, say, service
 
 _KEY = "account"
 
@@ -64,14 +64,15 @@ def gate() -> Account | None:
 
 
 def _form() -> None:
-    st.title("Derogation assistant")
+    st.title(say("app_name"))
+    language_switch()
     with st.form("login"):
-        name = st.text_input("User name")
-        password = st.text_input("Password", type="password")
-        if st.form_submit_button("Log in", type="primary"):
+        name = st.text_input(say("login_user"))
+        password = st.text_input(say("login_password"), type="password")
+        if st.form_submit_button(say("login_button"), type="primary"):
             user = service().authenticate(name, password)
             if user is None:
-                st.error("Unknown user name or wrong password.")
+                st.error(say("login_wrong"))
             else:
                 st.session_state[_KEY] = {"name": user.name, "role": user.role}
                 st.rerun()
@@ -79,15 +80,14 @@ def _form() -> None:
 
 def _oidc() -> Account | None:
     if not st.user.is_logged_in:
-        st.title("Derogation assistant")
-        st.button("Log in", type="primary", on_click=st.login)
+        st.title(say("app_name"))
+        st.button(say("login_button"), type="primary", on_click=st.login)
         st.stop()
     email = str(st.user.get("email") or "")
     user = service().account_for_identity(email)
     if user is None:
-        st.error(f"{email or 'This account'} has no role here: ask an administrator to add it "
-                 "(derogation users add EMAIL --role ROLE --identity-provider).")
-        st.button("Log out", on_click=st.logout)
+        st.error(say("login_no_role", email or "?"))
+        st.button(say("app_log_out"), on_click=st.logout)
         st.stop()
     st.session_state[_KEY] = {"name": user.name, "role": user.role}
     return Account(user.name, user.role)

@@ -11,11 +11,12 @@ import streamlit as st
 from assistant.service import Case, Readiness
 from ui.components import llm as llm_panels
 from ui.components import progress, widgets
-from ui.state import go, md, remember, service, show_flash, synced_choice
+from ui.state import go, md, remember, say, service, show_flash, synced_choice
+from ui.state import lang as page_lang
 from ui.views.manufacturer import chat as manufacturer_chat
 from ui.views.manufacturer import export as manufacturer_export
 
-VIEWS = {"interview": "Interview", "draft": "Draft preview", "export": "Check & export"}
+VIEWS = ("interview", "draft", "export")
 
 
 def readiness(case: Case) -> Readiness:
@@ -25,10 +26,43 @@ def readiness(case: Case) -> Readiness:
 
 def header(case: Case) -> None:
     profile = service().profile(case)
-    st.title(case.device or "(device not named yet)")
-    st.caption(f"{profile.request_type_labels[case.request_type].get('en').capitalize()} request to "
-               f"{profile.id.upper()} · case {case.id} · version {case.version} · drafted in "
-               f"{'French' if case.settings.language == 'fr' else 'English'}")
+    st.title(case.device or say("page_no_device"))
+    st.caption(say("page_caption", profile.request_type_labels[case.request_type].get(page_lang()),
+                   profile.id.upper(), case.version, say(f"page_drafted_{case.settings.language}")))
+
+
+def route_banner(case: Case) -> None:
+    """The legal route at the top of the case: the conclusion, its reasons and provisions."""
+    result = service().route(case.id, page_lang())
+    outcome = next((r for r in result.routes if r.id == result.conclusion), result.routes[-1])
+    text = say("route_conclusion", say("route_" + result.conclusion))
+    box = st.info if result.conclusion == "derogation" else st.warning
+    with st.container(key="route-banner"):
+        box(text, icon=":material/gavel:")
+        with st.expander(say("chat_route_why")):
+            for reason in outcome.reasons:
+                st.markdown(f"- {md(reason)}")
+            for cite in outcome.citations:
+                st.markdown(f"- [{md(cite['label'])}]({cite['url']})")
+
+
+def consultant_comments(case: Case) -> None:
+    """What the consultant asked for, where the manufacturer works (newest first)."""
+    comments = [c for c in case.comments if c.role != "manufacturer"]
+    if not comments:
+        return
+    profile = service().profile(case)
+    with st.container(border=True, key="consultant-comments"):
+        st.markdown(f"**:material/rate_review: {say('page_comments', len(comments))}**")
+        for c in reversed(comments[-5:]):
+            try:
+                title = profile.section(c.section).title.get(page_lang())
+            except Exception:  # a section the profile no longer has: the comment still shows
+                title = c.section
+            a, b = st.columns([4, 1], vertical_alignment="center")
+            a.markdown(f"{md(c.text)}  \n:gray[{md(title)} · {md(c.by)} · {c.at:%Y-%m-%d %H:%M} UTC]")
+            b.button(say("page_open_section"), key=f"comment:{c.n}", on_click=go,
+                     kwargs={"view": "draft", "section": c.section})
 
 
 def render(case_id: str) -> None:
@@ -37,15 +71,17 @@ def render(case_id: str) -> None:
     remember(case)
     progress.knowledge_base()
     progress.documents_indexing(case.id)
-    with st.spinner("Checking the case…"):
+    with st.spinner(say("page_checking")):
         state = readiness(case)
     profile = svc.profile(case)
-    widgets.progress_sidebar(state, titles={s.id: s.title.get("en") for s in profile.sections})
+    widgets.progress_sidebar(state, titles={s.id: s.title.get(page_lang()) for s in profile.sections})
     header(case)
+    route_banner(case)
+    consultant_comments(case)
     show_flash()
     for notice in state.notices:  # e.g. the knowledge base was unavailable: the draft cites the profile only
         st.warning(md(notice))
-    view = synced_choice("view", list(VIEWS), "interview", VIEWS)
+    view = synced_choice("view", list(VIEWS), "interview", {v: say(f"page_view_{v}") for v in VIEWS})
     if view == "interview":
         manufacturer_chat.render(case)
     elif view == "draft":
@@ -63,10 +99,10 @@ def draft_preview(case: Case) -> None:
     llm_panels.draft_outcomes(case, lang)
     ids = [s.section_id for s in draft.sections]
     profile = svc.profile(case)
-    labels = {s.section_id: f"{s.number}. {profile.section(s.section_id).title.get('en')}" for s in draft.sections}
+    labels = {s.section_id: f"{s.number}. {profile.section(s.section_id).title.get(page_lang())}" for s in draft.sections}
     left, right = st.columns([3, 2], gap="large")
     with left:
-        chosen = synced_choice("section", ids, ids[0], labels, label="Section", widget="select")
+        chosen = synced_choice("section", ids, ids[0], labels, label=say("page_section"), widget="select")
         section = draft.section(chosen)
         with st.container(border=True):
             st.subheader(f"{section.number}. {section.title}")
@@ -76,17 +112,17 @@ def draft_preview(case: Case) -> None:
         llm_panels.draft_buttons(case, chosen, lang, "manufacturer")
         open_items = [p for p in section.placeholders if not p.waived]
         if open_items:
-            st.markdown("**Still to complete in this section**")
+            st.markdown(f"**{say('page_still_to_complete')}**")
             for i, ph in enumerate(open_items):
                 a, b = st.columns([4, 1], vertical_alignment="center")
                 a.markdown(f":orange[●] {md(ph.label)}")
                 if ph.question_id:
-                    b.button("Answer", key=f"ph:{chosen}:{i}", on_click=go,
+                    b.button(say("page_answer"), key=f"ph:{chosen}:{i}", on_click=go,
                              kwargs={"view": "interview", "ask": ph.question_id})
                 elif ph.evidence_kind:
-                    b.button("Attach", key=f"ph:{chosen}:{i}", on_click=go,
+                    b.button(say("chat_attach"), key=f"ph:{chosen}:{i}", on_click=go,
                              kwargs={"view": "interview", "ask": None, "attach": ph.evidence_kind})
         widgets.evidence_checklist(section)
     with right:
-        st.markdown("**Sources** · open one to read the passage")
+        st.markdown(f"**{say('page_sources')}**")
         widgets.section_sources(svc, case, section, key=f"src:{chosen}")

@@ -1,0 +1,185 @@
+"""The conversation in a real headless Chromium against `streamlit run`: the opening description fills
+several facts through one card, a PDF dropped in the chat gets its feedback in the chat, the FR/EN
+switch, a conflict only when the same answer changed, the consultant's comment where the manufacturer
+works, a clinician link that opens only its letter, and `derogation ui --host` refused without accounts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from assistant.case.store import CaseStore
+from assistant.documents.pdf import text_pdf
+from assistant.service import Actor, Service
+from assistant.service import accounts as users
+
+ME = Actor("tester", "manufacturer")
+DESCRIPTION = ("Nous sommes Cardiostim Medical SAS, 8 avenue du Général Leclerc, 69003 Lyon, France. "
+               "Le stimulateur Cardiostim CS-40, références CS-40-DR et CS-40-SR, dispositif de classe III, "
+               "est destiné à la patiente P-207 prise en charge au CHU de Lyon-Est, service de rythmologie.")
+CERTIFICATE = ["Organisme notifié : TÜV Rheinland LGA Products GmbH, numéro d'identification 2915\n\n"
+               "CERTIFICAT CE\nCertificat n° TR-2291-7\nValable jusqu'au : 14/06/2022"]
+
+
+def send(page, text: str, wait_idle) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(text)
+    box.press("Enter")
+    wait_idle(page)
+
+
+def test_the_opening_description_and_a_dropped_pdf_fill_facts_through_one_card_in_french_and_english(
+    streamlit_server, page, wait_idle, screenshot, tmp_path
+):
+    svc = Service(CaseStore(streamlit_server.home))
+    case_id = svc.new_case("ansm", "individual", "Cardiostim CS-40", ME).id
+    page.goto(f"{streamlit_server.url}/?case={case_id}")
+    wait_idle(page)
+    page.get_by_text("Parlez-moi de votre demande").first.wait_for()  # an ANSM case speaks French
+    page.get_by_test_id("stSidebar").get_by_text("English").click()  # the FR/EN switch
+    wait_idle(page)
+    page.get_by_text("Tell me about your request").first.wait_for()
+    assert "lang=en" in page.url
+    page.get_by_test_id("stSidebar").get_by_text("Français").click()
+    wait_idle(page)
+    page.get_by_text("Parlez-moi de votre demande").first.wait_for()
+
+    send(page, DESCRIPTION, wait_idle)
+    card = page.locator(".st-key-told-card")
+    card.get_by_text("Voici ce que j'ai compris").wait_for()
+    assert card.get_by_text("Source : votre description").count() >= 5
+    assert svc.case(case_id).values() == {"device_name": "Cardiostim CS-40"}  # nothing recorded yet
+    screenshot(page, "conversation-card")
+    card.get_by_role("button", name="Confirmer et enregistrer").click()
+    wait_idle(page)
+    page.get_by_text("réponse(s) enregistrée(s)").first.wait_for()
+    values = svc.case(case_id).values()
+    assert values["applicant_name"] == "Cardiostim Medical SAS"
+    assert values["applicant_address"] == "8 avenue du Général Leclerc, 69003 Lyon, France"
+    assert (values["patient_pseudonym"], values["device_class"], values["is_ivd"]) == ("P-207", "III", "no")
+    assert values["healthcare_facilities"].startswith("CHU de Lyon-Est")
+    asked = page.locator(".st-key-chat-question, .st-key-chat-block")
+    asked.first.wait_for()
+    assert "raison sociale" not in asked.first.inner_text()  # never asked what was told
+
+    # a PDF dropped in the chat: what happened is said in the chat, and its facts come on the card
+    svc.answer(case_id, "previously_ce_marked", "oui", ME)
+    page.reload()
+    wait_idle(page)
+    pdf = text_pdf(CERTIFICATE, tmp_path / "certificat-TR.pdf")
+    page.get_by_test_id("stChatInput").locator("input[type=file]").set_input_files(str(pdf))
+    page.get_by_test_id("stChatInputSubmitButton").click()
+    wait_idle(page)
+    # said in the chat column, right above the card (not in the side panel)
+    page.get_by_test_id("stAlertContainer").filter(has_text="certificat-TR.pdf est joint").first.wait_for()
+    assert page.locator(".st-key-side-uploader").get_by_text("est joint").count() == 0
+    card = page.locator(".st-key-told-card")
+    card.get_by_text("certificat-TR.pdf, p. 1").first.wait_for()
+    screenshot(page, "conversation-dropped-pdf")
+    card.get_by_role("button", name="Confirmer et enregistrer").click()
+    wait_idle(page)
+    values = svc.case(case_id).values()
+    assert values["previous_certificate_nb"] == "TÜV Rheinland LGA Products GmbH, numéro d'identification 2915"
+    assert (values["previous_certificate_number"], values["previous_certificate_expiry"]) == ("TR-2291-7", "2022-06-14")
+
+
+def test_a_conflict_only_on_the_same_answer_and_the_consultants_comment_is_shown(
+    streamlit_server, page, wait_idle, screenshot
+):
+    svc = Service(CaseStore(streamlit_server.home))
+    case_id = svc.new_case("ansm", "individual", "Valvix TMV-28", ME).id
+    svc.answer(case_id, "is_ivd", "non", ME)
+    page.goto(f"{streamlit_server.url}/?case={case_id}&lang=en")
+    wait_idle(page)
+    page.get_by_text("Is the device custom-made").first.wait_for()
+    # another window changes another answer: this page's save goes through
+    svc.answer(case_id, "first_in_man", "non", Actor("colleague", "manufacturer"))
+    send(page, "no", wait_idle)
+    assert svc.case(case_id).value("custom_made") == "no"
+    assert page.get_by_text("was not saved").count() == 0
+    # another window changes the same answer this page is about to save: a conflict, the text kept
+    page.goto(f"{streamlit_server.url}/?case={case_id}&lang=en&ask=custom_made")
+    wait_idle(page)
+    svc.answer(case_id, "custom_made", "non", Actor("colleague", "manufacturer"), replace=True)
+    svc.answer(case_id, "custom_made", "yes", Actor("colleague", "manufacturer"), replace=True)
+    send(page, "no", wait_idle)
+    page.get_by_text("was changed elsewhere since this page was shown").first.wait_for()
+    assert svc.case(case_id).value("custom_made") == "yes"
+    page.get_by_role("button", name="Replace it with my text").click()
+    wait_idle(page)
+    assert svc.case(case_id).value("custom_made") == "no"
+
+    svc.comment(case_id, "need", "Give the patient's NYHA class and the date of the last hospitalisation.",
+                Actor("c.consultant", "consultant"))
+    page.goto(f"{streamlit_server.url}/?case={case_id}&lang=en")
+    wait_idle(page)
+    box = page.locator(".st-key-consultant-comments")
+    box.get_by_text("Your consultant's comments (1)").wait_for()
+    box.get_by_text("Give the patient's NYHA class").wait_for()
+    screenshot(page, "manufacturer-comment")
+
+
+def test_a_clinician_link_opens_only_its_letter_and_without_its_token_nothing(
+    streamlit_server, page, wait_idle, screenshot
+):
+    users.add("m.martin", "manufacturer", "a long enough secret", streamlit_server.home)
+    svc = Service(CaseStore(streamlit_server.home))
+    case_id = svc.new_case("ansm", "individual", "Valvix TMV-28", ME).id
+    _, token = svc.create_clinician_link(case_id, ME, "Dr Martel")
+    page.goto(f"{streamlit_server.url}/?case={case_id}&token={token}")
+    wait_idle(page)
+    page.get_by_text("Lettre du médecin demandeur").first.wait_for()
+    page.goto(f"{streamlit_server.url}/?case={case_id}")  # the same link without its token
+    wait_idle(page)
+    page.get_by_role("button", name="Se connecter").wait_for()  # a login, nothing of the case
+    assert page.get_by_text("Valvix").count() == 0
+    page.goto(f"{streamlit_server.url}/?case={case_id}&token=forged-token&role=consultant")
+    wait_idle(page)
+    page.get_by_text("Ce lien n'ouvre aucune lettre").first.wait_for()
+    assert page.get_by_text("Valvix").count() == 0
+    screenshot(page, "clinician-link-refused")
+
+
+def _start_ui(home, tmp_path, *args: str) -> tuple[subprocess.Popen, int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DEROGATION_HOME": str(home)}
+    log = (tmp_path / "ui.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "ui", "--port", str(port), *args], cwd=tmp_path,
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, port
+
+
+def test_derogation_ui_host_is_refused_without_accounts_and_serves_a_login_with_them(
+    data_home, tmp_path, page, wait_idle
+):
+    proc, _ = _start_ui(data_home, tmp_path, "--host", "0.0.0.0", "--lang", "fr")
+    assert proc.wait(timeout=120) != 0
+    said = (tmp_path / "ui.log").read_text()
+    assert "Refusé" in said and "derogation users add" in said
+
+    users.add("m.martin", "manufacturer", "a long enough secret", data_home)
+    proc, port = _start_ui(data_home, tmp_path, "--host", "0.0.0.0")
+    try:
+        deadline, body = time.monotonic() + 300, ""  # only a server that never starts fails
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                    body = r.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.25)
+        assert body == "ok", (tmp_path / "ui.log").read_text()
+        page.goto(f"http://127.0.0.1:{port}/")
+        wait_idle(page)
+        page.get_by_role("button", name="Se connecter").wait_for()
+        assert page.get_by_text("Nouveau dossier").count() == 0
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
