@@ -135,7 +135,7 @@ def test_the_individual_submission_reads_as_filed(demo):
                in p.text for p in doc.paragraphs)
     exhibits = next(t for t in tables if t[0] == ["Pièce", "Intitulé", "Date", "Signataire"])
     rows = {row[1]: row for row in exhibits[1:]}
-    assert rows["Attestation de prise de toutes les précautions nécessaires"][2:] == [
+    assert rows["Attestation certifiant que toutes les précautions nécessaires ont été prises"][2:] == [
         "5 novembre 2026", "Claire Roussel, directrice qualité et affaires réglementaires"]
     assert rows["Lettre du médecin demandeur (urgence et justification médicale)"][2:] == [
         "12 novembre 2026", "Dr A. Martel, RPPS 10001234567 (fictif)"]
@@ -148,7 +148,7 @@ def test_the_global_submission_shows_the_exception_and_the_parental_consent(demo
     body = "\n".join(p.text for p in doc.paragraphs)
     assert "2. Justification du besoin et de l'intérêt pour les patients" in headings
     assert "titulaires de l'autorité parentale" in body
-    assert "Attestation de prise de toutes les précautions nécessaires : Attestation signée par le responsable" in body
+    assert "Attestation certifiant que toutes les précautions nécessaires ont été prises : Attestation signée par le responsable" in body
     # the certificate was waived, not attached: the text never says it "est signée"
     assert "est signée par" not in body and "sera signée par Paul Nguyen" in body
 
@@ -207,7 +207,7 @@ def test_a_case_answered_na_cannot_be_exported_with_those_words_as_facts(svc, ac
     svc.export(case.id, "docx", tmp_path / "s.docx")
     text = inspect.read_docx(tmp_path / "s.docx").text
     assert "Stérilité : oui" not in text and "Correspondant de matériovigilance : n/a" not in text
-    assert "NON FOURNI : correspondant de matériovigilance du fabricant — exception : Information transmise" in text
+    assert "NON FOURNI : correspondant de matériovigilance (réactovigilance pour un DMDIV) du fabricant — exception : Information transmise" in text
 
 
 def test_the_review_pack_is_docx_or_markdown_only(svc, actor, tmp_path):

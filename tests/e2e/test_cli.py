@@ -89,7 +89,7 @@ def test_global_example_end_to_end_with_a_waiver_in_the_annex(cli, home, tmp_pat
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert "10. Bilan des dérogations déjà accordées" in headings
     body = "\n".join(p.text for p in doc.paragraphs)
-    assert "Attestation de prise de toutes les précautions nécessaires : Attestation signée" in body
+    assert "Attestation certifiant que toutes les précautions nécessaires ont été prises : Attestation signée" in body
     assert "projet transmis pour relecture interne" in body
     md = (tmp_path / f"{case_id}.md").read_text()
     assert "Éléments non fournis et justification" in md and "relecture interne" in md

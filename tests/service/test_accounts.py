@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+import subprocess
+import sys
 
 import pytest
 
@@ -12,19 +13,23 @@ from assistant.service import accounts as users
 PASSWORD = "a long enough secret"
 
 
-def _add(args: tuple[str, str]) -> str:
-    name, home = args
-    from pathlib import Path
-
-    users.add(name, "manufacturer", PASSWORD, Path(home))
-    return name
+# Each writer is a new interpreter (not a fork of this many-threaded test process, whose locks a
+# forked child could inherit held): 8 processes adding 6 accounts each, all at once.
+_WRITER = """
+import sys
+from pathlib import Path
+from assistant.service import accounts
+for name in sys.argv[2:]:
+    accounts.add(name, "manufacturer", "a long enough secret", Path(sys.argv[1]))
+"""
 
 
 def test_parallel_adds_from_many_processes_lose_no_account_and_raise_nothing(home):
     names = [f"user{n:02d}" for n in range(48)]
-    with ProcessPoolExecutor(max_workers=8) as pool:
-        done = list(pool.map(_add, [(n, str(home)) for n in names]))
-    assert done == names
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, str(home), *names[i::8]],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(8)]
+    results = [(w.wait(timeout=120), w.stderr.read()) for w in writers]
+    assert results == [(0, "")] * 8
     assert sorted(users.load(home)) == names
     assert [p.name for p in home.iterdir() if p.name.endswith(".tmp")] == []
 
