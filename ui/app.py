@@ -65,8 +65,9 @@ def main() -> None:
     if params.get("page") == "llm":
         settings_page(role)
         return
-    if not common.service().may_view(role, "case_list") and (signed_in or not case_id):
-        # A clinician works from the link they were sent (on a shared deployment, only from it).
+    if not common.service().may_view(role, "case_list"):
+        # A clinician works only from the link they were sent: the service accepts their changes
+        # only with that link's token (access.yaml `needs_link`).
         st.info(common.say("app_clinician_use_link"))
         return
     if not case_id:

@@ -91,12 +91,12 @@ def test_an_export_replaces_its_own_file_but_not_one_changed_since(svc, case_id,
 
 
 def test_a_failing_writer_leaves_no_half_file_and_no_temporary(svc, case_id, tmp_path, monkeypatch):
-    from assistant.documents import request
+    from assistant.documents import submission
 
     def broken(*_args):
         raise ValueError("the writer broke")
 
-    monkeypatch.setattr(request, "to_docx", broken)
+    monkeypatch.setattr(submission, "to_docx", broken)
     out = tmp_path / "request.docx"
     with pytest.raises(ServiceError, match="DOCX file could not be made"):
         svc.export(case_id, "docx", out)

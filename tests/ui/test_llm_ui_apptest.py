@@ -77,7 +77,7 @@ def screened_case(svc, actor) -> str:
 
 # -- the settings page ----------------------------------------------------------------------------------
 def test_the_settings_page_opens_from_the_sidebar_and_saves(app_test, offline):
-    at = run_ok(app_test(role="consultant"))  # the settings' owner (access.yaml: llm_settings_changed)
+    at = run_ok(app_test(role="consultant", lang="en"))  # the settings' owner (access.yaml: llm_settings_changed)
     at = run_ok(button(at, "Language model").click())
     assert at.query_params["page"] == "llm" and at.header[0].value == "Language model"
     assert "Offline mode" in texts(at)
@@ -94,10 +94,10 @@ def test_the_settings_page_opens_from_the_sidebar_and_saves(app_test, offline):
 
 
 def test_a_clinician_cannot_open_the_settings_page(app_test, offline):
-    at = run_ok(app_test(role="clinician", page="llm"))
+    at = run_ok(app_test(role="clinician", page="llm", lang="en"))
     assert "Language model" not in labels(at) and not at.header
     assert [e.value for e in at.error] == ["This page is not available: a clinician may not open this (llm settings)."]
-    consultant = run_ok(app_test(role="consultant", page="llm"))
+    consultant = run_ok(app_test(role="consultant", page="llm", lang="en"))
     assert consultant.header[0].value == "Language model"
 
 
