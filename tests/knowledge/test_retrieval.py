@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, run_cli  # at import: later, "conftest" may be another folder's
 
 from assistant.knowledge.bm25 import BM25
 from assistant.knowledge.expansion import expand, query_language
@@ -167,7 +167,6 @@ def test_the_real_mdcg_2022_18_is_cut_into_its_seven_roman_numbered_parts():
 
 
 def test_derogation_search_shows_each_hit_with_its_document_url_and_a_one_line_excerpt(tmp_path, with_notes):
-    from conftest import run_cli
 
     home = with_notes(tmp_path / "home")
     done = run_cli("search", "dérogation aux procédures d'évaluation de la conformité", "--k", "3", home=home)
