@@ -55,3 +55,38 @@ def test_each_note_cites_the_current_text_and_says_what_was_checked(path):
 def test_the_profile_cites_the_current_texts():
     for provision in load_profile("ansm").provisions:
         assert _wrong(provision.url) == [], (provision.id, provision.url)
+
+
+class _WordHash:
+    """Bag-of-words vectors: the ingestion under test, not the model."""
+
+    model_id = "test-word-hash@1"
+    dimension = 64
+
+    def _vector(self, text: str) -> list[float]:
+        import hashlib
+
+        v = [0.0] * self.dimension
+        for word in text.lower().split():
+            v[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
+        norm = sum(x * x for x in v) ** 0.5 or 1.0
+        return [x / norm for x in v]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+
+def test_the_notes_quote_the_superseded_wording_and_are_still_indexed_whole(tmp_path):
+    """The notes explain the 2017 dates to say they are no longer the law: the superseded-wording
+    screen (for official texts a user adds) must not drop their passages or warn on `corpus sync`."""
+    from assistant.knowledge.index import KnowledgeBase
+    from assistant.knowledge.sources import chunks_of_file
+    from assistant.knowledge.superseded import superseded
+
+    quoting = [p.name for p in NOTES if any(superseded(c.text) for c in chunks_of_file(p))]
+    assert quoting  # otherwise this test guards nothing
+    report = KnowledgeBase(tmp_path / "home", embedder=_WordHash()).add([NOTES_DIR])
+    assert report.problems == [] and report.chunks == sum(len(chunks_of_file(p)) for p in NOTES)
