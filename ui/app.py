@@ -28,6 +28,7 @@ st.set_page_config(page_title="Derogation assistant", page_icon=":material/medic
 
 
 def main() -> None:
+    common.begin_run()
     params = st.query_params
     case_id = params.get("case")
     token = params.get("token")

@@ -36,6 +36,21 @@ def config() -> Config:
     return Config.from_env()
 
 
+def begin_run() -> None:
+    """Called at the top of every rerun (ui/app.py, and a fragment's own rerun): what the widgets ask
+    for hundreds of times per rerun (the service, the page's language) is worked out once per rerun."""
+    st.session_state["run:memo"] = {}
+
+
+def _per_run(key: object, compute: Callable[[], Any]) -> Any:
+    held = st.session_state.get("run:memo")
+    if held is None:  # outside a rerun begun by the app (a test's own script): no memo
+        return compute()
+    if key not in held:
+        held[key] = compute()
+    return held[key]
+
+
 def roles() -> dict[str, str]:
     """Each role and its label (access.yaml), in its order."""
     return service().roles(lang())
@@ -43,7 +58,7 @@ def roles() -> dict[str, str]:
 
 def service() -> Service:
     """One Service per data home (DEROGATION_HOME), shared by the sessions of this server."""
-    return _service(config().retrieval)
+    return _per_run("service", lambda: _service(config().retrieval))
 
 
 def memo(name: str, case: Case, extra: object, compute: Callable[[], Any]) -> Any:
@@ -89,11 +104,15 @@ def lang() -> Lang:
         return chosen  # type: ignore[return-value]
     case_id = st.query_params.get("case")
     if case_id:
-        try:
-            return service().case(case_id).settings.language
-        except Exception:  # an unknown case: the page says so, in French by default
-            return "fr"
+        return _per_run(("lang", case_id), lambda: _case_language(case_id))
     return "fr"
+
+
+def _case_language(case_id: str) -> Lang:
+    try:
+        return service().case(case_id).settings.language
+    except Exception:  # an unknown case: the page says so, in French by default
+        return "fr"
 
 
 def say(key: str, *args: object, **kwargs: object) -> str:

@@ -102,9 +102,15 @@ def _fsync_dir(folder: Path) -> None:
 
 
 class CaseStore:
+    """Cases on disk. `load` keeps the last case it read, keyed by the journal's and the snapshot's
+    file identity (inode, size, modification time): a page that asks for the case a hundred times per
+    rerun, or another process's change, costs a `stat`, not a re-read of the journal. A loaded Case
+    is therefore shared: never modify it (`model.apply` returns a new one)."""
+
     def __init__(self, home: Path | None = None) -> None:
         self.home = home or data_home()
         self.root = self.home / "cases"
+        self._loaded: dict[str, tuple[tuple, Case]] = {}  # case id -> (files' stamp, case)
 
     # -- paths -----------------------------------------------------------------------------
     def folder(self, case_id: str) -> Path:
@@ -155,8 +161,34 @@ class CaseStore:
                 raise StoreError(f"case {case_id}: journal line {n + 1} is unreadable") from exc
         return events
 
+    def _stamp(self, case_id: str) -> tuple | None:
+        """What identifies the case's files as they are now (None: no journal)."""
+        folder = self.folder(case_id)
+        try:
+            j = os.stat(folder / "journal.jsonl")
+        except OSError:
+            return None
+        try:
+            s = os.stat(folder / "case.json")
+            snap = (s.st_ino, s.st_size, s.st_mtime_ns)
+        except OSError:
+            snap = None
+        return j.st_ino, j.st_size, j.st_mtime_ns, snap
+
     def load(self, case_id: str, version: int | None = None) -> Case:
         """The case as it is now, or as it was at `version` (rebuilt from the journal)."""
+        if version is not None:
+            return self._rebuild(case_id, version)
+        stamp = self._stamp(case_id)
+        held = self._loaded.get(case_id)
+        if stamp is not None and held is not None and held[0] == stamp:
+            return held[1]
+        case = self._rebuild(case_id, None)
+        if stamp is not None and self._stamp(case_id) == stamp:  # unchanged while it was read
+            self._loaded[case_id] = (stamp, case)
+        return case
+
+    def _rebuild(self, case_id: str, version: int | None) -> Case:
         events = self.events(case_id)
         case: Case | None = None
         if version is None:
@@ -224,6 +256,9 @@ class CaseStore:
             fh.flush()
             os.fsync(fh.fileno())
         self.write_snapshot(case_id, new)
+        stamp = self._stamp(case_id)
+        if stamp is not None:  # the next load (a rerun of the page) reads nothing
+            self._loaded[case_id] = (stamp, new)
         return new
 
     def write_snapshot(self, case_id: str, case: Case) -> None:
