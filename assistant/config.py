@@ -48,6 +48,7 @@ class Config:
     embed_threads: int = 0  # onnxruntime intra-op threads; 0: every core, at most 4
     prompts_dir: Path | None = None  # a folder of prompt files replacing the shipped ones
     public_url: str = ""  # the app's address as others reach it (for links sent to a physician)
+    attach_wait: bool = False  # the CLI's `attach` waits for its background indexing (as with --wait)
     llm_env: Mapping[str, str] = field(default_factory=dict, hash=False)  # settings field -> value set in the environment
     api_key: str = field(default="", repr=False)  # OPENAI_API_KEY: kept in memory only, never written
     secrets: tuple[str, ...] = field(default=(), repr=False)  # every key value, scrubbed from what is written
@@ -72,6 +73,7 @@ class Config:
             embed_threads=int(threads) if threads.isdigit() else 0,
             prompts_dir=Path(text("DEROGATION_PROMPTS")).expanduser() if text("DEROGATION_PROMPTS") else None,
             public_url=text("DEROGATION_PUBLIC_URL"),
+            attach_wait=text("DEROGATION_ATTACH_WAIT").lower() in ("1", "yes", "true", "on"),
             llm_env=MappingProxyType({f: text(var) for f, var in LLM_ENV_VARS.items() if text(var)}),
             api_key=text("OPENAI_API_KEY"),
             secrets=tuple(v for name in SECRET_VARS if len(v := text(name)) >= 4),

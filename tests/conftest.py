@@ -62,6 +62,9 @@ def suite_environment():
     itself: `point_at`)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DEROGATION_MODELS", str(MODELS))
+        # `derogation attach` indexes in a worker process of its own; in the suite it waits for it (as
+        # with --wait), so that no test leaves one running (tests/e2e/test_attach_background.py does not)
+        mp.setenv("DEROGATION_ATTACH_WAIT", "1")
         for name in model_variables():
             mp.delenv(name)
         yield

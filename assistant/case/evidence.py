@@ -235,11 +235,27 @@ def save_pages(folder: Path, sha256: str, pages: list[str]) -> None:
     write_atomic(folder / f"{sha256}.pages.json", json.dumps(pages, ensure_ascii=False).encode())
 
 
+_PAGES_KEPT = 64
+_pages_read: dict[tuple, list[str]] = {}  # (path, inode, size, mtime) -> pages, the newest last
+
+
 def load_pages(folder: Path, sha256: str) -> list[str]:
+    """A document's page texts. Every draft and check of a case reads them: the last ones read are
+    kept, keyed by the file's identity, so a rewritten file is read again. The list is shared: do not
+    modify it."""
+    path = folder / f"{sha256}.pages.json"
     try:
-        return json.loads((folder / f"{sha256}.pages.json").read_text(encoding="utf-8"))
+        st = os.stat(path)
+        key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+        if key in _pages_read:
+            return _pages_read[key]
+        pages = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
+    _pages_read[key] = pages
+    while len(_pages_read) > _PAGES_KEPT:
+        _pages_read.pop(next(iter(_pages_read)))
+    return pages
 
 
 def find_page(pages: list[str], needle: str) -> int | None:

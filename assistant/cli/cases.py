@@ -62,9 +62,11 @@ def _bar(desc: str, unit: str):
 
 
 def cmd_attach(svc: Service, args: argparse.Namespace) -> int:
+    """Read and record the document, then return: it is indexed by a worker process of its own, which
+    this command follows with a progress bar on a terminal (Ctrl-C stops following, not indexing), or
+    waits for with --wait ($DEROGATION_ATTACH_WAIT); `check` never waits for it."""
     result = svc.attach(args.case, Path(args.file), acting(args), kind=args.kind, note=args.note or "",
-                        on_progress=_bar("reading", "page"), index="no")
-    svc.index_evidence(args.case, _bar("indexing", "passage"))  # now, so that `check` never has to
+                        on_progress=_bar("reading", "page"), index="background")
     f = result.file
     how = " (guessed from its content: change it with --kind)" if result.guessed_kind else ""
     print(f"attached {f.filename} as {f.kind}{how}: {f.pages} page(s), sha256 {f.sha256[:12]}, id {f.id}")
@@ -75,7 +77,38 @@ def cmd_attach(svc: Service, args: argparse.Namespace) -> int:
 
         lang = args.lang or svc.case(args.case).settings.language
         record_document_facts(svc, args.case, f.id, acting(args), lang, args.yes)
+    if svc.indexing(args.case) is None:
+        return 0
+    wait = args.wait or svc.config.attach_wait
+    if not (wait or sys.stderr.isatty()):
+        print("indexing it in the background (`attach --wait` waits for it)", file=sys.stderr)
+        return 0
+    return _follow_indexing(svc, args.case, wait)
+
+
+def _follow_indexing(svc: Service, case_id: str, wait: bool) -> int:
+    """The background indexing of the case followed to its end, with a bar on a terminal."""
+    import time
+
+    bar = _bar("indexing", "passage")
+    try:
+        while (state := svc.indexing(case_id)) is not None:
+            bar(*state)
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        if wait:
+            raise
+        print("\nthe indexing goes on in the background", file=sys.stderr)
+        return 0
+    error = svc.indexing_error(case_id)
+    if error:
+        print(f"warning: the document could not be indexed: {error} (the next check tries again)", file=sys.stderr)
     return 0
+
+
+def cmd_index_worker(svc: Service, args: argparse.Namespace) -> int:
+    """The worker `attach` starts (not a user's command): index the case's documents."""
+    return svc.index_worker(args.case)
 
 
 def _print_findings(found: list, stream=sys.stdout) -> None:
@@ -97,6 +130,9 @@ def cmd_check(svc: Service, args: argparse.Namespace) -> int:
         _print_findings(found)
         blockers = sum(1 for f in found if f.blocks)
         print(f"\n{blockers} blocker(s), {sum(1 for f in found if f.severity == 'warning')} warning(s)")
+    waiting = svc.documents_waiting(args.case)
+    if waiting:  # never waited for: the findings are the case's, the passages of these documents come later
+        print(f"notice: {words('documents_pending', args.lang, waiting)}", file=sys.stderr)
     return 0
 
 

@@ -18,6 +18,7 @@ from assistant.cli.cases import (
     cmd_draft,
     cmd_export,
     cmd_history,
+    cmd_index_worker,
     cmd_interview,
     cmd_new,
     cmd_questions,
@@ -71,7 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note")
     p.add_argument("--yes", action="store_true", help="record every fact the document states (listed with its page)")
     p.add_argument("--facts", action="store_true", help="list the facts the document states and ask which to record")
+    p.add_argument("--wait", action="store_true",
+                   help="wait until the document is indexed for retrieval (else it goes on in the background)")
     lang(p, None)
+    p = sub.add_parser("index-worker")  # what `attach` starts in the background: not listed
+    p.set_defaults(func=cmd_index_worker)
+    p.add_argument("case")
     p = add("tell", cmd_tell, "describe the request in your own words: every fact it states, listed "
             "(field, value, source), recorded with --yes or after asking")
     p.add_argument("case")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import yaml
@@ -32,6 +32,7 @@ def rules_of(authority: str) -> dict[str, Any]:
     return data
 
 
+@lru_cache(maxsize=8192)  # the same answers and rule words are folded on every draft and check
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))

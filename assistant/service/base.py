@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import subprocess
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from assistant.gate.findings import Finding
 from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
-from assistant.service import retrieval_cache
+from assistant.service import indexer, retrieval_cache
 
 if TYPE_CHECKING:
     from assistant.knowledge.index import KnowledgeBase
@@ -122,6 +123,7 @@ class ServiceBase:
         self.retrieval_cache = retrieval_cache.RetrievalCache(self.store.home)
         self._index_locks: dict[str, threading.Lock] = {}
         self._jobs: dict[str, _Job] = {}
+        self._here = threading.local()  # .indexing: the case this thread is indexing (its own drafts are not waiting)
 
     @classmethod
     def from_config(cls, config: Config, *, retrieval: bool | None = None) -> Self:
@@ -201,9 +203,25 @@ class ServiceBase:
                     on_progress(len(done) + min(end, len(todo)), total)
             self.retrieval_cache.set_indexed(case_id, stamp, lang, self.config.embedder)
         if todo or before.get("documents") != stamp:
-            for each in (lang, "en" if lang == "fr" else "fr"):  # the other one: a reviewer switching languages
-                self._compose(case_id, each)  # the sections' passages, found now rather than at the next check
+            self._here.indexing = case_id
+            try:
+                for each in (lang, "en" if lang == "fr" else "fr"):  # the other one: a reviewer switching languages
+                    self._compose(case_id, each)  # the sections' passages, found now rather than at the next check
+            finally:
+                self._here.indexing = None
         return len(todo)
+
+    def documents_waiting(self, case_id: str) -> int:
+        """How many of the case's documents another thread or process is still indexing (0: none)."""
+        if not self._busy(case_id):
+            return 0
+        case = self.case(case_id)
+        return len(self.retrieval_cache.pending(case, self.config.embedder)) or len(case.evidence)
+
+    def _busy(self, case_id: str) -> bool:
+        """Whether another thread or process is indexing the case's documents (its passages are then
+        not looked for: the draft says the documents are still being indexed)."""
+        return getattr(self._here, "indexing", None) != case_id and self.indexing(case_id) is not None
 
     def _indexing_lock(self, case_id: str) -> threading.Lock:
         with self._computed_lock:
@@ -211,10 +229,47 @@ class ServiceBase:
 
     def indexing(self, case_id: str) -> tuple[int, int] | None:
         """(chunks done, chunks in all) while the case's documents are being indexed in the
-        background (`index_evidence_later`); None when nothing is under way."""
+        background (`index_evidence_later` in this process, `index_in_background` in a worker
+        process); None when nothing is under way."""
         _validate(case_id)
         job = self._jobs.get(case_id)
-        return None if job is None or job.done else (job.progress, job.total)
+        if job is not None and not job.done:
+            return job.progress, job.total
+        if self._knowledge is None:
+            return None
+        return indexer.progress(self.store.home, case_id)
+
+    def index_in_background(self, case_id: str) -> subprocess.Popen | None:
+        """`index_evidence` in a detached worker process (the CLI's `attach`), unless nothing is to be
+        indexed (no retrieval, or every document is indexed) or a worker already runs for the case
+        (it picks the new document up). Returns the worker started, or None."""
+        case = self.case(case_id)
+        if self._knowledge is None or not self.retrieval_cache.pending(case, self.config.embedder):
+            return None
+        return indexer.start(self.store.home, case_id)
+
+    def index_worker(self, case_id: str) -> int:
+        """What the worker process runs: index the case's documents under the case's indexing lock,
+        again while documents attached meanwhile are waiting. 0 when done (or another worker holds the
+        lock), 1 when indexing failed (the reason is kept for `indexing_error`)."""
+        home = self.store.home
+        while True:
+            with indexer.held(home, case_id) as mine:
+                if not mine:
+                    return 0
+                report = indexer.reporter(home, case_id)
+                report(0, 0)
+                try:
+                    self.index_evidence(case_id, report)
+                except Exception as exc:  # noqa: BLE001 (kept for the next check to report)
+                    indexer.record_error(home, case_id, str(exc))
+                    return 1
+            if not self.retrieval_cache.pending(self.case(case_id), self.config.embedder):
+                return 0
+
+    def indexing_error(self, case_id: str) -> str:
+        """Why the last background indexing of the case stopped, if it failed."""
+        return indexer.error_of(self.store.home, case_id)
 
     def index_evidence_later(self, case_id: str) -> None:
         """`index_evidence` in a background thread of this process (the app), with its progress in
@@ -233,7 +288,9 @@ class ServiceBase:
             while True:
                 job.again = False
                 try:
-                    self.index_evidence(case_id, job.report)
+                    with indexer.held(self.store.home, case_id) as mine:
+                        if mine:  # else a worker process (the CLI's attach) indexes it, this one included
+                            self.index_evidence(case_id, job.report)
                 except Exception as exc:  # shown to the user by the draft's notice; the next compose retries
                     job.error = str(exc)
                 if not job.again:
@@ -250,7 +307,11 @@ class ServiceBase:
             return None
         case = self.case(case_id)
         if self.retrieval_cache.pending(case, self.config.embedder) and self.indexing(case_id) is None:
-            self.index_evidence(case_id)  # documents attached before indexing was done at attach time
+            # documents attached before indexing was done at attach time, or a worker that died: here,
+            # unless a worker took the case meanwhile (then its documents wait, and the draft says so)
+            with indexer.held(self.store.home, case_id) as mine:
+                if mine:
+                    self.index_evidence(case_id)
             case = self.case(case_id)
         answers = case.values()
         kinds_of: dict[str, set[str]] = {}
@@ -264,6 +325,7 @@ class ServiceBase:
         present = {(ev.filename, ev.kind) for ev in case.evidence}
         cache = self.retrieval_cache
         documents = cache.case_stamp(case)
+        busy = self._busy(case_id)
         state: dict[str, Any] = {"stamp": f"{self._corpus_generation()}|{self.config.embedder}"}
 
         def ready() -> KnowledgeBase:
@@ -289,6 +351,8 @@ class ServiceBase:
                 return []
             k = retrieval_cache.key("case", query, EVIDENCE_PASSAGES)
             found = cache.get(cache.case_scope(case.id), f"{state['stamp']}|{documents}", k)
+            if found is None and busy:
+                return []  # never wait for an indexing under way, nor open the index beside it
             if found is None:
                 kb = ready()
                 found = kb.search(query, k=EVIDENCE_PASSAGES * 3, case_id=case.id, include_corpus=False)
@@ -352,7 +416,7 @@ class ServiceBase:
         case's documents in the index (a background indexing that ends changes it)."""
         if self._knowledge is None:
             return None
-        return self._corpus_generation(), self.retrieval_cache.case_stamp(case)
+        return self._corpus_generation(), self.retrieval_cache.case_stamp(case), self._busy(case.id)
 
     def _compose(self, case_id: str, lang: Lang | None = None) -> Draft:
         """The offline draft, grounded in retrieved passages when a knowledge base is configured. If
@@ -366,10 +430,9 @@ class ServiceBase:
         profile, pages = self.profile(case), self.pages(case.id)
         try:
             draft = drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang))
-            if self.indexing(case.id) is not None:
-                waiting = len(self.retrieval_cache.pending(case, self.config.embedder))
-                if waiting:
-                    draft = draft.model_copy(update={"notices": [*draft.notices, words.t("documents_pending", lang, waiting)]})
+            waiting = self.documents_waiting(case.id)
+            if waiting:
+                draft = draft.model_copy(update={"notices": [*draft.notices, words.t("documents_pending", lang, waiting)]})
             return draft
         except (ServiceError, KnowledgeError) as exc:
             offline = drafting.compose(profile, case, lang, pages, None)

@@ -123,8 +123,9 @@ class CaseOps(ServiceBase):
     ) -> Attached:
         """Read a PDF (in a worker process, under the reading budget: `on_progress(pages read,
         pages)`), store it and record it; then index it for retrieval: `index` "now" (here, before
-        returning), "later" (a background job: `indexing(case_id)`), or "no" (the caller does it
-        with `index_evidence`). `lang`: the language of the warnings."""
+        returning), "later" (a thread of this process: `indexing(case_id)`), "background" (a worker
+        process that outlives this one: `index_in_background`), or "no" (the caller does it with
+        `index_evidence`). `lang`: the language of the warnings."""
         access.require_change(actor.role, "evidence_attached")
         if kind is not None:
             access.require_evidence_kind(actor.role, kind)
@@ -166,6 +167,8 @@ class CaseOps(ServiceBase):
             self.index_evidence(case_id)
         elif index == "later":
             self.index_evidence_later(case_id)
+        elif index == "background":
+            self.index_in_background(case_id)
         return Attached(file=record, guessed_kind=guessed, warnings=warnings)
 
     # -- patient data: the one screen (case/privacy.py) on the text the service receives ----------
