@@ -130,6 +130,14 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
         page.goto(f"{url}/?case={case_id}&view=interview&user=bench")
         page.get_by_test_id("stChatInputTextArea").wait_for(timeout=TIMEOUT_MS)
         _idle(page)
+        # the chat opens on the facts read in the attached documents, then on "describe your request":
+        # this replay answers question by question, as the example's script does
+        for label in ("Tout ignorer", "Je préfère répondre question par question"):
+            button = page.get_by_role("button", name=label)
+            if button.count():
+                button.first.click()
+                page.wait_for_timeout(50)
+                _idle(page)
         turns = []
         while True:
             prompt = svc.next_question(case_id)

@@ -27,7 +27,9 @@ _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:=^])")
 # -- the service --------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _service(retrieval: bool) -> Service:
-    return Service.from_config(config(), retrieval=retrieval)
+    svc = Service.from_config(config(), retrieval=retrieval)
+    svc.warm_in_background()  # the sections' corpus passages, if a corpus change left them to find
+    return svc
 
 
 @st.cache_resource(show_spinner=False)

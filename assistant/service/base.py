@@ -134,9 +134,12 @@ class ServiceBase:
     @property
     def knowledge(self) -> KnowledgeBase | None:
         if isinstance(self._knowledge, str):
-            from assistant.knowledge.index import KnowledgeBase
+            with self._computed_lock:  # one, whichever thread asks first (the app warms it in the background)
+                if isinstance(self._knowledge, str):
+                    from assistant.knowledge.index import KnowledgeBase
 
-            self._knowledge = KnowledgeBase(self.store.home, config=self.config, remote=self._remote_embedding())
+                    self._knowledge = KnowledgeBase(self.store.home, config=self.config,
+                                                    remote=self._remote_embedding())
         return self._knowledge
 
     def _remote_embedding(self) -> RemoteEmbedding | None:
@@ -299,6 +302,54 @@ class ServiceBase:
 
         threading.Thread(target=run, name=f"index:{case_id}", daemon=True).start()
 
+    def _opened(self, state: dict[str, Any]) -> KnowledgeBase:
+        """The knowledge base, opened (and built the first time) only when the cache misses."""
+        if "kb" not in state:
+            state["kb"] = self._ready_knowledge()
+            state["stamp"] = f"{self._corpus_generation()}|{self.config.embedder}"  # a first build bumps it
+        return state["kb"]
+
+    def _corpus_passages(self, query: str, excluded: list[str], state: dict[str, Any]) -> list[Passage]:
+        """The corpus passages for a section's query, without the excluded instruments' (cached)."""
+        cache = self.retrieval_cache
+        k = retrieval_cache.key("corpus", query, excluded, CORPUS_PASSAGES)
+        found = cache.get(cache.corpus_scope(), state["stamp"], k)
+        if found is None:
+            kb = self._opened(state)
+            wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
+            found = [p for p in kb.search(query, k=wide, include_corpus=True)
+                     if p.instrument not in excluded][:CORPUS_PASSAGES]
+            cache.put(cache.corpus_scope(), state["stamp"], k, found)
+        return found
+
+    def warm_passages(self) -> int:
+        """Find now the corpus passages of every section of every authority's profile, in both
+        languages, for each set of instruments a case can exclude (none, each rule's, all of them),
+        so that no answer waits for the embedder (the app runs this in a background thread when it
+        starts; found once per corpus generation, then read back). Returns how many were missing."""
+        if self._knowledge is None:
+            return 0
+        from assistant.case.profile import available_authorities
+
+        state: dict[str, Any] = {"stamp": f"{self._corpus_generation()}|{self.config.embedder}"}
+        missing = 0
+        for authority in available_authorities():
+            profile = load_profile(authority)
+            rules = [sorted(set(rule.instruments)) for rule in profile.retrieval_exclusions]
+            every = sorted({i for rule in rules for i in rule})
+            sets = sorted({(), tuple(every), *(tuple(rule) for rule in rules)})
+            for excluded in sets:
+                for section in profile.sections:
+                    if section.query is None:
+                        continue
+                    for lang in ("fr", "en"):
+                        query = section.query.get(lang)
+                        k = retrieval_cache.key("corpus", query, list(excluded), CORPUS_PASSAGES)
+                        if self.retrieval_cache.get(self.retrieval_cache.corpus_scope(), state["stamp"], k) is None:
+                            missing += 1
+                            self._corpus_passages(query, list(excluded), state)
+        return missing
+
     def passages_for(self, case_id: str, lang: Lang) -> drafting.PassagesFor | None:
         """What grounds each section: corpus passages and the case's own evidence, above the
         relevance threshold. Read from the retrieval cache when they were found before for the
@@ -329,22 +380,10 @@ class ServiceBase:
         state: dict[str, Any] = {"stamp": f"{self._corpus_generation()}|{self.config.embedder}"}
 
         def ready() -> KnowledgeBase:
-            """The knowledge base, opened (and built the first time) only when the cache misses."""
-            if "kb" not in state:
-                state["kb"] = self._ready_knowledge()
-                state["stamp"] = f"{self._corpus_generation()}|{self.config.embedder}"  # a first build bumps it
-            return state["kb"]
+            return self._opened(state)
 
         def corpus_passages(query: str) -> list[Passage]:
-            k = retrieval_cache.key("corpus", query, excluded, CORPUS_PASSAGES)
-            found = cache.get(cache.corpus_scope(), state["stamp"], k)
-            if found is None:
-                kb = ready()
-                wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
-                found = [p for p in kb.search(query, k=wide, include_corpus=True)
-                         if p.instrument not in excluded][:CORPUS_PASSAGES]
-                cache.put(cache.corpus_scope(), state["stamp"], k, found)
-            return found
+            return self._corpus_passages(query, excluded, state)
 
         def own_passages(query: str) -> list[Passage]:
             if not case.evidence:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +53,9 @@ class KnowledgeOps(ServiceBase):
         return sum(kb.remove_source(str(p.resolve())) for p in paths)
 
     def corpus_sync(self, progress: bool = False) -> IngestReport:
-        return self._corpus().sync(progress=progress)
+        report = self._corpus().sync(progress=progress)
+        self.warm_passages()  # the sections' passages, found once now rather than during an interview
+        return report
 
     def corpus_rebuild(self, progress: bool = False) -> IngestReport:
         return self._corpus().rebuild(progress=progress)
@@ -77,6 +81,19 @@ class KnowledgeOps(ServiceBase):
             if on_progress is not None:
                 on_progress(done, len(files))
         self._ready_knowledge()
+        self.warm_passages()
+
+    def warm_in_background(self) -> None:
+        """`warm_passages` in a background thread (the app, when it starts on a built knowledge base:
+        a corpus changed since by `derogation corpus add` is searched then, not during an interview)."""
+        if self._knowledge is None or not self.knowledge_built():
+            return
+
+        def run() -> None:
+            with contextlib.suppress(Exception):  # an optimisation only: a draft finds its passages itself
+                self.warm_passages()
+
+        threading.Thread(target=run, name="warm-passages", daemon=True).start()
 
     def knowledge_notices(self) -> list[str]:
         """What the user should know about the knowledge base (e.g. a damaged store was rebuilt)."""
