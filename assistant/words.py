@@ -27,7 +27,7 @@ def _slots(text: str) -> list[str]:
 
 def load(path: Path = WORDS_FILE) -> dict[str, dict[str, str]]:
     """Every entry of the catalogue by key; `ValueError` naming the key at fault."""
-    groups = yaml.safe_load(path.read_text(encoding="utf-8"))
+    groups = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     words: dict[str, dict[str, str]] = {}
     for group, entries in groups.items():
         for key, by_lang in entries.items():

@@ -167,7 +167,7 @@ class RouteResult:
 def load_routes_file(path: Path, profile: Profile) -> ProfileRoutes:
     """Load and validate a routes file against its profile (questions and provisions must exist)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
         routes = ProfileRoutes.model_validate(data)
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read: {exc.strerror}") from exc

@@ -26,7 +26,7 @@ def rules_of(authority: str) -> dict[str, Any]:
     path = CONSISTENCY_DIR / f"{authority}.yaml"
     if not path.exists():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path.name}: expected a mapping")
     return data

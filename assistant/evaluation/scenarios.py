@@ -105,7 +105,7 @@ class Scenario(_Strict):
 
 def read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise ScenarioError(f"{path.name}: cannot read it: {exc}") from None
     if not isinstance(data, dict):

@@ -37,7 +37,7 @@ def query_language(text: str) -> str:
 @lru_cache(maxsize=1)
 def _entries() -> tuple[tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]], ...]:
     """Each entry as (French variants, English variants), every variant as its BM25 tokens."""
-    raw = yaml.safe_load(GLOSSARY.read_text(encoding="utf-8")) or []
+    raw = yaml.load(GLOSSARY.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or []
     out = []
     for entry in raw:
         sides = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import sqlite3
 import sys
 import threading
 import time
@@ -157,6 +158,21 @@ class KnowledgeBase:
 
         return SQLiteRecordManager(namespace, self.dir / "records.sqlite")
 
+    def _records(self, namespace: str, sql: str) -> list[tuple]:
+        """A read of the record manager's table without LangChain's indexing API (seconds of imports
+        that a search does not need). No table yet reads as no records, as the manager would make it;
+        a file that is not a database raises (sqlite3.DatabaseError), as the manager would."""
+        path = self.dir / "records.sqlite"
+        if not path.exists():
+            return []
+        db = sqlite3.connect(str(path), timeout=30)
+        try:
+            if not db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'records'").fetchone():
+                return []
+            return db.execute(sql, [namespace]).fetchall()
+        finally:
+            db.close()
+
     def _collection(self, name: str, create: bool = True) -> Any:
         model = self.embedder_for(name).model_id
         try:
@@ -289,14 +305,16 @@ class KnowledgeBase:
                 f"{damage}: rebuilt it from its sources ({report.files} file(s), {report.added} passage(s))"
             )
             return report
-        if any(Path(s).is_relative_to(NOTES_DIR) for s in self.record_manager(CORPUS).groups()):
+        groups = self._records(CORPUS, "SELECT DISTINCT group_id FROM records WHERE namespace = ? AND group_id IS NOT NULL")
+        if any(Path(g).is_relative_to(NOTES_DIR) for (g,) in groups):
             return None
         return self.add([NOTES_DIR])
 
     def _damage(self) -> str | None:
         """Why the corpus store must be rebuilt, in one line; None if it is sound."""
         try:
-            expected = self.record_manager(CORPUS).count()
+            rows = self._records(CORPUS, "SELECT COUNT(*) FROM records WHERE namespace = ?")
+            expected = int(rows[0][0]) if rows else 0
         except Exception as exc:  # sqlite3.DatabaseError and kin: the file is not a database any more
             return f"the index's list of sources was unreadable ({type(exc).__name__})"
         _ = self.embedder_for(CORPUS)  # an embedder that cannot load is not a damaged store

@@ -28,7 +28,7 @@ URLS_FILE = Path(__file__).with_name("urls.yaml")
 
 @lru_cache(maxsize=1)
 def _urls() -> dict:
-    return yaml.safe_load(URLS_FILE.read_text(encoding="utf-8")) or {}
+    return yaml.load(URLS_FILE.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
 
 
 def official_url(instrument: str, article: str = "", file_name: str = "") -> str:
@@ -65,7 +65,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
         end = text.find("\n---", 3)
         if end != -1:
             try:
-                meta = yaml.safe_load(text[3:end]) or {}
+                meta = yaml.load(text[3:end], Loader=yaml.CSafeLoader) or {}
             except yaml.YAMLError:
                 meta = {}
             if isinstance(meta, dict):

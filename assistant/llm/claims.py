@@ -105,7 +105,7 @@ def _compile(items: Iterable[str]) -> tuple[re.Pattern[str], ...]:
 
 @cache
 def rules() -> _Rules:
-    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    data = yaml.load(RULES_FILE.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     out = []
     for r in data["rules"]:
         unless = r.get("sections_exempt_unless") or {}
