@@ -3,7 +3,8 @@
 For each of: a one-line Streamlit app (the baseline, same run, same machine) and the product's app
 on a case: start `streamlit run` as a fresh process, open the page, and time until (a) the server
 answers its health check and (b) the first chat input is rendered in the browser. Retrieval is on,
-as a user gets it (the knowledge base is built beforehand, as `make run` does).
+as a user gets it (the knowledge base is built beforehand, as `make run` does), on the example
+individual case with its five documents (examples/individual/build.sh).
 
     python evals/bench_app.py [--rounds 3]
 
@@ -26,9 +27,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-from assistant.case.store import CaseStore  # noqa: E402
-from assistant.service import Actor, Service  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -78,11 +76,14 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="bench-app-"))
     env = {**os.environ, "DEROGATION_HOME": str(home), "DEROGATION_USER": "bench"}
-    svc = Service(CaseStore(home))
-    case = svc.new_case("ansm", "individual", "Valvix TMV-28", Actor("bench", "manufacturer"))
-    svc.answer(case.id, "is_ivd", "no", Actor("bench", "manufacturer"))
+    env.pop("DEROGATION_RETRIEVAL", None)  # the default: retrieval on
     subprocess.run([sys.executable, "-m", "assistant", "corpus", "sync"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
+    # the example individual case with its five documents, built through the CLI (indexed: --wait)
+    built = subprocess.run(["bash", "examples/individual/build.sh"], cwd=ROOT, check=True, capture_output=True,
+                           text=True, env={**env, "DEROGATION_ATTACH_WAIT": "1", "PYTHON": sys.executable,
+                                           "DEROGATION": f"{sys.executable} -m assistant"})
+    case_id = built.stdout.strip().splitlines()[-1]
     baseline = home / "baseline_app.py"
     baseline.write_text(BASELINE_APP, encoding="utf-8")
     results: dict[str, dict[str, float]] = {}
@@ -90,7 +91,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for name, app, query in (("baseline one-line app", baseline, ""),
                                  ("product, manufacturer chat on a case", ROOT / "ui" / "app.py",
-                                  f"?role=manufacturer&case={case.id}")):
+                                  f"?role=manufacturer&case={case_id}")):
             runs = [cold_start(app, env, query, browser) for _ in range(args.rounds)]
             results[name] = {
                 "healthy_s": round(statistics.median(r[0] for r in runs), 2),

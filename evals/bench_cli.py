@@ -9,7 +9,9 @@ Each tree runs with PYTHONPATH set to it (same virtual environment), in a data h
 sharing only the converted embedding model (DEROGATION_MODELS). Per tree: the first knowledge-base
 build (`corpus sync` on an empty home) and the second (nothing to do), the example case built
 through the CLI (its five `attach`), then each command `--rounds` times (median, and the peak
-resident memory from /usr/bin/time), then one more small PDF attached and the `check` right after.
+resident memory from /usr/bin/time), then one more small PDF attached and the `check` right after
+(this tree's `attach` returns once the PDF is recorded and a worker process indexes it: the time
+until that worker is done, and a `check` then, are measured too).
 Prints a table and writes evals/results/bench_cli.json.
 """
 
@@ -41,6 +43,26 @@ def run(cmd: list[str], env: dict, cwd: Path) -> tuple[float, int, str]:
     return seconds, rss, out.stdout
 
 
+def _workers(home: Path) -> list[int]:
+    """The index workers (`derogation attach` in the background) of this data home still running."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"index-worker" in cmdline and f"DEROGATION_HOME={home}".encode() in environ:
+            found.append(int(pid))
+    return found
+
+
+def _wait_for_workers(home: Path, limit: float = 600) -> None:
+    start = time.perf_counter()
+    while _workers(home) and time.perf_counter() - start < limit:
+        time.sleep(0.05)
+
+
 def measure(tree: Path, models: Path, rounds: int, index: Path | None, prepared: Path | None = None) -> dict:
     home = prepared or Path(tempfile.mkdtemp(prefix="bench-cli-"))
     if index is not None and prepared is None:  # a built knowledge base, copied: the first build is not measured
@@ -55,8 +77,8 @@ def measure(tree: Path, models: Path, rounds: int, index: Path | None, prepared:
     if index is None and prepared is None:
         out["first knowledge-base build (corpus sync)"] = [run([d, "corpus", "sync"], env, tree)[:2]]
     out["second start (corpus sync, nothing to do)"] = [run([d, "corpus", "sync"], env, tree)[:2]]
-    if prepared is None:
-        seconds, rss, built = run(["bash", "examples/individual/build.sh"], env, tree)
+    if prepared is None:  # its documents indexed as they are attached (this tree's attach waits for it)
+        seconds, rss, built = run(["bash", "examples/individual/build.sh"], {**env, "DEROGATION_ATTACH_WAIT": "1"}, tree)
         out["example case built through the CLI (44 answers, 5 attach)"] = [(seconds, rss)]
         case = built.strip().splitlines()[-1]
     else:  # a home where that tree built the example before (and checked it once, as a user would)
@@ -83,6 +105,13 @@ def measure(tree: Path, models: Path, rounds: int, index: Path | None, prepared:
     pdf = text_pdf(["Instructions d'utilisation : à conserver entre 5 et 25 °C."], home / "notice.pdf")
     out["attach one small PDF"] = [run([d, "attach", case, str(pdf), "--kind", "clinical_data"], env, tree)[:2]]
     out["check just after that attach"] = [run([d, "check", case], env, tree)[:2]]
+    _wait_for_workers(home)
+    out["check once it is indexed"] = [run([d, "check", case], env, tree)[:2]]
+    pdf = text_pdf(["Notice : stérilisé à l'oxyde d'éthylène, à usage unique."], home / "notice-2.pdf")
+    start = time.perf_counter()
+    run([d, "attach", case, str(pdf), "--kind", "clinical_data"], env, tree)
+    _wait_for_workers(home)  # this tree indexes in a worker process; the baseline before attach returns
+    out["attach a small PDF until it is indexed"] = [(time.perf_counter() - start, 0)]
     return {name: {"median_s": round(statistics.median(s for s, _ in v), 3), "peak_rss_mb": max(r for _, r in v),
                    "runs": len(v)} for name, v in out.items()}
 

@@ -101,7 +101,8 @@ def _one_case(svc, case_id: str, turns: int, maker, consultant) -> dict:
 
 def _env(tree: Path, home: Path, models: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree), "DEROGATION_HOME": str(home), "DEROGATION_MODELS": str(models),
-           "DEROGATION_USER": "bench", "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHON": sys.executable}
+           "DEROGATION_USER": "bench", "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHON": sys.executable,
+           "DEROGATION_ATTACH_WAIT": "1"}  # the examples' documents indexed before anything is timed
     env.pop("DEROGATION_RETRIEVAL", None)
     return env
 
