@@ -159,10 +159,10 @@ def test_an_ivd_outside_the_art_110_transition(svc, actor):
     assert any("9 July 2024" in r for r in result.route("ivdr_art110_transition").reasons)
 
 
-def test_derogation_route_on_the_command_line(cli):
-    case_id = cli("new", "--type", "individual", "--device", "Valvix", check=True).stdout.strip()
-    for qid, value in {**LEGACY, "nb_application_date": "2024-07-01"}.items():
-        cli("answer", case_id, qid, value, check=True)
+def test_derogation_route_on_the_command_line(cli, in_process):
+    case_id = in_process("new", "--type", "individual", "--device", "Valvix", check=True).stdout.strip()
+    for qid, value in {**LEGACY, "nb_application_date": "2024-07-01"}.items():  # setting up: in this process
+        in_process("answer", case_id, qid, value, check=True)
     done = cli("route", case_id, "--json", check=True)
     data = json.loads(done.stdout)
     assert set(data) == {"conclusion", "routes"} and data["conclusion"] == "derogation"

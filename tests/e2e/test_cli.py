@@ -183,7 +183,8 @@ def test_tell_lists_field_value_and_source_and_records_only_with_yes(cli):
     assert values["applicant_address"] == "12 rue des Tanneurs, 34000 Montpellier"
 
 
-def test_attach_yes_records_what_the_document_states_with_its_page(cli, make_pdf):
+def test_attach_yes_records_what_the_document_states_with_its_page(cli, home, make_pdf, with_notes):
+    with_notes(home)  # the document is indexed after it is read: not the shipped notes all over again
     case_id = cli("new", "--type", "individual", "--device", "Valve", check=True).stdout.strip()
     cli("answer", case_id, "previously_ce_marked", "yes", check=True)
     pdf = make_pdf(["Page de garde", "Organisme notifié : TÜV Rheinland LGA Products GmbH, numéro d'identification 2915\n"
