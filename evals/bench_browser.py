@@ -91,7 +91,7 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
     from assistant.service import Service
 
     home = Path(tempfile.mkdtemp(prefix="bench-browser-"))
-    shutil.copytree(index, home / "index", ignore=shutil.ignore_patterns("passages", "cases"))
+    shutil.copytree(index, home / "index", ignore=shutil.ignore_patterns("passages", "cases", "jobs"))
     env = {**os.environ, "PYTHONPATH": str(tree), "DEROGATION_HOME": str(home), "DEROGATION_MODELS": str(models),
            "DEROGATION_USER": "bench", "PATH": f"{BIN}:{os.environ['PATH']}",
            "DEROGATION_ATTACH_WAIT": "1"}  # the documents indexed before the browser opens

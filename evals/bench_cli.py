@@ -68,7 +68,7 @@ def measure(tree: Path, models: Path, rounds: int, index: Path | None, prepared:
     if index is not None and prepared is None:  # a built knowledge base, copied: the first build is not measured
         import shutil
 
-        shutil.copytree(index, home / "index", ignore=shutil.ignore_patterns("passages", "cases"))
+        shutil.copytree(index, home / "index", ignore=shutil.ignore_patterns("passages", "cases", "jobs"))
     env = {**os.environ, "PYTHONPATH": str(tree), "DEROGATION_HOME": str(home), "DEROGATION_MODELS": str(models),
            "DEROGATION_USER": "bench", "PATH": f"{BIN}:{os.environ['PATH']}", "PYTHON": sys.executable}
     env.pop("DEROGATION_RETRIEVAL", None)

@@ -109,7 +109,7 @@ def _env(tree: Path, home: Path, models: Path) -> dict:
 
 def measure(tree: Path, index: Path, models: Path, turns: int) -> dict:
     home = Path(tempfile.mkdtemp(prefix="bench-drafting-"))
-    shutil.copytree(index, home / "index", ignore=shutil.ignore_patterns("passages", "cases"))
+    shutil.copytree(index, home / "index", ignore=shutil.ignore_patterns("passages", "cases", "jobs"))
     env = _env(tree, home, models)
     cases = []
     for example in ("individual", "global"):

@@ -255,6 +255,7 @@ class ServiceBase:
         """What the worker process runs: index the case's documents under the case's indexing lock,
         again while documents attached meanwhile are waiting. 0 when done (or another worker holds the
         lock), 1 when indexing failed (the reason is kept for `indexing_error`)."""
+        _validate(case_id)
         home = self.store.home
         while True:
             with indexer.held(home, case_id) as mine:
@@ -272,6 +273,7 @@ class ServiceBase:
 
     def indexing_error(self, case_id: str) -> str:
         """Why the last background indexing of the case stopped, if it failed."""
+        _validate(case_id)
         return indexer.error_of(self.store.home, case_id)
 
     def index_evidence_later(self, case_id: str) -> None:
