@@ -34,6 +34,8 @@ import urllib.request
 from collections import defaultdict, deque
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "evals" / "results"
@@ -49,6 +51,7 @@ IDLE = """(before) => {
 }"""
 TIMEOUT_MS = 600_000
 TURNS = 44
+TURN_TIMEOUT_MS = 90_000  # a turn that draws no new question in this time ends the replay
 FILLERS = {"date": "15/01/2025", "number": "1",
            "text": "Aucun autre élément à signaler à ce stade ; le dossier complet est joint à la demande."}
 
@@ -69,15 +72,15 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _idle(page, before: str | None = None) -> None:
-    page.wait_for_function(IDLE, arg=before, timeout=TIMEOUT_MS)
+def _idle(page, before: str | None = None, timeout: int = TIMEOUT_MS) -> None:
+    page.wait_for_function(IDLE, arg=before, timeout=timeout)
 
 
-def _timed(page, action, before: str | None = None) -> float:
+def _timed(page, action, before: str | None = None, timeout: int = TIMEOUT_MS) -> float:
     start = time.perf_counter()
     action()
     page.wait_for_timeout(50)  # the rerun has started
-    _idle(page, before)
+    _idle(page, before, timeout)
     return time.perf_counter() - start
 
 
@@ -157,7 +160,12 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
             box = page.get_by_test_id("stChatInputTextArea")
             box.fill(text)
             before = _question(page)
-            turns.append(_timed(page, lambda box=box: box.press("Enter"), before))
+            try:
+                turns.append(_timed(page, lambda box=box: box.press("Enter"), before, TURN_TIMEOUT_MS))
+            except PlaywrightTimeout:  # the page did not move on (a tree that asks otherwise): stop here
+                out["chat replay stopped at"] = q.id
+                _idle(page)
+                break
         out["chat turns replayed"] = len(turns)
         out["chat turn median (s)"] = statistics.median(turns)
         out["chat turn p95 (s)"] = sorted(turns)[max(0, round(0.95 * len(turns)) - 1)]
@@ -216,6 +224,7 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
         new = measure(ROOT, index, models, browser)
+        print("now:", json.dumps(new), flush=True)  # kept if the baseline's run fails
         base = measure(args.baseline.resolve(), index, models, browser) if not args.no_baseline else {}
         browser.close()
     print(f"{'in the browser (default configuration)':42} {'baseline':>9} {'now':>9}")
