@@ -280,12 +280,9 @@ def transcript(profile: Profile, case: Case) -> None:
             _turn(profile, case, turn[0])
 
     if earlier:
-        box = st.expander(say("chat_earlier", len(earlier)), icon=":material/history:", key=f"earlier:{case.id}",
-                          on_change="rerun")
-        with box:
-            if box.open:  # drawn only when opened: the page is not rebuilt with every earlier turn on each answer
-                for turn in earlier:
-                    show(turn)
+        with st.expander(say("chat_earlier", len(earlier)), icon=":material/history:"):
+            for turn in earlier:
+                show(turn)
     for turn in recent:
         show(turn)
 
@@ -512,11 +509,7 @@ def proposals_panel(case: Case, profile: Profile, proposals: list[Proposal]) -> 
 
 
 def answers_panel(case: Case, profile: Profile) -> None:
-    box = st.expander(say("chat_your_answers", len(case.answers)), icon=":material/list:", key=f"answers:{case.id}",
-                      on_change="rerun")
-    with box:
-        if not box.open:  # drawn only when opened: a row and a button per answer, not rebuilt on every answer
-            return
+    with st.expander(say("chat_your_answers", len(case.answers)), icon=":material/list:"):
         for q in profile.all_questions():
             answer = case.answers.get(q.id)
             if answer is None:
