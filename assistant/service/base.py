@@ -315,7 +315,11 @@ class ServiceBase:
 
         return find
 
-    def case(self, case_id: str, version: int | None = None) -> Case:
+    def case(self, case_id: str, version: int | None = None, *, actor: Actor | None = None) -> Case:
+        """The case (at `version`). With `actor`, read as that actor: a role bound to a link (the
+        clinician) reads only the case its active link opens."""
+        if actor is not None:
+            self._authorise_read(case_id, actor)
         try:
             return self.store.load(case_id, version)
         except StoreError as exc:
@@ -413,6 +417,16 @@ class ServiceBase:
         access.require_change(actor.role, action)
         if access.needs_link(actor.role) and not self._link_opens(case_id, actor.token):
             raise Forbidden(f"a {actor.role} acts on a case only through an active link to it: "
+                            "this one is unknown, revoked or another case's")
+
+    def _authorise_read(self, case_id: str, actor: Actor, *views: str) -> None:
+        """Forbidden unless `actor` may read this case (through one of `views`, if given): a role
+        bound to a link reads only the case an active link of its token opens."""
+        validate_case_id(case_id)
+        if views and not any(access.may_view(actor.role, v) for v in views):
+            access.require_view(actor.role, views[0])
+        if access.needs_link(actor.role) and not self._link_opens(case_id, actor.token):
+            raise Forbidden(f"a {actor.role} opens a case only through an active link to it: "
                             "this one is unknown, revoked or another case's")
 
     def _link_opens(self, case_id: str, token: str) -> bool:

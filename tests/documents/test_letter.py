@@ -46,7 +46,7 @@ def test_fields_are_recorded_as_given_and_shown_in_the_french_letter(svc, case, 
     fields = svc.case(case.id).letter.fields
     assert fields["rpps"] == "10005173140"
     assert fields["physician_name"] == "Claire Martin"  # the letter adds "Dr" itself
-    text = plain_text(svc.letter(case.id, "fr"))
+    text = plain_text(svc.letter(case.id, doctor, "fr"))
     assert "Dr Dr" not in text
     assert "Je soussigné(e), Dr Claire Martin, Cardiologie interventionnelle" in text
     assert "« Valvix TMV-28 »" in text and "pseudonyme P-014" in text
@@ -85,11 +85,11 @@ def test_clinical_facts_with_a_surgery_date_are_not_mistaken_for_identity(svc, c
 
 def test_missing_fields_are_visible_gaps_and_block_the_file(svc, case, tmp_path, doctor):
     svc.save_letter(case.id, {"physician_name": "Claire Martin"}, doctor)
-    blocks = svc.letter(case.id, "fr")
+    blocks = svc.letter(case.id, doctor, "fr")
     gaps = [r.text for b in blocks for r in b.runs if r.mark]
     assert "[À COMPLÉTER : numéro RPPS]" in gaps and "[À COMPLÉTER : pseudonyme du patient]" in gaps
     with pytest.raises(ServiceError, match="not complete: .*rpps number"):
-        svc.letter_file(case.id, "fr", "docx", tmp_path / "l.docx")
+        svc.letter_file(case.id, doctor, "fr", "docx", tmp_path / "l.docx")
     assert not (tmp_path / "l.docx").exists()
 
 
@@ -97,16 +97,16 @@ def test_an_empty_value_clears_a_field(svc, case, doctor):
     svc.save_letter(case.id, {"specialty": "Cardiologie", "place": "Lyon"}, doctor)
     svc.save_letter(case.id, {"place": ""}, doctor)
     assert "place" not in svc.case(case.id).letter.fields
-    assert "Fait à" not in plain_text(svc.letter(case.id, "fr"))
+    assert "Fait à" not in plain_text(svc.letter(case.id, doctor, "fr"))
 
 
 def test_the_complete_letter_is_a_docx_to_sign_in_french_or_english(svc, case, tmp_path, doctor):
     svc.save_letter(case.id, {**COMPLETE, "place": "Lyon"}, doctor)
-    fr = Document(str(svc.letter_file(case.id, "fr", "docx", tmp_path / "fr.docx")))
+    fr = Document(str(svc.letter_file(case.id, doctor, "fr", "docx", tmp_path / "fr.docx")))
     fr_text = "\n".join(p.text for p in fr.paragraphs)
     assert "Objet : demande d'accès dérogatoire" in fr_text and "Fait à Lyon" in fr_text
     assert "Signature :" in fr_text and "consentement libre et éclairé" in fr_text
-    en = Document(str(svc.letter_file(case.id, "en", "docx", tmp_path / "en.docx")))
+    en = Document(str(svc.letter_file(case.id, doctor, "en", "docx", tmp_path / "en.docx")))
     en_text = "\n".join(p.text for p in en.paragraphs)
     assert "Dear Sir or Madam," in en_text and "for the patient referred to by the pseudonym P-014" in en_text
     assert "Décompensations répétées" in en_text  # the physician's words are never translated or rewritten
@@ -132,12 +132,12 @@ def test_the_letter_is_attached_as_clinician_letter_evidence_and_replaced_when_r
 def test_a_global_request_asks_for_the_patient_group_not_a_pseudonym(svc, actor):
     case = svc.new_case("ansm", "global", "OsteoRod Junior", actor)
     doctor = linked_doctor(svc, case.id, actor)
-    ids = [f.id for f in svc.letter_fields(case.id)]
+    ids = [f.id for f in svc.letter_fields(case.id, doctor)]
     assert "patient_group" in ids and "patient_pseudonym" not in ids
     with pytest.raises(ServiceError, match="unknown letter field"):
         svc.save_letter(case.id, {"patient_pseudonym": "P-1"}, doctor)
     svc.save_letter(case.id, {"patient_group": "Enfants de 4 à 12 ans avec ostéogenèse imparfaite sévère."}, doctor)
-    assert "pour un groupe de patients" in plain_text(svc.letter(case.id, "fr"))
+    assert "pour un groupe de patients" in plain_text(svc.letter(case.id, doctor, "fr"))
 
 
 def test_a_save_on_an_old_version_is_refused(svc, case, doctor):
@@ -161,3 +161,23 @@ def test_a_link_opens_only_its_case_until_revoked_and_its_token_is_not_stored(sv
     assert svc.clinician_link(case.id, token) is None
     with pytest.raises(ServiceError, match="no active link"):
         svc.revoke_clinician_link(case.id, link.id, actor)
+
+
+def test_a_clinician_reads_only_the_letter_its_link_opens(svc, case, doctor, actor):
+    """Issue 12: reads are tied to the link too, not only changes."""
+    other = svc.new_case("ansm", "individual", "Another device", actor)
+    svc.save_letter(case.id, COMPLETE, doctor)
+    assert "P-014" in plain_text(svc.letter(case.id, doctor, "fr"))
+    assert svc.case(case.id, actor=doctor).letter.fields["patient_pseudonym"] == "P-014"
+    for read in (lambda: svc.letter(other.id, doctor, "fr"), lambda: svc.letter_status(other.id, doctor),
+                 lambda: svc.letter_fields(other.id, doctor), lambda: svc.case(other.id, actor=doctor)):
+        with pytest.raises(ServiceError, match="only through an active link"):
+            read()
+    tokenless = Actor(name="Dr Claire Martin", role="clinician")
+    with pytest.raises(ServiceError, match="only through an active link"):
+        svc.letter_status(case.id, tokenless)
+    link = svc.case(case.id).clinician_links[0]
+    svc.revoke_clinician_link(case.id, link.id, actor)
+    with pytest.raises(ServiceError, match="only through an active link"):
+        svc.letter(case.id, doctor, "fr")
+    assert svc.letter_status(case.id, actor).filled == svc.letter_status(case.id, actor).required  # the team still reads

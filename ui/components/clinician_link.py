@@ -14,7 +14,7 @@ def clinician_link_panel(case_id: str) -> None:
     svc = service()
     case = svc.case(case_id)
     st.markdown("**The treating physician's letter**")
-    status = svc.letter_status(case_id)
+    status = svc.letter_status(case_id, session_actor())
     attached = next((e for e in case.evidence if e.id == case.letter.attached_evidence), None)
     state = (
         f"attached as {md(attached.filename)}"

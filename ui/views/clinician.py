@@ -39,10 +39,19 @@ class Flow:
     def allowed(self) -> bool:
         return self.token is None or service().clinician_link(self.case_id, self.token) is not None
 
+    def reader(self) -> Actor:
+        """Who reads the letter: the service opens it only for the case this link belongs to."""
+        if self.token is None:
+            return session_actor("clinician")
+        return Actor(name="clinician", role="clinician", token=self.token)
+
+    def saved(self) -> Case:
+        return service().case(self.case_id, actor=self.reader())
+
     def actor(self) -> Actor:
         if self.token is None:
             return session_actor("clinician")
-        name = service().case(self.case_id).letter.fields.get("physician_name")
+        name = self.saved().letter.fields.get("physician_name")
         link = service().clinician_link(self.case_id, self.token)
         return Actor(name=f"Dr {name}" if name else f"clinician (link {link.id if link else '?'})", role="clinician",
                      token=self.token)  # the service checks it opens this case
@@ -75,7 +84,7 @@ def _flow(flow: Flow) -> None:
     else:
         with choice:
             lang = synced_choice("lang", ["fr", "en"], "fr", LANG_LABELS, label="Langue de la lettre · Letter language")
-    case = svc.case(flow.case_id)
+    case = flow.saved()
     maker = case.value("applicant_name")
     title.title(_t("title", lang))
     st.markdown(
@@ -95,8 +104,8 @@ def _flow(flow: Flow) -> None:
     with preview:
         st.subheader(_t("preview", lang))
         with st.container(border=True, key=flow.key("preview")):
-            _preview(svc.letter(flow.case_id, lang))
-    _finish(flow, svc.case(flow.case_id), lang)
+            _preview(svc.letter(flow.case_id, flow.reader(), lang))
+    _finish(flow, flow.saved(), lang)
 
 
 def _sync_widget(flow: Flow, fid: str, stored: str) -> None:
@@ -109,7 +118,7 @@ def _sync_widget(flow: Flow, fid: str, stored: str) -> None:
 
 
 def _fields(flow: Flow, case: Case, lang: str) -> None:
-    status = service().letter_status(case.id)
+    status = service().letter_status(case.id, flow.reader())
     fields = status.fields
     for group, heading in status.groups.items():
         st.subheader(heading[lang])
@@ -167,11 +176,10 @@ def _save_field(flow: Flow, fid: str, lang: str) -> None:
     if not flow.allowed():
         flash("error", _t("refused", lang), "letter")
         return
-    svc = service()
     state = st.session_state
     typed = state.get(flow.key(fid), "")
     seen = state.get(flow.key(f"seen:{fid}"), "")
-    saved = svc.case(flow.case_id).letter.fields.get(fid, "")
+    saved = flow.saved().letter.fields.get(fid, "")
     if saved != seen and typed != saved:  # another window changed this very field since it was shown
         state[flow.key(f"conflict:{fid}")] = True  # the user chooses, under the field
         return
@@ -199,7 +207,7 @@ def _resolve(flow: Flow, fid: str, keep_mine: bool) -> None:
         if flow.allowed():
             _store_field(flow, fid)
         return
-    stored = service().case(flow.case_id).letter.fields.get(fid, "")
+    stored = flow.saved().letter.fields.get(fid, "")
     st.session_state[flow.key(fid)] = stored
     st.session_state[flow.key(f"seen:{fid}")] = stored
     st.session_state.pop(flow.key(f"conflict:{fid}"), None)
@@ -238,7 +246,7 @@ def _run(run: Run) -> str:
 def _finish(flow: Flow, case: Case, lang: str) -> None:
     st.divider()
     st.subheader(_t("finish", lang))
-    status = service().letter_status(case.id)
+    status = service().letter_status(case.id, flow.reader())
     gaps = status.missing
     st.progress(status.filled / (status.required or 1), text=_t("filled", lang, n=status.filled, m=status.required))
     if gaps:
@@ -262,7 +270,7 @@ def _finish(flow: Flow, case: Case, lang: str) -> None:
     )
     b.download_button(
         _t("download", lang),
-        data=lambda: _docx(flow.case_id, lang),
+        data=lambda: _docx(flow, lang),
         icon=":material/download:",
         file_name=f"{status.file_stems[lang]}.docx",
         disabled=bool(gaps),
@@ -319,6 +327,6 @@ def _upload_signed(flow: Flow, lang: str) -> None:
         flash("success", _t("signed_ok", lang).format(result.file.filename), "letter:finish")
 
 
-def _docx(case_id: str, lang: str) -> bytes:
+def _docx(flow: Flow, lang: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
-        return service().letter_file(case_id, lang, "docx", Path(tmp) / "letter.docx").read_bytes()
+        return service().letter_file(flow.case_id, flow.reader(), lang, "docx", Path(tmp) / "letter.docx").read_bytes()
