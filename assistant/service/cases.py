@@ -118,19 +118,20 @@ class CaseOps(ServiceBase):
 
     def attach(
         self, case_id: str, path: Path, actor: Actor, kind: str | None = None, note: str = "",
-        origin: str = "upload", *, lang: Lang = "en", on_progress: evidence.Progress | None = None,
+        origin: str = "upload", *, lang: Lang | None = None, on_progress: evidence.Progress | None = None,
         index: str = "now",
     ) -> Attached:
         """Read a PDF (in a worker process, under the reading budget: `on_progress(pages read,
         pages)`), store it and record it; then index it for retrieval: `index` "now" (here, before
         returning), "later" (a background job: `indexing(case_id)`), or "no" (the caller does it
-        with `index_evidence`). `lang`: the language of the warnings."""
+        with `index_evidence`). `lang`: the language of the warnings (default: the case's)."""
         access.require_change(actor.role, "evidence_attached")
         if kind is not None:
             access.require_evidence_kind(actor.role, kind)
         self._authorise(case_id, actor, "evidence_attached")  # before anything is written
         case = self.case(case_id)
         profile = self.profile(case)
+        lang = lang or case.settings.language
         if kind is not None:
             profile.evidence_kind(kind)  # NotFound, listing the kinds, if the profile has no such kind
         try:
@@ -157,11 +158,11 @@ class CaseOps(ServiceBase):
             kind_confirmed=not guessed, origin=origin,
         )
         self._commit(case_id, "evidence_attached", {"file": record.model_dump(mode="json")}, actor)
-        warnings = self._screen_document(profile, case, kind, record.filename, pdf.pages)
+        warnings = self._screen_document(profile, case, kind, record.filename, pdf.pages, lang)
         if pdf.stopped:
             warnings.append(f"{record.filename}: {evidence.budget_notice(pdf.stopped, pdf.read, len(pdf.pages), lang)}")
         elif pdf.text_pages == 0:
-            warnings.append(f"{record.filename}: no text layer (scanned?): attached, but its content cannot be searched or cited by page")
+            warnings.append(f"{record.filename}: {words.t('pdf_no_text_layer', lang)}")
         if index == "now":
             self.index_evidence(case_id)
         elif index == "later":
@@ -169,11 +170,11 @@ class CaseOps(ServiceBase):
         return Attached(file=record, guessed_kind=guessed, warnings=warnings)
 
     # -- patient data: the one screen (case/privacy.py) on the text the service receives ----------
-    def _screen_document(self, profile: Profile, case: Case, kind: str, filename: str, pages: list[str]) -> list[str]:
+    def _screen_document(self, profile: Profile, case: Case, kind: str, filename: str, pages: list[str],
+                         lang: Lang) -> list[str]:
         """Warnings naming the patient identifiers a document's extracted text holds, page by page."""
         patient_kind = profile.evidence_kind(kind).patient_data
         found = privacy.screen_pages(pages, patient_kind=patient_kind, keep=privacy.keep_for(profile, case))
-        lang = case.settings.language
         return [words.t("privacy_in_document", lang, file=filename, page=page,
                         found=privacy_findings.describe(hits, lang)) for page, hits in found]
 

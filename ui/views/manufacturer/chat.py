@@ -112,7 +112,7 @@ def attach_files(case_id: str, files: list, kind: str | None, where: str = "side
         for upload in files:
             path = save_upload(upload, Path(tmp))
             try:
-                result = svc.attach(case_id, path, actor("manufacturer"), kind=kind, index="later")
+                result = svc.attach(case_id, path, actor("manufacturer"), kind=kind, index="later", lang=lang())
             except ServiceError as exc:
                 flash("error", say("chat_attach_failed", upload.name, exc), where)
                 continue
