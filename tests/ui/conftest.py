@@ -66,13 +66,13 @@ def app_test(data_home) -> Callable[..., object]:
 
     def make(role: str | None = "manufacturer", case: str | None = None, *, opening: bool = False,
              lang: str | None = "", **query: str | None) -> AppTest:
-        """`lang`: the page's language (English unless said, except on the clinician's and consultant's
+        """`lang`: the page's language (English unless said, except on the clinician's
         pages: most tests read English words; None: the app's default).
         `opening`: whether the chat opens with "describe your request" (else as if the user chose to
         answer question by question)."""
         at = AppTest.from_file(str(APP), default_timeout=APPTEST_TIMEOUT)
         if lang == "":  # the clinician's and consultant's pages choose their text language themselves
-            lang = None if role in ("clinician", "consultant") or "token" in query else "en"
+            lang = None if role == "clinician" or "token" in query else "en"
         params = {"role": role, "case": case, "lang": lang, **query}
         for key, value in params.items():
             if value is not None:

@@ -48,9 +48,9 @@ def test_a_section_shows_its_text_sources_and_what_it_uses(desk):
     assert "Urgence \\: " in body and ":blue[\\[3\\]]" in body  # the draft with numbered citations
     labels = [e.label for e in desk.expander]  # the sources, numbered as in the text
     # an answer is named by its question as a reader knows it, never by its id
-    assert labels[2] == "[3] Réponse : urgence de la situation et conséquences d'une absence de traitement"
+    assert labels[2] == "[3] Answer: the urgency and the consequences of not treating"  # the page's language
     assert labels[4] == "[5] RDM art. 59(1)"
-    assert "*urgence de la situation et conséquences d'une absence de traitement*" in body.split("**Answers used**")[1]
+    assert "*the urgency and the consequences of not treating*" in body.split("**Answers used**")[1]
     assert ":red[missing] Lettre du médecin demandeur" in body  # the mandatory document it lacks
     assert ":gray-badge[draft]" in body
 
@@ -76,7 +76,8 @@ def test_approve_then_an_answer_changes_and_the_approval_is_withdrawn(desk, svc,
 def test_edits_become_versions_with_a_diff_between_any_two(desk, svc, case_id):
     key = f"edit:{case_id}:need:fr"
     v0 = desk.text_area(key=key).value
-    assert "[@answer:urgency]" in v0
+    assert "[Réponse : urgence de la situation et conséquences d'une absence de traitement]" in v0
+    assert "[@" not in v0 and "[?" not in v0  # references by name, never by id
     desk.text_area(key=key).input(v0.replace("Urgence :", "Urgence vitale :", 1))
     desk.text_input(key=f"{key}:note").input("stronger wording")
     at = run_ok(button(desk, "Save as a new version").click())
@@ -99,12 +100,29 @@ def test_edits_become_versions_with_a_diff_between_any_two(desk, svc, case_id):
 
 def test_an_edit_with_an_invented_citation_is_refused_and_kept(desk, svc, case_id):
     key = f"edit:{case_id}:need:fr"
-    typed = desk.text_area(key=key).value + " Voir aussi [@answer:made_up]."
+    typed = desk.text_area(key=key).value + " Voir aussi [Réponse : un avis inventé]."
     desk.text_area(key=key).input(typed)
     at = run_ok(button(desk, "Save as a new version").click())
-    assert any("unknown citation [@answer:made_up]" in e.value for e in at.error)
+    assert any("unknown reference [Réponse : un avis inventé]" in e.value for e in at.error)
     assert at.text_area(key=key).value == typed
+    typed = typed.replace("[Réponse : un avis inventé]", "[@answer:made_up]")  # a raw marker: refused too
+    at.text_area(key=key).input(typed)
+    at = run_ok(button(at, "Save as a new version").click())
+    assert any("unknown citation [@answer:made_up]" in e.value for e in at.error)
     assert not svc.case(case_id).edits
+
+
+def test_one_word_edited_in_the_readable_box_keeps_every_citation(desk, svc, case_id):
+    key = f"edit:{case_id}:need:fr"
+    before = svc.section_versions(case_id, "need", "fr")[0].text  # the stored form, with its markers
+    shown = desk.text_area(key=key).value
+    assert "[RDM art. 59(1)]" in shown and "[Lettre du médecin demandeur" not in shown
+    desk.text_area(key=key).input(shown.replace("Urgence :", "Urgence vitale :", 1))
+    at = run_ok(button(desk, "Save as a new version").click())
+    assert "Saved as a new version." in [s.value for s in at.success]
+    saved = svc.section_versions(case_id, "need", "fr")[-1].text
+    assert saved == before.replace("Urgence :", "Urgence vitale :", 1)  # every [@…] marker where it was
+    assert at.text_area(key=key).value == shown.replace("Urgence :", "Urgence vitale :", 1)
 
 
 def test_a_comment_is_kept_with_who_and_when(desk, svc, case_id):
