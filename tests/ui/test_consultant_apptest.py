@@ -173,3 +173,24 @@ def test_an_edit_overtaken_by_a_changed_answer_shows_what_changed_until_confirme
     assert not [f for f in svc.check(case_id) if f.kind == "stale_edit"]
     assert [v.n for v in svc.section_versions(case_id, "need", "fr")] == [0, 1, 2]
     assert not any("edited by hand" in w.value for w in at.warning)
+
+
+def test_a_stale_hand_edit_has_a_fix_for_the_consultant_and_a_hint_for_the_manufacturer(
+    app_test, desk, svc, case_id, actor
+):
+    key = f"edit:{case_id}:need:fr"
+    desk.text_area(key=key).input(desk.text_area(key=key).value.replace("Urgence :", "Urgence vitale :", 1))
+    run_ok(button(desk, "Save as a new version").click())
+    svc.answer(case_id, "urgency", NEW_URGENCY, actor, replace=True)  # the manufacturer changes an answer
+    at = run_ok(app_test(role="consultant", case=case_id, view="readiness"))
+    [fix] = [b for b in at.button if b.label == "Fix" and b.help and "keep the edited text" in b.help]
+    at = run_ok(fix.click())
+    assert (at.query_params["view"], at.query_params["section"]) == ("sections", "need")
+    assert button(at, "Keep my text (confirm it)") and button(at, "Back to the generated text")
+
+    maker = run_ok(app_test(role="manufacturer", case=case_id))
+    [hint] = [w.value for w in maker.warning if "ask your consultant to review it" in w.value]
+    assert hint.startswith("**Need and interest for the patient")  # the section by its title, not its id
+    assert not any("stale_edit" in m.value for m in maker.markdown)
+    fr = run_ok(app_test(role="manufacturer", case=case_id, lang="fr"))
+    assert any("demandez-lui de le relire" in w.value for w in fr.warning)
