@@ -166,7 +166,7 @@ def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
         Block("p", (Run(i18n.t("subject", lang), bold=True), *runs(subject))),
         Block.of("p", i18n.t("salutation", lang)),
         Block("p", runs(i18n.t("intro", lang, name=name, specialty=v("specialty"), department=v("department"),
-                              hospital=v("hospital"), device=device, maker=maker, whom=whom, basis=basis))),
+                              hospital=of_site(v("hospital")) if lang == "fr" else v("hospital"), device=device, maker=maker, whom=whom, basis=basis))),
     ]
     for fid in ("condition", "ci_impossibility", "alternatives", "urgency", "expected_benefit"):
         blocks.append(Block.of("h2", field(fid).label[lang]))
@@ -180,6 +180,38 @@ def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
         Block.of("meta", i18n.t("signature", lang)),
     ]
     return blocks
+
+
+_DU = ("CHU", "CHR", "CHRU", "CH", "CHI", "CHS", "CLCC", "Centre", "Groupe", "Groupement", "Pôle", "GHU", "GH")
+_DE_LA = ("Clinique", "Polyclinique", "Fondation", "Maison", "Mutualité", "Pitié")
+_DES = ("Hospices", "Hôpitaux", "Hopitaux", "Cliniques", "Centres")
+_DE_L = ("hôpital", "hopital", "hôtel", "institut", "établissement", "etablissement", "unité", "ap-hp", "aphp",
+         "ehpad", "espic")
+_ARTICLES = {"le": "du ", "la": "de la ", "les": "des "}
+
+
+def of_site(name: str) -> str:
+    """"de" + a French site name as given, with the article it takes: "du CHU de Lyon", "de l'Hôpital
+    Foch", "de la Clinique du Parc", "des Hospices civils de Lyon". Unsure (a proper name, a gap):
+    "(établissement : X)", never a wrong "de Hôpital"."""
+    text = name.strip()
+    if not text or text.startswith("["):
+        return f"(établissement : {text})"
+    first, _, rest = text.partition(" ")
+    lower = first.lower()
+    if lower in _ARTICLES and rest:
+        return _ARTICLES[lower] + rest
+    if lower.startswith(("l'", "l’")):
+        return "de l'" + text[2:]
+    if first.rstrip(",") in _DU:
+        return "du " + text
+    if first in _DE_LA:
+        return "de la " + text
+    if first in _DES:
+        return "des " + text
+    if lower.startswith(_DE_L):
+        return "de l'" + text
+    return f"(établissement : {text})"
 
 
 def plain_text(blocks: list[Block]) -> str:

@@ -55,6 +55,19 @@ def test_fields_are_recorded_as_given_and_shown_in_the_french_letter(svc, case, 
     assert "À COMPLÉTER" not in text
 
 
+@pytest.mark.parametrize(("site", "written"), [
+    ("CHU de Lyon", "service Cardiologie du CHU de Lyon,"),
+    ("Hôpital Européen Georges-Pompidou", "service Cardiologie de l'Hôpital Européen Georges-Pompidou,"),
+    ("Clinique du Parc, Lyon", "service Cardiologie de la Clinique du Parc, Lyon,"),
+    ("Hospices civils de Lyon", "service Cardiologie des Hospices civils de Lyon,"),
+    ("Foch", "service Cardiologie (établissement : Foch),"),  # unsure: the name as given, never "de Hôpital"
+])
+def test_the_letter_names_the_site_with_the_article_french_takes(svc, case, doctor, site, written):
+    svc.save_letter(case.id, {**COMPLETE, "hospital": site}, doctor)
+    assert written in plain_text(svc.letter(case.id, "fr"))
+    assert f"department of {site}," in plain_text(svc.letter(case.id, "en"))
+
+
 def test_a_bad_rpps_number_is_refused_and_nothing_of_the_batch_is_recorded(svc, case, doctor):
     before = svc.case(case.id).version
     with pytest.raises(ServiceError, match="RPPS number: 11 digits expected"):
