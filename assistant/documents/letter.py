@@ -119,24 +119,35 @@ def validate(f: LetterField, raw: str) -> str:
     return value
 
 
+def values(case: Case) -> dict[str, str]:
+    """The letter's fields as they read: those the physician gave, the patient's pseudonym pre-filled
+    from the request until the physician gives another (the request already holds it)."""
+    known = dict(case.letter.fields)
+    pseudonym = case.value("patient_pseudonym")
+    if pseudonym and "patient_pseudonym" not in known and any(f.id == "patient_pseudonym" for f in fields_for(case)):
+        known["patient_pseudonym"] = pseudonym
+    return known
+
+
 def missing(case: Case) -> list[LetterField]:
-    return [f for f in fields_for(case) if f.required and not case.letter.fields.get(f.id)]
+    given = values(case)
+    return [f for f in fields_for(case) if f.required and not given.get(f.id)]
 
 
 def digest(case: Case, lang: Lang) -> str:
     """What a rendered letter is built from: a change means an attached letter is out of date."""
-    material = {"lang": lang, "fields": case.letter.fields, "device": case.device,
+    material = {"lang": lang, "fields": values(case), "device": case.device,
                 "applicant": case.value("applicant_name"), "type": case.request_type}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
     """The letter as blocks of text; a field not given yet is a visible gap, never a guess."""
-    values = case.letter.fields
+    given = values(case)
 
     def v(fid: str) -> str:
         label = field(fid).label[lang]  # "Numéro RPPS" -> "numéro RPPS", acronyms kept
-        return values.get(fid) or f"[{i18n.t('todo', lang, label[:1].lower() + label[1:])}]"
+        return given.get(fid) or f"[{i18n.t('todo', lang, label[:1].lower() + label[1:])}]"
 
     def runs(text: str) -> tuple[Run, ...]:
         parts = re.split(r"(\[(?:À COMPLÉTER|TO COMPLETE)[^\]]*\])", text)
@@ -161,7 +172,7 @@ def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
         Block("meta", runs(f"RPPS : {v('rpps')}" if lang == "fr" else f"RPPS: {v('rpps')}")),
         Block.of("space"),
         Block.of("meta", i18n.t("to", lang, profile.name.get(lang))),
-        Block.of("meta", i18n.t("signed_at", lang, values["place"], date) if values.get("place") else i18n.t("dated", lang, date)),
+        Block.of("meta", i18n.t("signed_at", lang, given["place"], date) if given.get("place") else i18n.t("dated", lang, date)),
         Block.of("space"),
         Block("p", (Run(i18n.t("subject", lang), bold=True), *runs(subject))),
         Block.of("p", i18n.t("salutation", lang)),
@@ -256,6 +267,6 @@ def to_pdf(blocks: list[Block], out: Path, title: str) -> Path:
 
 
 def file_stem(case: Case, lang: Lang) -> str:
-    who = case.letter.fields.get("patient_pseudonym") or "patients"
+    who = values(case).get("patient_pseudonym") or "patients"
     safe = re.sub(r"[^A-Za-z0-9\-]+", "-", who).strip("-") or "patient"
     return ("lettre-medecin-" if lang == "fr" else "clinician-letter-") + safe

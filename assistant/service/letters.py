@@ -50,6 +50,10 @@ class LetterOps(CaseOps):
             file_stems={code: letter.file_stem(case, code) for code in LANGS},
         )
 
+    def letter_values(self, case_id: str) -> dict[str, str]:
+        """The letter's fields as they read (the pseudonym pre-filled from the request)."""
+        return letter.values(self.case(case_id))
+
     def letter_fields(self, case_id: str) -> list[letter.LetterField]:
         return letter.fields_for(self.case(case_id))
 

@@ -174,3 +174,12 @@ def test_a_link_opens_only_its_case_until_revoked_and_its_token_is_not_stored(sv
     assert svc.clinician_link(case.id, token) is None
     with pytest.raises(ServiceError, match="no active link"):
         svc.revoke_clinician_link(case.id, link.id, actor)
+
+
+def test_the_pseudonym_of_the_request_is_pre_filled_until_the_physician_gives_another(svc, case, actor, doctor):
+    svc.answer(case.id, "patient_pseudonym", "P-207", actor)
+    assert "pseudonyme P-207" in plain_text(svc.letter(case.id, "fr"))
+    assert "patient_pseudonym" not in [f.id for f in svc.letter_status(case.id).missing]
+    assert svc.letter_status(case.id).file_stems["fr"] == "lettre-medecin-P-207"
+    svc.save_letter(case.id, {"patient_pseudonym": "P-208"}, doctor)
+    assert "pseudonyme P-208" in plain_text(svc.letter(case.id, "fr"))
