@@ -177,6 +177,6 @@ def test_the_manufacturer_panel_creates_a_link_that_opens_the_letter_and_revokes
     link = svc.clinician_link(case_id, token)
     assert link is not None and link.label == "Dr Martin, CHU Lyon"
     assert "Dr Martin, CHU Lyon" in texts(at)
-    at = run_ok(button(at, "Revoke").click())
+    at = run_ok(button(at, "Révoquer").click())  # the page speaks French by default
     assert svc.clinician_link(case_id, token) is None
-    assert any("Link revoked" in s.value for s in at.success)
+    assert any("Lien révoqué" in s.value for s in at.success)

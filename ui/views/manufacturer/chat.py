@@ -530,8 +530,10 @@ def render(case: Case) -> None:
         documents_panel(case, profile)
         proposals_panel(case, profile, proposals)
         answers_panel(case, profile)
-        link_open = bool(st.session_state.get(f"cliniclink:{case.id}:open"))
-        with st.expander(say("chat_clinician_link"), icon=":material/link:", expanded=link_open):
+        # its open/closed state is kept in the session (key): creating a link never collapses the panel
+        # that shows the one-time link (clinician_link._create_link opens it)
+        with st.expander(say("chat_clinician_link"), icon=":material/link:", key=f"cliniclink-panel:{case.id}",
+                         on_change="rerun"):
             clinician_link_panel(case.id)
     followup = None
     prompts: list[Prompt] = []
