@@ -32,6 +32,21 @@ def progress_sidebar(readiness: Readiness, title: str = "", titles: dict[str, st
         st.sidebar.markdown(f"{icon} **{s.number}. {md(titles.get(s.section_id, s.title))}**  \n{' · '.join(parts)} {badge(s.status)}")
 
 
+_NARROW_ONLY = """<style>
+@media (min-width: 736px) { .st-key-narrow-progress { display: none; } }
+</style>"""
+
+
+def progress_narrow(readiness: Readiness) -> None:
+    """The progress in one line under the title, for a narrow screen (a phone: 390 px) where the
+    sidebar that holds it is folded away; hidden on a wide screen, where the sidebar shows it."""
+    answered = sum(s.answered for s in readiness.sections)
+    total = sum(s.questions for s in readiness.sections) or 1
+    st.html(_NARROW_ONLY)
+    with st.container(key="narrow-progress"):
+        st.progress(answered / total, text=say("progress_line", answered, total, len(readiness.blockers)))
+
+
 def _numbers(section: SectionDraft) -> dict[str, int]:
     numbers: dict[str, int] = {}
     for paragraph in section.paragraphs:

@@ -95,6 +95,7 @@ def render(case_id: str) -> None:
     profile = svc.profile(case)
     widgets.progress_sidebar(state, titles={s.id: s.title.get(page_lang()) for s in profile.sections})
     header(case)
+    widgets.progress_narrow(state)
     route_banner(case)
     consultant_comments(case)
     stale_edit_hints(case, state)
