@@ -95,6 +95,14 @@ def say(key: str, *args: object, **kwargs: object) -> str:
     return words(key, lang(), *args, **kwargs)
 
 
+def document_language() -> None:
+    """`<html lang>` set to the page's language (screen readers, spelling, hyphenation): the value is
+    one of the product's language codes, never user input."""
+    code = lang() if lang() in ("fr", "en") else "fr"
+    st.html(f'<script>document.documentElement.lang = "{code}";</script><style></style>',
+            unsafe_allow_javascript=True)
+
+
 def language_switch() -> None:
     """FR/EN on every page; the choice stays in the URL."""
     synced_choice("lang", ["fr", "en"], lang(), LANG_LABELS, label=say("ui_language"), name="page-lang")

@@ -447,6 +447,10 @@ def attach_here(case: Case, profile: Profile, kind: str) -> None:
             st.button(say("chat_attach"), key=f"{key}:go", type="primary", on_click=_attach_wanted,
                       args=(case.id, key, kind), icon=":material/upload_file:")
             st.button(say("chat_cancel"), key=f"{key}:cancel", on_click=go, kwargs={"attach": None})
+    # "Attach" from a blocker lands here: the uploader is brought on screen (a fixed script, no user input)
+    st.html("<script>setTimeout(() => { const el = document.querySelector('.st-key-chat-attach');"
+            " if (el) el.scrollIntoView({block: 'center'}); }, 400);</script><style></style>",
+            unsafe_allow_javascript=True)
 
 
 def _set_kind(case_id: str, evidence_id: str, key: str | None, kind: str | None = None) -> None:
