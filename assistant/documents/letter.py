@@ -206,8 +206,10 @@ def of_site(name: str) -> str:
     Foch", "de la Clinique du Parc", "des Hospices civils de Lyon". Unsure (a proper name, a gap):
     "(établissement : X)", never a wrong "de Hôpital"."""
     text = name.strip()
-    if not text or text.startswith("["):
-        return f"(établissement : {text})"
+    if text.startswith("["):  # a visible gap: "de [À COMPLÉTER : établissement de santé]"
+        return "de " + text
+    if not text:
+        return "(établissement : ?)"
     first, _, rest = text.partition(" ")
     lower = first.lower()
     if lower in _ARTICLES and rest:
