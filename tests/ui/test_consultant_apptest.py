@@ -194,3 +194,15 @@ def test_a_stale_hand_edit_has_a_fix_for_the_consultant_and_a_hint_for_the_manuf
     assert not any("stale_edit" in m.value for m in maker.markdown)
     fr = run_ok(app_test(role="manufacturer", case=case_id, lang="fr"))
     assert any("demandez-lui de le relire" in w.value for w in fr.warning)
+
+
+def test_no_internal_id_hash_or_path_on_the_review_desk(app_test, svc, case_id, actor, make_pdf):
+    ev = svc.attach(case_id, make_pdf(["Lettre du Dr Martin, CHU de Lyon : urgence."], "lettre.pdf"), actor,
+                    kind="clinician_letter").file
+    for view in ("sections", "readiness"):
+        at = run_ok(app_test(role="consultant", case=case_id, section="need", view=view, lang="fr"))
+        shown = "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption]
+                          + [e.label for e in at.expander] + [t.value for t in at.text_area])
+        assert ev.id not in shown and "document:" not in shown and "[@" not in shown and "[?" not in shown
+        assert "need." not in shown and "/corpus/" not in shown  # no "Réponse : need.urgency", no path
+        assert "lettre.pdf" in shown or view == "readiness"
