@@ -167,13 +167,19 @@ class ReviewOps(ServiceBase):
         return [replace(v, text=legend.to_readable(v.text))
                 for v in self.section_versions(case_id, section_id, lang)]
 
-    def readable_diff(self, case_id: str, section_id: str, lang: Lang, a: int, b: int) -> str:
-        """`section_diff` on the readable texts."""
+    def readable_diff(self, case_id: str, section_id: str, lang: Lang, a: int, b: int, ui_lang: Lang = "en") -> str:
+        """`section_diff` on the readable texts, the versions named in `ui_lang`."""
         by_n = {v.n: v for v in self.readable_versions(case_id, section_id, lang)}
         for n in (a, b):
             if n not in by_n:
-                raise ServiceError(t("edit_no_version", lang, n))
-        return revisions.diff(by_n[a], by_n[b])
+                raise ServiceError(t("edit_no_version", ui_lang, n))
+
+        def named(v: revisions.Version) -> revisions.Version:
+            label = (t("edit_generated", ui_lang) if v.n == 0 else
+                     t("edit_version", ui_lang, v.n, v.by or "?", v.at[:16].replace("T", " ")))
+            return replace(v, label=label)
+
+        return revisions.diff(named(by_n[a]), named(by_n[b]))
 
     def save_readable(
         self, case_id: str, section_id: str, lang: Lang, text: str, actor: Actor, note: str = "",
@@ -195,7 +201,15 @@ class ReviewOps(ServiceBase):
         """The stored text in force (the last version's source form)."""
         return self.section_versions(case_id, section_id, lang)[-1].text
 
-    def readable_change_since_edit(self, case_id: str, section_id: str, lang: Lang) -> str | None:
-        """`generated_change_since_edit` in readable form."""
-        changed = self.generated_change_since_edit(case_id, section_id, lang)
-        return None if changed is None else self.legend(case_id, section_id, lang).to_readable(changed)
+    def readable_change_since_edit(self, case_id: str, section_id: str, lang: Lang, ui_lang: Lang = "en") -> str | None:
+        """`generated_change_since_edit` in readable form, its two sides named in `ui_lang`."""
+        case = self.case(case_id)
+        mine = [e for e in case.edits.get(section_id, []) if e.lang == lang]
+        generated = self.section_versions(case_id, section_id, lang)[0]
+        if not (mine and mine[-1].text is not None and mine[-1].base_text and mine[-1].base_text != generated.text):
+            return None
+        legend = self.legend(case_id, section_id, lang)
+        before = revisions.Version(n=0, label=t("edit_generated_under", ui_lang, mine[-1].n),
+                                   text=legend.to_readable(mine[-1].base_text))
+        return revisions.diff(before, revisions.Version(n=0, label=t("edit_generated_now", ui_lang),
+                                                        text=legend.to_readable(generated.text)))

@@ -115,7 +115,7 @@ def versions_tab(svc: Service, case: Case, section: SectionDraft, lang: str) -> 
         st.session_state[f"{key}:count"] = len(ns)
     first = a.selectbox(say("edit_from"), ns, format_func=labels.get, key=f"{key}:a")
     second = b.selectbox(say("edit_to"), ns, format_func=labels.get, key=f"{key}:b")
-    diff = svc.readable_diff(case.id, section.section_id, lang, first, second)
+    diff = svc.readable_diff(case.id, section.section_id, lang, first, second, page_lang())
     if diff:
         st.code(diff, language="diff", wrap_lines=True)
     else:

@@ -230,7 +230,7 @@ def _stale_notice(svc: Service, case: Case, section_id: str) -> None:
 
 def _stale_edit_notice(svc: Service, case: Case, section: SectionDraft, lang: str, message: str) -> None:
     st.warning(md(message), icon=":material/edit_off:")
-    changed = svc.readable_change_since_edit(case.id, section.section_id, lang)
+    changed = svc.readable_change_since_edit(case.id, section.section_id, lang, page_lang())
     if changed:
         with st.expander(say("rev_what_changed")):
             st.code(changed, language="diff", wrap_lines=True)
