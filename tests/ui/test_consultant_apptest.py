@@ -206,3 +206,20 @@ def test_no_internal_id_hash_or_path_on_the_review_desk(app_test, svc, case_id, 
         assert ev.id not in shown and "document:" not in shown and "[@" not in shown and "[?" not in shown
         assert "need." not in shown and "/corpus/" not in shown  # no "Réponse : need.urgency", no path
         assert "lettre.pdf" in shown or view == "readiness"
+
+
+def test_a_missing_document_blocker_is_waived_from_the_readiness_view_with_a_reason(app_test, svc, case_id):
+    at = run_ok(app_test(role="consultant", case=case_id, view="readiness"))
+    key = f"rev-waive:{case_id}:clinician_letter"
+    at.text_area(key=key).input("La lettre signée suit par courrier ; le médecin l'a confirmée par téléphone.")
+    at = run_ok(at.button(key=f"blocker:waive:{_index(at, key)}").click())
+    waiver = svc.case(case_id).waivers["clinician_letter"]
+    assert (waiver.by, waiver.role) == ("tester", "consultant") and "courrier" in waiver.reason
+    assert any("Waived" in s.value for s in at.success)
+
+
+def _index(at, key: str) -> int:
+    """The number of the blocker whose waiver box is `key` (its buttons are keyed by that number)."""
+    waivable = [b.key for b in at.button if b.key and b.key.startswith("blocker:waive:")]
+    boxes = [t.key for t in at.text_area if t.key and t.key.startswith("rev-waive:")]
+    return int(waivable[boxes.index(key)].rsplit(":", 1)[1])
