@@ -130,6 +130,14 @@ def test_a_conflict_only_on_the_same_answer_and_the_consultants_comment_is_shown
     assert progress.is_visible() and phone.evaluate("document.documentElement.lang") == "fr"
     assert not page.locator(".st-key-narrow-progress").is_visible()  # 1400 px: the sidebar shows it
 
+    # "Attach" from a blocker, on the phone: the page lands with the uploader on screen
+    phone.goto(f"{server.url}/?case={case_id}&view=interview&attach=clinical_data")
+    wait_idle(phone)
+    attach = phone.locator(".st-key-chat-attach")
+    attach.get_by_text("Joignez ici").wait_for()
+    phone.wait_for_function("""() => { const e = document.querySelector('.st-key-chat-attach');
+        const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }""")
+
 
 def test_a_clinician_link_opens_only_its_letter_and_without_its_token_nothing(
     shared_streamlit_server, page, wait_idle, screenshot

@@ -448,8 +448,10 @@ def attach_here(case: Case, profile: Profile, kind: str) -> None:
                       args=(case.id, key, kind), icon=":material/upload_file:")
             st.button(say("chat_cancel"), key=f"{key}:cancel", on_click=go, kwargs={"attach": None})
     # "Attach" from a blocker lands here: the uploader is brought on screen (a fixed script, no user input)
-    st.html("<script>setTimeout(() => { const el = document.querySelector('.st-key-chat-attach');"
-            " if (el) el.scrollIntoView({block: 'center'}); }, 400);</script><style></style>",
+    # (again after the chat's own scroll to its bottom, which comes once the page is drawn)
+    st.html("<script>for (const ms of [300, 900, 1800, 3000]) setTimeout(() => {"
+            " const el = document.querySelector('.st-key-chat-attach');"
+            " if (el) el.scrollIntoView({block: 'start'}); }, ms);</script><style></style>",
             unsafe_allow_javascript=True)
 
 
