@@ -60,7 +60,7 @@ def render(case_id: str) -> None:
     progress.knowledge_base()
     with st.spinner(say("rev_checking")):
         draft: Draft = svc.draft(case_id, lang, use_llm=False)
-        ready: Readiness = svc.readiness(case_id, lang)
+        ready: Readiness = svc.readiness(case_id, lang, findings_lang=page_lang())
     _summary(ready)
     show_flash()
     draft_outcomes(case, lang)

@@ -21,7 +21,7 @@ VIEWS = ("interview", "draft", "export")
 
 def readiness(case: Case) -> Readiness:
     """Where the case stands (the service computes it once per case version)."""
-    return service().readiness(case.id)
+    return service().readiness(case.id, findings_lang=page_lang())
 
 
 def header(case: Case) -> None:
