@@ -157,7 +157,7 @@ def _sections(svc: Service, profile: Profile, case: Case, draft: Draft, ready: R
     sid = st.query_params.get("section")
     sid = sid if sid in ids else ids[0]
     nav, body = st.columns([1, 3], gap="medium")
-    with nav:  # buttons, not a radio: their labels carry the status, which changes as the review goes on
+    with nav, st.container(key="review-nav"):  # buttons, not a radio: their labels carry the status
         st.caption(say("rev_sections"))
         for s in draft.sections:
             st.button(
