@@ -189,8 +189,9 @@ class ReviewOps(ServiceBase):
         the stored citation it stands for. A name that matches none is refused (never dropped
         silently), in `ui_lang`, the language of the page."""
         legend = self.legend(case_id, section_id, lang)
-        legend.to_readable(self.readable_source_in_force(case_id, section_id, lang))  # its gaps' texts
-        unknown = legend.unknown(text)
+        shown = legend.to_readable(self.readable_source_in_force(case_id, section_id, lang))  # + its gaps' texts
+        already = set(legend.unknown(shown))  # a bracket the text had already is the text's own, not a typo
+        unknown = [u for u in legend.unknown(text) if u not in already]
         if unknown:
             raise ServiceError(t("edit_unknown_reference", ui_lang, "; ".join(f"[{u}]" for u in unknown[:3])))
         if not clean_text(text).strip():
