@@ -135,7 +135,8 @@ def test_a_conflict_only_on_the_same_answer_and_the_consultants_comment_is_shown
     wait_idle(phone)
     attach = phone.locator(".st-key-chat-attach")
     attach.get_by_text("Joignez ici").wait_for()
-    phone.wait_for_function("""() => { const e = document.querySelector('.st-key-chat-attach');
+    phone.wait_for_function("""() => {  // the drop zone wholly on screen
+        const e = document.querySelector('.st-key-chat-attach [data-testid="stFileUploaderDropzone"]');
         const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }""")
 
 

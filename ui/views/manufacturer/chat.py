@@ -451,7 +451,7 @@ def attach_here(case: Case, profile: Profile, kind: str) -> None:
     # (again after the chat's own scroll to its bottom, which comes once the page is drawn)
     st.html("<script>for (const ms of [300, 900, 1800, 3000]) setTimeout(() => {"
             " const el = document.querySelector('.st-key-chat-attach');"
-            " if (el) el.scrollIntoView({block: 'start'}); }, ms);</script><style></style>",
+            " if (el) el.scrollIntoView({block: 'center'}); }, ms);</script><style></style>",
             unsafe_allow_javascript=True)
 
 
