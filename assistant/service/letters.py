@@ -54,6 +54,11 @@ class LetterOps(CaseOps):
             file_stems={code: letter.file_stem(case, code) for code in LANGS},
         )
 
+    def letter_values(self, case_id: str, actor: Actor) -> dict[str, str]:
+        """The letter's fields as they read (the pseudonym pre-filled from the request)."""
+        self._authorise_read(case_id, actor, *self.LETTER_VIEWS)
+        return letter.values(self.case(case_id))
+
     def letter_fields(self, case_id: str, actor: Actor) -> list[letter.LetterField]:
         self._authorise_read(case_id, actor, *self.LETTER_VIEWS)
         return letter.fields_for(self.case(case_id))

@@ -55,6 +55,19 @@ def test_fields_are_recorded_as_given_and_shown_in_the_french_letter(svc, case, 
     assert "À COMPLÉTER" not in text
 
 
+@pytest.mark.parametrize(("site", "written"), [
+    ("CHU de Lyon", "service Cardiologie du CHU de Lyon,"),
+    ("Hôpital Européen Georges-Pompidou", "service Cardiologie de l'Hôpital Européen Georges-Pompidou,"),
+    ("Clinique du Parc, Lyon", "service Cardiologie de la Clinique du Parc, Lyon,"),
+    ("Hospices civils de Lyon", "service Cardiologie des Hospices civils de Lyon,"),
+    ("Foch", "service Cardiologie (établissement : Foch),"),  # unsure: the name as given, never "de Hôpital"
+])
+def test_the_letter_names_the_site_with_the_article_french_takes(svc, case, doctor, site, written):
+    svc.save_letter(case.id, {**COMPLETE, "hospital": site}, doctor)
+    assert written in plain_text(svc.letter(case.id, doctor, "fr"))
+    assert f"department of {site}," in plain_text(svc.letter(case.id, doctor, "en"))
+
+
 def test_a_bad_rpps_number_is_refused_and_nothing_of_the_batch_is_recorded(svc, case, doctor):
     before = svc.case(case.id).version
     with pytest.raises(ServiceError, match="RPPS number: 11 digits expected"):
@@ -181,3 +194,12 @@ def test_a_clinician_reads_only_the_letter_its_link_opens(svc, case, doctor, act
     with pytest.raises(ServiceError, match="only through an active link"):
         svc.letter(case.id, doctor, "fr")
     assert svc.letter_status(case.id, actor).filled == svc.letter_status(case.id, actor).required  # the team still reads
+
+
+def test_the_pseudonym_of_the_request_is_pre_filled_until_the_physician_gives_another(svc, case, actor, doctor):
+    svc.answer(case.id, "patient_pseudonym", "P-207", actor)
+    assert "pseudonyme P-207" in plain_text(svc.letter(case.id, doctor, "fr"))
+    assert "patient_pseudonym" not in [f.id for f in svc.letter_status(case.id, doctor).missing]
+    assert svc.letter_status(case.id, doctor).file_stems["fr"] == "lettre-medecin-P-207"
+    svc.save_letter(case.id, {"patient_pseudonym": "P-208"}, doctor)
+    assert "pseudonyme P-208" in plain_text(svc.letter(case.id, doctor, "fr"))

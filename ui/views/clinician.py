@@ -137,7 +137,7 @@ def _fields(flow: Flow, case: Case, lang: str) -> None:
 
 
 def _field(flow: Flow, case: Case, f: LetterField, lang: str) -> None:
-    stored = case.letter.fields.get(f.id, "")
+    stored = service().letter_values(case.id, flow.reader()).get(f.id, "")
     _sync_widget(flow, f.id, stored)
     label = f.label[lang] + ("" if f.required else f" ({_t('optional', lang)})")
     kwargs = {"key": flow.key(f.id), "help": f.help[lang], "on_change": _save_field, "args": (flow, f.id, lang)}
@@ -159,16 +159,8 @@ def _field(flow: Flow, case: Case, f: LetterField, lang: str) -> None:
         in_case = case.value("patient_pseudonym")
         if in_case and stored and stored != in_case:
             st.warning(_t("pseudonym_differs", lang).format(md(in_case)), icon=":material/warning:")
-        elif in_case and not stored:
-            st.caption(_t("case_pseudonym", lang).format(md(in_case)))
-            st.button(words("letter_use_case_pseudonym", lang, in_case), key=flow.key(f"use-pseudonym:{f.id}"),
-                      on_click=_use_value, args=(flow, f.id, in_case))
-
-
-def _use_value(flow: Flow, fid: str, value: str) -> None:
-    """Fill a field with a value the request already holds (one click), then save it as typed."""
-    st.session_state[flow.key(fid)] = value
-    _store_field(flow, fid)
+        elif in_case and f.id not in case.letter.fields:  # pre-filled from the request
+            st.caption(words("letter_pseudonym_prefilled", lang))
 
 
 def _save_field(flow: Flow, fid: str, lang: str) -> None:
@@ -179,7 +171,7 @@ def _save_field(flow: Flow, fid: str, lang: str) -> None:
     state = st.session_state
     typed = state.get(flow.key(fid), "")
     seen = state.get(flow.key(f"seen:{fid}"), "")
-    saved = flow.saved().letter.fields.get(fid, "")
+    saved = service().letter_values(flow.case_id, flow.reader()).get(fid, "")
     if saved != seen and typed != saved:  # another window changed this very field since it was shown
         state[flow.key(f"conflict:{fid}")] = True  # the user chooses, under the field
         return
@@ -196,7 +188,7 @@ def _store_field(flow: Flow, fid: str) -> None:
         state[flow.key(f"bad:{fid}")] = str(exc)
         return
     state.pop(flow.key(f"bad:{fid}"), None)
-    stored = case.letter.fields.get(fid, "")
+    stored = service().letter_values(case.id, flow.reader()).get(fid, "")
     state[flow.key(fid)] = stored  # as recorded (e.g. "Dr" or spaces removed)
     state[flow.key(f"seen:{fid}")] = stored
 
@@ -207,7 +199,7 @@ def _resolve(flow: Flow, fid: str, keep_mine: bool) -> None:
         if flow.allowed():
             _store_field(flow, fid)
         return
-    stored = flow.saved().letter.fields.get(fid, "")
+    stored = service().letter_values(flow.case_id, flow.reader()).get(fid, "")
     st.session_state[flow.key(fid)] = stored
     st.session_state[flow.key(f"seen:{fid}")] = stored
     st.session_state.pop(flow.key(f"conflict:{fid}"), None)
