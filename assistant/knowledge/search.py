@@ -53,16 +53,20 @@ class SearchSettings:
     heading_boost: float = 0.5  # section-aware rerank (bonus for query terms in a chunk's heading): 1.0 buried an exact match in an added document
     per_document: int = 2  # at most this many passages from one document (0: no limit)
     depth: int = 0  # candidates taken from each list (0: max(4k, 20))
-    # Weight of a second dense list over the texts in the other language, searched with the query
-    # rendered in that language by the glossary (expansion.render); 0: none.
+    # Non-zero: the dense list over the texts in another language than the question's also takes
+    # the query rendered in that language by the glossary (expansion.render), each chunk keeping
+    # its best similarity to either; 0: the query as typed only. Off: the validation split did not
+    # confirm it alone (README); it helps inside `merge_languages`.
     rendering: float = 0.0
     rrf_k: int = RRF_K  # reciprocal-rank constant: lower, the first ranks of each list weigh more
     # Share of the scores of a document's other shortlisted passages added to each of its passages
     # (a document several passages of which match is more likely the one that answers); 0: none.
     document_vote: float = 0.0
     # One dense and one lexical list over all the languages of a collection, each merged by score,
-    # instead of one of each per language: a small part (the French notes) then no longer takes as
-    # many of the first ranks as the whole English corpus, whatever the question.
+    # instead of one of each per language: the French notes then no longer take as many of the
+    # first ranks as the whole English corpus. Off: it helps on the gold set (which never counts a
+    # note as a hit) but a French question then sees French notes only, not the English official
+    # text (tests/knowledge/test_index.py), which the per-language lists guarantee.
     merge_languages: bool = False
 
     def lexical_weight(self, lang: str) -> float:
@@ -71,13 +75,16 @@ class SearchSettings:
     def variants(self) -> dict[str, SearchSettings]:
         """The plain hybrid (main before this work) and each of these settings' steps alone on it,
         for the evaluation."""
-        plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0)
+        plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0,
+                               rendering=0.0, merge_languages=False)
         return {
             "hybrid (plain)": plain,
             "+ expansion": replace(plain, expansion=self.expansion),
             "+ fr/en weights": replace(plain, lexical_fr=self.lexical_fr, lexical_en=self.lexical_en),
             "+ heading rerank": replace(plain, heading_boost=self.heading_boost),
             "+ per-document cap": replace(plain, per_document=self.per_document),
+            "+ merged languages": replace(plain, merge_languages=True),
+            "+ rendering": replace(plain, rendering=1.0),
         }
 
 
@@ -95,7 +102,20 @@ class LexicalIndexes:
         self._masks: dict[tuple, np.ndarray] = {}
         self._vectors: dict[tuple, tuple[int, list[str], np.ndarray]] = {}  # small filtered parts, normalised
         self._positions: dict[str, tuple[list[str], dict[str, int]]] = {}
+        self._counts: dict[str, tuple[int, int]] = {}  # collection -> (generation, chunks)
         self._lock = threading.Lock()
+
+    def count(self, name: str, collection: Any, generation: int) -> int:
+        """How many chunks `collection` holds. Counting costs a store query (~10 ms at 50k chunks),
+        so for a collection whose changes bump a generation (the corpus, in any process) the count
+        is kept until the generation moves or this process drops the index; others are counted."""
+        cached = self._counts.get(name)
+        if generation and cached and cached[0] == generation:
+            return cached[1]
+        n = collection.count()
+        if generation:
+            self._counts[name] = (generation, n)
+        return n
 
     def _path(self, name: str) -> Path | None:
         return self.folder / f"{name}.npz" if self.folder else None
@@ -184,6 +204,7 @@ class LexicalIndexes:
     def drop(self, name: str) -> None:
         with self._lock:
             self._cache.pop(name, None)
+            self._counts.pop(name, None)
             self._vectors = {k: v for k, v in self._vectors.items() if k[0] != name}
             path = self._path(name)
             if path is not None:
@@ -195,6 +216,7 @@ class LexicalIndexes:
             self._masks.clear()
             self._vectors.clear()
             self._positions.clear()
+            self._counts.clear()
             if self.folder and self.folder.exists():
                 for path in self.folder.glob("*.npz"):
                     path.unlink(missing_ok=True)
@@ -234,7 +256,7 @@ def hybrid_search(
     for t, (name, filters, scoped_case) in enumerate(targets):
         if name not in stores:
             store = collection(name, scoped_case is None)
-            stores[name] = (store, store.count() if store is not None else 0)
+            stores[name] = (store, lexical.count(name, store, generation(name)) if store is not None else 0)
         store, count = stores[name]
         if not count:
             continue
@@ -264,8 +286,9 @@ def hybrid_search(
                     if vid not in found:
                         found[vid] = (None, None, None)  # its similarity is to the query as typed (_fill)
                         model_of[vid] = name
-                # merged: each chunk keeps its best similarity to the typed query or its rendering
-                lists.append(((*part, "dense") if len(part) == 1 else (name, t, "rendered"), s.rendering, hits))
+                # merged with the dense list: each chunk keeps its best similarity to the typed query
+                # or to its rendering (no list of its own: a part is not given more ranks by it)
+                lists.append(((*part, "dense"), 1.0, hits))
         if name not in lexical_scores:
             lexical_scores[name] = bm25.scores(terms)
         lexical_hits = [(ids[i], score) for i, score in bm25.top(lexical_scores[name], n, mask)]
@@ -312,7 +335,8 @@ def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide, key: 
             return []
         q = np.asarray(qvec, dtype=np.float32)
         sims = vectors @ (q / (np.linalg.norm(q) or 1))
-        best = np.argsort(-sims, kind="stable")[:n]
+        best = np.argpartition(-sims, n - 1)[:n] if len(sims) > n else np.arange(len(sims))
+        best = best[np.argsort(-sims[best], kind="stable")]
         return [(vid_list[i], float(sims[i])) for i in best]
     slot = f"{name}\0{key}"  # one unfiltered query per collection and query vector
     if slot not in wide:
