@@ -206,6 +206,17 @@ class CaseOps(ServiceBase):
                                "or the id of a consistency rule (shown in the check)")
         return self._commit(case_id, "waived", {"target": target, "target_type": target_type, "reason": reason}, actor)
 
+    def target_label(self, case_id: str, target: str, lang: Lang) -> str:
+        """What a waiver is on, in words: the question, the kind of document, or the consistency rule."""
+        profile = self.profile(self.case(case_id))
+        for kind in profile.evidence_kinds:
+            if kind.id == target:
+                return kind.name.get(lang)
+        for question in profile.all_questions():
+            if question.id == target:
+                return question.label.get(lang)
+        return consistency.rule_label(profile.id, target, lang) or target
+
     def withdraw_waiver(self, case_id: str, target: str, actor: Actor) -> Case:
         if target not in self.case(case_id).waivers:
             raise ServiceError(f"no waiver on {target!r}")
