@@ -147,16 +147,17 @@ def _offer(case: Case, file_lang: str, fmt: str, pack: str, label: str, allowed:
     suffix = "" if pack == "submission" else f"-{pack}"
     key = f"{fmt}" if pack == "submission" else f"{pack}:{fmt}"
     data = _prepared(case, file_lang, fmt, pack) if allowed else None
+    slot = st.empty()  # the "prepare" button, replaced by the download once the file is made
     if data is None and allowed:
-        if not st.button(say("exp_prepare", label), key=f"prepare:{key}", icon=":material/description:",
-                         use_container_width=True, type="primary" if fmt == "docx" and pack == "submission" else
-                         "secondary"):
+        if not slot.button(say("exp_prepare", label), key=f"prepare:{key}", icon=":material/description:",
+                           use_container_width=True, type="primary" if fmt == "docx" and pack == "submission" else
+                           "secondary"):
             return
         data = export_file(case, file_lang, fmt, pack)
     if isinstance(data, str):
-        st.error(f"{label}: {md(data)}")
+        slot.error(f"{label}: {md(data)}")
         return
-    st.download_button(label, data=data or b"", file_name=f"derogation-{case.id}-{file_lang}{suffix}.{fmt}",
+    slot.download_button(label, data=data or b"", file_name=f"derogation-{case.id}-{file_lang}{suffix}.{fmt}",
                        mime=MIME[fmt], disabled=data is None, key=f"dl:{key}", icon=":material/download:",
                        on_click="ignore", use_container_width=True,
                        type="primary" if fmt == "docx" and data and pack == "submission" else "secondary")
