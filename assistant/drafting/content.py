@@ -88,10 +88,20 @@ _STOPWORDS = {
 }
 
 
+# words that mark even a short answer as written in the language ("3 ans ; lots périmés en 2028", "aucune")
+_SHORT_MARKERS = {
+    "fr": {"ans", "mois", "jours", "aucune", "aucun", "néant", "sans", "objet", "et", "ou", "des", "du", "les",
+           "en", "au", "aux", "par", "pour", "avec", "dans", "sur", "est", "sont", "oui", "fictif", "fictive",
+           "correspondant", "correspondante", "directeur", "directrice", "responsable", "pharmacien"},
+}
+
+
 def written_in(text: str, lang: str) -> bool:
     """Whether `text` (an answer of a few words or more) reads as written in `lang`."""
     stop = _STOPWORDS.get(lang)
     words = re.findall(r"[a-zà-ÿ]+", text.lower())
-    if not stop or len(words) < 6:
-        return False  # a name, an address, a reference: the same in every language
+    if not stop or not words:
+        return False
+    if len(words) < 6:  # a name or a reference reads the same in every language; "3 ans", "aucune" do not
+        return any(w in _SHORT_MARKERS.get(lang, set()) for w in words)
     return sum(1 for w in words if w in stop) / len(words) >= 0.15

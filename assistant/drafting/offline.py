@@ -38,7 +38,8 @@ def route_statement(profile: Profile, case: Case, lang: Lang) -> list[tuple[str,
         routes = load_routes(profile)
     except ProfileError:
         return []
-    return screen(routes, profile, case, lang).statement()
+    return [(agree(text, profile.id, case.request_type, lang), provision)  # "le ou les patients": one, or many
+            for text, provision in screen(routes, profile, case, lang).statement()]
 
 
 def _no_pages(_sha: str) -> list[str]:
@@ -79,6 +80,7 @@ class _Composer:
         self.used_answers: list[str] = []
         self.used_evidence: list[str] = []
         self.kinds = evidence_kinds_for(self.profile, self.case, section)
+        self.about: dict[str, bool] = {}
         paragraphs: list[Paragraph] = []
         unknown: list[str] = []
         values = facts(self.profile, self.case)
@@ -92,7 +94,9 @@ class _Composer:
                 unknown += [q for q in template.when if q not in values and q not in unknown]
                 continue
             if state:
+                self.about = template.signed  # a sentence about a signed document cites that document only
                 paragraph = self._paragraph(template.get(self.lang))
+                self.about = {}
                 if template.when and not any(s.kind == "cite" for s in paragraph.spans):
                     paragraph = self._cite_conditions(paragraph, list(template.when))
                 paragraphs.append(paragraph)
@@ -203,8 +207,9 @@ class _Composer:
         return Paragraph(spans=[*spans, *cites])
 
     def _locate_in_evidence(self, value: str) -> Span | None:
-        """Cite the attached document (and page) where a short factual answer appears."""
-        kinds = {k for k, _ in self.kinds}
+        """Cite the attached document (and page) where a short factual answer appears; in a sentence
+        about a signed document ("… is signed by X"), only that document (none when it is not attached)."""
+        kinds = {k for k, wanted in self.about.items() if wanted} if self.about else {k for k, _ in self.kinds}
         for ev in self.case.evidence:
             if ev.kind not in kinds:
                 continue
