@@ -9,7 +9,6 @@ to be written without one (`PdfFontError`).
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -200,8 +200,11 @@ def layout(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf) -> Lay
                        ("authority", profile.name.get(lang)),
                        ("date", format_date(case.updated_at.date().isoformat(), lang))):
         blocks.append(Block("meta", [Piece(t(key)), Piece(value)]))
-    if lang == "en" and profile.submission_language != "en":
-        blocks.append(Block("p", [Piece(t("sub_quoted_original"))]))
+    if lang != profile.submission_language:  # how the answers in the authority's language are given
+        if draft.translated_answers:
+            blocks.append(Block("p", [Piece(t("sub_translated", profile.name.get(lang)))]))
+        if draft.quoted_answers or not draft.translated_answers:
+            blocks.append(Block("p", [Piece(t("sub_quoted_original"))]))
     for section in draft.sections:
         blocks.append(Block("h1", [Piece(f"{section.number}. {section.title}")]))
         for paragraph in section.paragraphs:

@@ -8,6 +8,7 @@ is data, beside the authority's profile (profiles/consistency/<authority>.yaml, 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from functools import cache
@@ -94,6 +95,11 @@ _SHORT_MARKERS = {
            "en", "au", "aux", "par", "pour", "avec", "dans", "sur", "est", "sont", "oui", "fictif", "fictive",
            "correspondant", "correspondante", "directeur", "directrice", "responsable", "pharmacien"},
 }
+
+
+def translation_key(text: str, lang: str) -> str:
+    """Where the translation of an answer's `text` into `lang` is kept (drafting/translation.py)."""
+    return hashlib.sha256(f"{lang}\n{text.strip()}".encode()).hexdigest()[:24]
 
 
 def written_in(text: str, lang: str) -> bool:

@@ -268,6 +268,8 @@ class CaseOps(ServiceBase):
             raise ExportBlocked(blocking)
         target = writer.check_target(Path(out), [self.store.root, self.store.home / "index"],
                                      lambda p: exported.written_before(self.store.home, p))
+        if pack == "submission":  # with a language model, the answers in the authority's language translated
+            self.translate_answers(case_id, lang or self.case(case_id).settings.language)
         case = writer.clean_model(self.case(case_id))
         profile = self.profile(case)
         draft = writer.clean_model(revisions.apply_edits(self._compose(case_id, lang), case))
