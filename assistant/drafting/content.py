@@ -90,10 +90,10 @@ _STOPWORDS = {
 
 
 # words that mark even a short answer as written in the language ("3 ans ; lots périmés en 2028", "aucune")
-_SHORT_MARKERS = {
-    "fr": {"ans", "mois", "jours", "aucune", "aucun", "néant", "sans", "objet", "et", "ou", "des", "du", "les",
-           "en", "au", "aux", "par", "pour", "avec", "dans", "sur", "est", "sont", "oui", "fictif", "fictive",
-           "correspondant", "correspondante", "directeur", "directrice", "responsable", "pharmacien"},
+_SHORT_MARKERS = {  # not "des", "du", "en": an address ("12 rue des Tanneurs") reads the same in every language
+    "fr": {"ans", "mois", "jours", "aucune", "aucun", "néant", "sans", "objet", "et", "ou", "par", "pour", "avec",
+           "dans", "est", "sont", "oui", "fictif", "fictive", "correspondant", "correspondante", "directeur",
+           "directrice", "responsable", "pharmacien"},
 }
 
 
