@@ -357,14 +357,6 @@ def findings(profile: Profile, case: Case, pages_of: PagesOf, lang: Lang = "en")
     return out
 
 
-def rule_label(authority: str, rule_id: str, lang: Lang) -> str | None:
-    """A rule's name in words (what the reviewer accepted), or None for an unknown id."""
-    for r in rules_of(authority).get("rules") or []:
-        if r["id"] == rule_id:
-            return (r.get("label") or {}).get(lang) or rule_id
-    return None
-
-
 def covered_questions(authority: str) -> set[str]:
     """The questions whose answer is compared with the documents by a rule (not by plain equality)."""
     return {r["question"] for r in rules_of(authority).get("rules") or []

@@ -16,6 +16,7 @@ from assistant.documents import request as export
 from assistant.documents import review_pack, submission, writer
 from assistant.documents.pdf import PdfFontError
 from assistant.drafting import revisions
+from assistant.drafting.content import rule_label
 from assistant.drafting.model import Draft
 from assistant.errors import ServiceError
 from assistant.gate import consistency
@@ -215,7 +216,7 @@ class CaseOps(ServiceBase):
         for question in profile.all_questions():
             if question.id == target:
                 return question.label.get(lang)
-        return consistency.rule_label(profile.id, target, lang) or target
+        return rule_label(profile.id, target, lang)
 
     def withdraw_waiver(self, case_id: str, target: str, actor: Actor) -> Case:
         if target not in self.case(case_id).waivers:
