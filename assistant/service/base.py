@@ -367,15 +367,17 @@ class ServiceBase:
     # -- the answers' translations (drafting/translation.py: made by the model part, kept per case) --
     def translations(self, case_id: str) -> dict[str, str]:
         """The translations of answers kept for the case (translation key → text)."""
+        path = self.store.folder(case_id) / TRANSLATIONS_FILE  # an invalid case id is refused here
         try:
-            data = json.loads((self.store.folder(case_id) / TRANSLATIONS_FILE).read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def _translations_state(self, case_id: str) -> int:
+        path = self.store.folder(case_id) / TRANSLATIONS_FILE
         try:
-            return (self.store.folder(case_id) / TRANSLATIONS_FILE).stat().st_mtime_ns
+            return path.stat().st_mtime_ns
         except OSError:
             return 0
 
