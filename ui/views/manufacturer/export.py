@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.service import Case, Finding, Readiness, ServiceError
+from assistant.service import Case, Finding, Readiness, ServiceError, words
 from ui.state import actor, attempt, go, lang, md, memo, say, service, show_flash
 
 MIME = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -38,13 +38,14 @@ def _reason_popover(case: Case, i: int, target: str, button: str, why: str, exam
                     icon: str = ":material/block:") -> None:
     """A button opening a reason field; the reason is recorded by the same `waive` as the CLI's."""
     with st.popover(button, icon=icon):
-        key = f"waive-reason:{case.id}:{target}:{i}"  # a rule may name several findings: one field each
+        key = f"waive-reason:{case.id}:{target}"
         st.text_area(why, key=key, placeholder=example)
-        st.button(button, key=f"waive:{i}", type="primary", on_click=_waive, args=(case.id, target, key, success))
+        st.button(button, key=f"waive:{target}", type="primary", on_click=_waive, args=(case.id, target, key, success))
 
 
-def _fix(f: Finding, i: int, case: Case) -> None:
-    """The button(s) that lead to where this blocker is fixed, or lift it with a reason."""
+def _fix(f: Finding, i: int, case: Case, offered: set[str]) -> None:
+    """The button(s) that lead to where this blocker is fixed, or lift it with a reason (once per
+    target: a rule may name several findings, and one reason accepts them all)."""
     if f.question_id:
         st.button(say("exp_fix_answer"), key=f"fix:{i}", icon=":material/edit:", on_click=go,
                   kwargs={"view": "interview", "ask": f.question_id})
@@ -55,12 +56,16 @@ def _fix(f: Finding, i: int, case: Case) -> None:
         st.button(say("exp_fix_review"), key=f"fix:{i}", icon=":material/rate_review:", on_click=go,
                   kwargs={"role": "consultant", "view": None, "section": f.section})
     if f.kind == "contradiction" and f.rule:
+        if f.rule in offered:
+            return
+        offered.add(f.rule)
         name = service().target_label(case.id, f.rule, lang())
         _reason_popover(case, i, f.rule, say("exp_accept"), say("exp_accept_why"), say("exp_accept_example"),
                         say("exp_accepted_flash", name), icon=":material/rule:")
         return
     target = f.question_id or f.evidence_kind
-    if target and f.kind in WAIVABLE:
+    if target and f.kind in WAIVABLE and target not in offered:
+        offered.add(target)
         name = service().target_label(case.id, target, lang())
         if f.kind == "non_fact":
             _reason_popover(case, i, target, say("exp_keep_non_fact"), say("exp_keep_non_fact_why"),
@@ -85,12 +90,13 @@ def blockers_list(case: Case, state: Readiness) -> None:
         st.success(say("exp_no_blocker"), icon=":material/task_alt:")
         return
     st.error(say("exp_blockers", len(state.blockers)), icon=":material/block:")
+    offered: set[str] = set()
     for i, f in enumerate(state.blockers):
         with st.container(border=True):
             st.markdown(f"{md(f.message)}  \n:gray[{md(titles.get(f.section, f.section))}]")
             _sides(f)
             with st.container(horizontal=True):
-                _fix(f, i, case)
+                _fix(f, i, case, offered)
 
 
 def waivers_list(case: Case) -> None:
@@ -172,7 +178,7 @@ def downloads(case: Case, state: Readiness) -> None:
         st.caption(say("exp_after_blockers"))
     identifying = [f for f in state.warnings if f.kind == "patient_identifier"]
     if identifying:  # patient data (assistant/case/privacy.py): the file will carry it
-        st.warning(say("privacy_export", n=len(identifying)), icon=":material/shield_person:")
+        st.warning(words("privacy_export", file_lang, n=len(identifying)), icon=":material/shield_person:")  # the file's
     for fmt in SUBMISSION_FORMATS:
         _offer(case, file_lang, fmt, "submission", _label(fmt), state.ready)
     st.divider()
