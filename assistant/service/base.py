@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import threading
 from collections import OrderedDict
@@ -79,6 +80,7 @@ class CaseSummary:
 
 
 T = TypeVar("T")
+TRANSLATIONS_FILE = "translations.json"  # in the case's folder: answers translated by the model (by text)
 COMPUTED_KEPT = 64  # drafts and findings kept (a few case versions × languages of the cases in use)
 RELEVANCE_THRESHOLD = 0.80  # cosine similarity under which a passage does not support a section
 
@@ -363,20 +365,43 @@ class ServiceBase:
         the knowledge base fails, the draft cites the profile's provisions only and says so."""
         case = self.case(case_id)
         lang = lang or case.settings.language
-        key = ("draft", case.id, case.version, lang, self._retrieval_state(case))
+        key = ("draft", case.id, case.version, lang, self._retrieval_state(case), self._translations_state(case.id))
         return self._remembered(key, lambda: self._compose_now(case, lang))
+
+    # -- the answers' translations (drafting/translation.py: made by the model part, kept per case) --
+    def translations(self, case_id: str) -> dict[str, str]:
+        """The translations of answers kept for the case (translation key → text)."""
+        path = self.store.folder(case_id) / TRANSLATIONS_FILE  # an invalid case id is refused here
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def _translations_state(self, case_id: str) -> int:
+        path = self.store.folder(case_id) / TRANSLATIONS_FILE
+        try:
+            return path.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def translate_answers(self, case_id: str, lang: Lang) -> int:
+        """Translate the answers the `lang` version would quote in the authority's language: none
+        here (offline, they are quoted); the model part (with_model.ModelOps) overrides this."""
+        return 0
 
     def _compose_now(self, case: Case, lang: Lang) -> Draft:
         profile, pages = self.profile(case), self.pages(case.id)
+        translations = self.translations(case.id) if lang != profile.submission_language else None
         try:
-            draft = drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang))
+            draft = drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang), translations)
             if self.indexing(case.id) is not None:
                 waiting = len(self.retrieval_cache.pending(case, self.config.embedder))
                 if waiting:
                     draft = draft.model_copy(update={"notices": [*draft.notices, words.t("documents_pending", lang, waiting)]})
             return draft
         except (ServiceError, KnowledgeError) as exc:
-            offline = drafting.compose(profile, case, lang, pages, None)
+            offline = drafting.compose(profile, case, lang, pages, None, translations)
             return offline.model_copy(update={"notices": [words.t("retrieval_down", lang, exc)]})
 
     def draft(

@@ -16,6 +16,7 @@ from assistant.documents import request as export
 from assistant.documents import review_pack, submission, writer
 from assistant.documents.pdf import PdfFontError
 from assistant.drafting import revisions
+from assistant.drafting.content import rule_label
 from assistant.drafting.model import Draft
 from assistant.errors import ServiceError
 from assistant.gate import consistency
@@ -207,6 +208,17 @@ class CaseOps(ServiceBase):
                                "or the id of a consistency rule (shown in the check)")
         return self._commit(case_id, "waived", {"target": target, "target_type": target_type, "reason": reason}, actor)
 
+    def target_label(self, case_id: str, target: str, lang: Lang) -> str:
+        """What a waiver is on, in words: the question, the kind of document, or the consistency rule."""
+        profile = self.profile(self.case(case_id))
+        for kind in profile.evidence_kinds:
+            if kind.id == target:
+                return kind.name.get(lang)
+        for question in profile.all_questions():
+            if question.id == target:
+                return question.label.get(lang)
+        return rule_label(profile.id, target, lang)
+
     def withdraw_waiver(self, case_id: str, target: str, actor: Actor) -> Case:
         if target not in self.case(case_id).waivers:
             raise ServiceError(f"no waiver on {target!r}")
@@ -258,6 +270,8 @@ class CaseOps(ServiceBase):
             raise ExportBlocked(blocking)
         target = writer.check_target(Path(out), [self.store.root, self.store.home / "index"],
                                      lambda p: exported.written_before(self.store.home, p))
+        if pack == "submission":  # with a language model, the answers in the authority's language translated
+            self.translate_answers(case_id, lang or self.case(case_id).settings.language)
         case = writer.clean_model(self.case(case_id))
         profile = self.profile(case)
         draft = writer.clean_model(revisions.apply_edits(self._compose(case_id, lang), case))
