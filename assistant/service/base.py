@@ -330,6 +330,13 @@ class ServiceBase:
     def profile(self, case: Case) -> Profile:
         return load_profile(case.authority)
 
+    def section_titles(self, case: Case, lang: Lang) -> dict[str, str]:
+        """Each section's title as the case reads it ("le patient" for one identified patient)."""
+        from assistant.drafting.content import agree
+
+        return {s.id: agree(s.title.get(lang), case.authority, case.request_type, lang)
+                for s in self.profile(case).sections}
+
     def pages(self, case_id: str) -> evidence.PagesOf:
         folder = self.store.files_dir(case_id)
         return lambda sha: evidence.load_pages(folder, sha)

@@ -84,8 +84,8 @@ def _sides(f: Finding) -> None:
 
 
 def blockers_list(case: Case, state: Readiness) -> None:
-    profile = service().profile(case)
-    titles = {s.section_id: f"{s.number}. {profile.section(s.section_id).title.get(lang())}" for s in state.sections}
+    agreed = service().section_titles(case, lang())
+    titles = {s.section_id: f"{s.number}. {agreed.get(s.section_id, s.section_id)}" for s in state.sections}
     if not state.blockers:
         st.success(say("exp_no_blocker"), icon=":material/task_alt:")
         return

@@ -92,8 +92,7 @@ def render(case_id: str) -> None:
     progress.documents_indexing(case.id)
     with st.spinner(say("page_checking")):
         state = readiness(case)
-    profile = svc.profile(case)
-    widgets.progress_sidebar(state, titles={s.id: s.title.get(page_lang()) for s in profile.sections})
+    widgets.progress_sidebar(state, titles=svc.section_titles(case, page_lang()))
     header(case)
     widgets.progress_narrow(state)
     route_banner(case)
@@ -119,8 +118,8 @@ def draft_preview(case: Case) -> None:
     draft = svc.draft(case.id, lang, use_llm=False)
     llm_panels.draft_outcomes(case, lang)
     ids = [s.section_id for s in draft.sections]
-    profile = svc.profile(case)
-    labels = {s.section_id: f"{s.number}. {profile.section(s.section_id).title.get(page_lang())}" for s in draft.sections}
+    agreed = svc.section_titles(case, page_lang())
+    labels = {s.section_id: f"{s.number}. {agreed.get(s.section_id, s.section_id)}" for s in draft.sections}
     left, right = st.columns([3, 2], gap="large")
     with left:
         chosen = synced_choice("section", ids, ids[0], labels, label=say("page_section"), widget="select")
