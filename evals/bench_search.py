@@ -2,7 +2,7 @@
 
 Latency: the notes plus the MDR and IVDR are ingested (vectors from the evaluation's cache, see
 embed_cache.py), then the store is grown to `--scale` chunks by duplicating stored chunks (their
-vectors with small noise, their text marked "[copy N]"), as bench_retrieval.py does. Timed in
+vectors with small noise, their text marked "[copy N]": scale.py, shared with bench_retrieval.py). Timed in
 process, over the gold set's training questions (French and English), each figure beside its
 baseline from the same run:
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -36,45 +35,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "evals"))
 
 from embed_cache import CachedEmbedder  # noqa: E402
+from scale import CACHE, REFERENCE, grow, percentiles, timed  # noqa: E402
 
 from assistant.knowledge.embeddings.factory import load_embedder  # noqa: E402
 from assistant.knowledge.index import CORPUS, KnowledgeBase  # noqa: E402
 from assistant.knowledge.sources import NOTES_DIR, source_files  # noqa: E402
 
-REFERENCE = ROOT.parent / "shared" / "reference" / "eu"
-CACHE = ROOT / "evals" / ".cache" / "vectors.sqlite"
 OUT = ROOT / "evals" / "results" / "bench_search.json"
-
-
-def pct(times: list[float]) -> dict[str, float]:
-    times = sorted(times)
-    return {"p50": round(statistics.median(times), 1), "p95": round(times[max(0, int(len(times) * 0.95) - 1)], 1)}
-
-
-def grow(kb: KnowledgeBase, target: int) -> None:
-    """Duplicate stored chunks (vectors + small noise) until the corpus holds `target` chunks."""
-    import numpy as np
-
-    collection = kb._collection(CORPUS)
-    data = collection.get(include=["documents", "metadatas", "embeddings"])
-    base = len(data["ids"])
-    rng = np.random.default_rng(0)
-    copy = 0
-    while collection.count() < target:
-        copy += 1
-        n = min(base, target - collection.count())
-        vecs = np.asarray(data["embeddings"][:n], dtype=np.float32)
-        vecs = vecs + rng.normal(0, 0.01, vecs.shape).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        for start in range(0, n, 2000):
-            end = min(n, start + 2000)
-            collection.add(
-                ids=[f"dup{copy}-{i}" for i in range(start, end)],
-                embeddings=vecs[start:end].tolist(),
-                documents=[f"{d} [copy {copy}]" for d in data["documents"][start:end]],
-                metadatas=data["metadatas"][start:end],
-            )
-    kb._lexical.drop(CORPUS)
 
 
 def latency(args, rows: dict) -> None:
@@ -102,28 +69,18 @@ def latency(args, rows: dict) -> None:
 
     collection = kb._collection(CORPUS)
     hybrid, dense = [], []
-    for _ in range(args.rounds):
-        for q in queries:
-            t = time.perf_counter()
-            collection.query(query_embeddings=[embedder.embed_query(q)], n_results=5)
-            dense.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            kb.search(q, k=5)
-            hybrid.append((time.perf_counter() - t) * 1000)
+    for _ in range(args.rounds):  # interleaved: both see the same load
+        dense += timed(lambda q: collection.query(query_embeddings=[embedder.embed_query(q)], n_results=5), queries)
+        hybrid += timed(lambda q: kb.search(q, k=5), queries)
     raw = KnowledgeBase(home, embedder=embedder.inner)  # the same store, the query embedded for real
     raw.search("warm up", k=5)
-    embedded, dense_embedded = [], []
-    for q in queries:
-        t = time.perf_counter()
-        collection.query(query_embeddings=[embedder.inner.embed_query(q)], n_results=5)
-        dense_embedded.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        raw.search(q, k=5)
-        embedded.append((time.perf_counter() - t) * 1000)
+    dense_embedded = timed(lambda q: collection.query(query_embeddings=[embedder.inner.embed_query(q)], n_results=5), queries)
+    embedded = timed(lambda q: raw.search(q, k=5), queries)
     rows["latency"] = {
         "chunks": count, "queries": len(queries) * args.rounds,
-        "hybrid_ms": pct(hybrid), "dense_only_ms": pct(dense),
-        "hybrid_with_query_embedding_ms": pct(embedded), "dense_only_with_query_embedding_ms": pct(dense_embedded),
+        "hybrid_ms": percentiles(hybrid), "dense_only_ms": percentiles(dense),
+        "hybrid_with_query_embedding_ms": percentiles(embedded),
+        "dense_only_with_query_embedding_ms": percentiles(dense_embedded),
         "first_search_ms": {"postings_loaded": round(load_ms),
                             "postings_built_from_chroma": round(build_ms) if build_ms else rows.get("latency", {}).get(
                                 "first_search_ms", {}).get("postings_built_from_chroma")},

@@ -150,6 +150,18 @@ def tune(gold: list[dict], product) -> SearchSettings:
     return current
 
 
+def with_settings(base: SearchSettings, spec: str) -> SearchSettings:
+    """`base` with the settings named in `spec` ("rendering=1,rrf_k=20") changed."""
+    from dataclasses import fields, replace
+
+    types = {f.name: type(getattr(base, f.name)) for f in fields(base)}
+    changes = {}
+    for part in filter(None, spec.split(",")):
+        name, value = part.split("=", 1)
+        changes[name.strip()] = types[name.strip()](float(value) if types[name.strip()] is float else int(value))
+    return replace(base, **changes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
@@ -160,13 +172,18 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true",
                         help="coordinate ascent of the search settings on the TRAINING split (never validation)")
     parser.add_argument("--naive-windows", action="store_true", help="naive baseline on fixed 1,000-character windows")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="a data home kept between runs (the store is then only synced: seconds, not minutes)")
+    parser.add_argument("--try", dest="tries", action="append", default=[],
+                        help="a variant: the defaults with some settings changed, e.g. 'rendering=1,rrf_k=20' (repeatable)")
+    parser.add_argument("--only-tries", action="store_true", help="run the naive baseline, the product and the --try variants only")
     args = parser.parse_args()
     if not args.reference.exists():
         sys.exit(f"{args.reference} is missing: the gold set is over that corpus")
     everything = yaml.safe_load(GOLD.read_text(encoding="utf-8"))
     gold = [g for g in everything if args.split == "all" or g["split"] == args.split]
     files, _ = source_files([NOTES_DIR, args.reference])
-    home = Path(tempfile.mkdtemp(prefix="retrieval-gold-"))
+    home = args.home or Path(tempfile.mkdtemp(prefix="retrieval-gold-"))
     embedder = CachedEmbedder(load_embedder("e5-small", args.models or home / "models"), CACHE)
     t0 = time.perf_counter()
 
@@ -210,6 +227,10 @@ def main() -> None:
     if args.variants:
         keep = set(args.variants.split(",")) | {"naive", "product"}
         variants = {k: v for k, v in variants.items() if k in keep}
+    if args.only_tries:
+        variants = {k: v for k, v in variants.items() if k == "naive" or k.startswith("product")}
+    for spec in args.tries:
+        variants[spec] = product(with_settings(chosen, spec))
 
     results: dict[str, dict] = {}
     dump: dict[str, list] = {}
@@ -220,7 +241,10 @@ def main() -> None:
             doc, passage = ranks(hits, item)
             rows.append({"id": item["id"], "lang": item["lang"], "kind": item["kind"],
                          "paraphrase": item["paraphrase"], "doc": doc, "passage": passage})
-            dump.setdefault(name, []).append({"id": item["id"], "doc": doc, "top": [f for f, _ in hits[:5]]})
+            dump.setdefault(name, []).append({"id": item["id"], "split": item["split"], "lang": item["lang"],
+                                              "kind": item["kind"], "paraphrase": item["paraphrase"], "q": item["q"],
+                                              "gold": [e["file"] for e in item["expected"]], "doc": doc,
+                                              "passage": passage, "top": [f for f, _ in hits[:5]]})
         results[name] = groups(rows)
 
     out = {

@@ -312,9 +312,10 @@ def image_only_pdf(tmp_path) -> Path:
     return out
 
 
-def run_cli(*args: str, home: Path, check: bool = False, input: str | None = None) -> subprocess.CompletedProcess:
-    """`derogation ARGS` in a new process, as a user runs it."""
-    env = {**os.environ, "DEROGATION_HOME": str(home), "DEROGATION_USER": "tester"}
+def run_cli(*args: str, home: Path, check: bool = False, input: str | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`derogation ARGS` in a new process, as a user runs it (`env`: variables set on top)."""
+    env = {**os.environ, "DEROGATION_HOME": str(home), "DEROGATION_USER": "tester", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
         capture_output=True, text=True, env=env, cwd=ROOT, check=check, input=input, timeout=CLI_TIMEOUT,
@@ -323,8 +324,9 @@ def run_cli(*args: str, home: Path, check: bool = False, input: str | None = Non
 
 @pytest.fixture
 def cli(home):
-    def call(*args: str, check: bool = False, input: str | None = None) -> subprocess.CompletedProcess:
-        return run_cli(*args, home=home, check=check, input=input)
+    def call(*args: str, check: bool = False, input: str | None = None,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return run_cli(*args, home=home, check=check, input=input, env=env)
 
     return call
 

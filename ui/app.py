@@ -25,10 +25,18 @@ from ui.views import (
 from ui.views.manufacturer import page as manufacturer
 
 st.set_page_config(page_title="Derogation assistant", page_icon=":material/medical_services:", layout="wide")
+# A button's label wraps instead of being cut ("Vérifier et exp…", "Demander des mod…"): French labels
+# are long, and a reader must see what a button does.
+_LAYOUT = """<style>
+button .stMarkdownEllipsis, button .stMarkdownEllipsis p { white-space: normal; text-overflow: clip; overflow: visible; }
+.st-key-review-nav button { justify-content: flex-start; text-align: left; }
+</style>"""
 
 
 def main() -> None:
     common.begin_run()
+    st.html(_LAYOUT)
+    common.document_language()
     params = st.query_params
     case_id = params.get("case")
     token = params.get("token")

@@ -14,12 +14,6 @@ from assistant.config import Config
 from assistant.service import Actor, Case, ConflictError, Lang, Service, ServiceError, words
 
 LANG_LABELS = {"fr": "Français", "en": "English"}
-STATUS_LABEL = {
-    "draft": "draft",
-    "changes_requested": "changes requested",
-    "approved": "approved",
-    "stale": "approval withdrawn: changed since",
-}
 STATUS_COLOR = {"draft": "gray", "changes_requested": "orange", "approved": "green", "stale": "red"}
 _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:=^])")
 
@@ -122,6 +116,14 @@ def say(key: str, *args: object, **kwargs: object) -> str:
     return words(key, lang(), *args, **kwargs)
 
 
+def document_language() -> None:
+    """`<html lang>` set to the page's language (screen readers, spelling, hyphenation): the value is
+    one of the product's language codes, never user input."""
+    code = lang() if lang() in ("fr", "en") else "fr"
+    st.html(f'<script>document.documentElement.lang = "{code}";</script><style></style>',
+            unsafe_allow_javascript=True)
+
+
 def language_switch() -> None:
     """FR/EN on every page; the choice stays in the URL."""
     synced_choice("lang", ["fr", "en"], lang(), LANG_LABELS, label=say("ui_language"), name="page-lang")
@@ -193,8 +195,13 @@ def md(text: str) -> str:
     return re.sub(r"\n(?!\n)", "  \n", escaped)
 
 
+def status_label(status: str) -> str:
+    """A review status in the page's language."""
+    return say(f"status_{status}") if status in STATUS_COLOR else status
+
+
 def badge(status: str) -> str:
-    return f":{STATUS_COLOR.get(status, 'gray')}-badge[{STATUS_LABEL.get(status, status)}]"
+    return f":{STATUS_COLOR.get(status, 'gray')}-badge[{status_label(status)}]"
 
 
 # -- one-shot messages (set in callbacks, shown on the next render) ------------------------------
@@ -222,10 +229,7 @@ def seen(case_id: str) -> int | None:
 
 
 def conflict_message(exc: ConflictError) -> str:
-    return (
-        "This case was changed in another window or by someone else since this page was shown, so your "
-        f"change was not saved (nothing was overwritten). The page now shows the latest state. Details: {exc}"
-    )
+    return say("ui_conflict")
 
 
 def attempt(action: Callable[[], Any], where: str = "page", keep: tuple[str, str] | None = None,
@@ -240,7 +244,7 @@ def attempt(action: Callable[[], Any], where: str = "page", keep: tuple[str, str
             st.session_state[keep[0]] = keep[1]
         return None
     except ServiceError as exc:
-        flash("error", str(exc), where)
+        flash("error", say("ui_not_saved", exc), where)
         if keep:
             st.session_state[keep[0]] = keep[1]
         return None

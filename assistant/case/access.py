@@ -22,6 +22,7 @@ class RoleRights:
     views: frozenset[str]
     evidence_kinds: frozenset[str] | None  # None: any kind
     needs_link: bool = False  # every change carries the token of an active link of the case
+    administers_accounts: bool = False  # adds, resets and removes the team's accounts
 
 
 @cache
@@ -36,7 +37,7 @@ def rights(path: Path = ACCESS_FILE) -> dict[str, RoleRights]:
         out[name] = RoleRights(name, dict(spec.get("label") or {}), frozenset(spec.get("changes") or ()),
                                frozenset(spec.get("views") or ()),
                                frozenset(spec["evidence_kinds"]) if "evidence_kinds" in spec else None,
-                               bool(spec.get("needs_link")))
+                               bool(spec.get("needs_link")), bool(spec.get("administers_accounts")))
     return out
 
 
@@ -58,6 +59,11 @@ def restorable(role: str) -> set[str]:
 def needs_link(role: str) -> bool:
     r = rights().get(role)
     return bool(r and r.needs_link)
+
+
+def administers_accounts(role: str) -> bool:
+    r = rights().get(role)
+    return bool(r and r.administers_accounts)
 
 
 def may_change(role: str, action: str) -> bool:

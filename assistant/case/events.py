@@ -224,8 +224,8 @@ def describe(type_: str, data: dict[str, Any], profile: Profile | None = None, l
         case Commented():
             return f"a commenté : {clip(p.text)}" if fr else f"commented: {clip(p.text)}"
         case EvidenceKindSet():
-            return (f"a confirmé le type de la pièce {p.evidence_id} : {kind(p.kind)}" if fr else
-                    f"confirmed document {p.evidence_id} as {kind(p.kind)}")
+            return (f"a confirmé le type d'une pièce : {kind(p.kind)}" if fr else  # never its internal id
+                    f"confirmed a document's kind: {kind(p.kind)}")
         case ProposalDismissed():
             qid = p.key.split("@", 1)[0]
             return f"a écarté la proposition pour « {question(qid)} »" if fr else f"dismissed the proposal for “{question(qid)}”"

@@ -64,6 +64,7 @@ class Step(_Strict):
     check: dict[str, Any] = Field(default_factory=dict)
     any: tuple[dict[str, Any], ...] = ()
     fail: Localized
+    cite: str | None = None  # the provision the failure sentence relies on (one of the route's citations)
     on_fail: Literal["no", "unknown"] = "no"
     pending_until: dt.date | None = None
 
@@ -130,6 +131,7 @@ class RouteOutcome:
     reasons: list[str]
     citations: list[dict[str, str]]
     stated: str | None = None  # the route as the request states it (see Route.stated)
+    reason_cite: dict[str, str] | None = None  # what the first reason relies on, when not citations[0]
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "applies": self.applies, "reasons": list(self.reasons),
@@ -153,7 +155,7 @@ class RouteResult:
             for outcome in self.routes:
                 said = [text for text, _ in parts]
                 if outcome.id != "derogation" and outcome.applies == "no" and outcome.reasons[0] not in said:
-                    parts.append((outcome.reasons[0], outcome.citations[0]))
+                    parts.append((outcome.reasons[0], outcome.reason_cite or outcome.citations[0]))
             return parts
         if self.conclusion == "undetermined":
             return []
@@ -184,6 +186,9 @@ def load_routes_file(path: Path, profile: Profile) -> ProfileRoutes:
         for pid in route.citations:
             if pid not in known_p:
                 raise ProfileError(f"{path}: route {route.id}: unknown provision {pid!r}")
+        for step in route.steps:
+            if step.cite is not None and step.cite not in route.citations:
+                raise ProfileError(f"{path}: route {route.id}: a step cites {step.cite!r}, not among its citations")
         conds = [c for s in route.steps for c in (s.if_, s.check, *s.any)] + [e.when for e in route.end_dates]
         for cond in conds:
             for qid in cond:
@@ -266,6 +271,7 @@ def _screen_route(route: Route, profile: Profile, routes: ProfileRoutes, values:
                   lang: Lang, today: dt.date) -> RouteOutcome:
     cites = [_citation(p, profile, routes, lang) for p in route.citations]
     failed: list[str] = []
+    failed_cite: dict[str, str] | None = None
     unverified: list[str] = []
     missing: list[str] = []
     notes: list[str] = []
@@ -275,11 +281,13 @@ def _screen_route(route: Route, profile: Profile, routes: ProfileRoutes, values:
             notes.append(_PENDING[lang].format(_fmt(step.pending_until, lang)))
             continue
         if state is False:
+            if step.on_fail != "unknown" and not failed and step.cite:
+                failed_cite = _citation(step.cite, profile, routes, lang)
             (unverified if step.on_fail == "unknown" else failed).append(step.fail.get(lang))
         elif state is None:
             missing += [q for q in gaps if q not in missing]
     if failed:
-        return RouteOutcome(route.id, "no", failed, cites)
+        return RouteOutcome(route.id, "no", failed, cites, reason_cite=failed_cite)
     if unverified or missing:
         reasons = unverified + [_MISSING[lang].format(_label(profile, q, lang)) for q in missing]
         return RouteOutcome(route.id, "unknown", reasons, cites)

@@ -21,7 +21,7 @@ def cmd_users(svc: Service, args: argparse.Namespace) -> int:
     if not args.name:
         raise ServiceError(f"users {args.action} needs a user name")
     if args.action == "remove":
-        svc.remove_account(args.name)
+        svc.remove_account(args.name, actor=getattr(args, "signed_in", None))
         print(f"removed {args.name}")
         return 0
     if not args.user_role:
@@ -39,7 +39,8 @@ def cmd_users(svc: Service, args: argparse.Namespace) -> int:
                 raise ServiceError("the two passwords differ")
         else:
             password = sys.stdin.readline().rstrip("\n")
-    user = svc.add_account(args.name, args.user_role, password, reset=args.reset)
+    user = svc.add_account(args.name, args.user_role, password, reset=args.reset,
+                           actor=getattr(args, "signed_in", None))
     print(f"{'reset' if args.reset else 'saved'} {user.name} ({user.role}); the web app now asks for a login")
     return 0
 

@@ -28,6 +28,7 @@ from assistant.cli.cases import (
     cmd_show,
     cmd_waive,
 )
+from assistant.cli.output import sign_in
 from assistant.cli.tell import cmd_tell
 from assistant.config import Config
 from assistant.errors import KnowledgeError, ProfileError
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draft a request for derogatory access to a non-CE-marked medical device (MDR Art. 59).",
     )
     parser.add_argument("--by", help="who is acting (default: $DEROGATION_USER or your login)")
-    parser.add_argument("--role", choices=ROLES, default="manufacturer", help="your role (default: manufacturer)")
+    parser.add_argument("--role", choices=ROLES, help="your role (default: manufacturer; with accounts, your account's)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func, help_: str) -> argparse.ArgumentParser:
@@ -180,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         lightweight = args.command in ("cases", "history", "show", "new", "answer", "waive",
                                        "approve", "restore", "settings", "questions", "interview", "llm", "users",
                                        "route")
-        return args.func(Service.from_config(config, retrieval=config.retrieval and not lightweight), args)
+        svc = Service.from_config(config, retrieval=config.retrieval and not lightweight)
+        args.signed_in = sign_in(svc, args)
+        return args.func(svc, args)
     except (ServiceError, ProfileError, KnowledgeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

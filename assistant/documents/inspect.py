@@ -24,6 +24,7 @@ MARKUP = {
     "retrieved note": re.compile(r"\b(?:Sources consultées|Sources consulted)\b"),
 }
 _URL = re.compile(r"https?://\S+")
+_WRAPPED_URL = re.compile(r"(https?://\S+)\n(\S+)(?=\n|$)")
 _WORD = re.compile(r"\w+(?:[’'\-]\w+)*")
 _SECTION = re.compile(r"^\d+\.\s")
 
@@ -84,4 +85,10 @@ def read_pdf(path: Path) -> tuple[str, int]:
     from pypdf import PdfReader
 
     pages = [page.extract_text() or "" for page in PdfReader(str(path)).pages]
-    return "\n".join(pages), sum(1 for p in pages if not p.strip())
+    text = "\n".join(pages)
+    while True:  # a long URL wrapped over lines is one URL, as the reader sees it
+        joined = _WRAPPED_URL.sub(r"\1\2", text)
+        if joined == text:
+            break
+        text = joined
+    return text, sum(1 for p in pages if not p.strip())

@@ -119,24 +119,35 @@ def validate(f: LetterField, raw: str) -> str:
     return value
 
 
+def values(case: Case) -> dict[str, str]:
+    """The letter's fields as they read: those the physician gave, the patient's pseudonym pre-filled
+    from the request until the physician gives another (the request already holds it)."""
+    known = dict(case.letter.fields)
+    pseudonym = case.value("patient_pseudonym")
+    if pseudonym and "patient_pseudonym" not in known and any(f.id == "patient_pseudonym" for f in fields_for(case)):
+        known["patient_pseudonym"] = pseudonym
+    return known
+
+
 def missing(case: Case) -> list[LetterField]:
-    return [f for f in fields_for(case) if f.required and not case.letter.fields.get(f.id)]
+    given = values(case)
+    return [f for f in fields_for(case) if f.required and not given.get(f.id)]
 
 
 def digest(case: Case, lang: Lang) -> str:
     """What a rendered letter is built from: a change means an attached letter is out of date."""
-    material = {"lang": lang, "fields": case.letter.fields, "device": case.device,
+    material = {"lang": lang, "fields": values(case), "device": case.device,
                 "applicant": case.value("applicant_name"), "type": case.request_type}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
     """The letter as blocks of text; a field not given yet is a visible gap, never a guess."""
-    values = case.letter.fields
+    given = values(case)
 
     def v(fid: str) -> str:
         label = field(fid).label[lang]  # "Numéro RPPS" -> "numéro RPPS", acronyms kept
-        return values.get(fid) or f"[{i18n.t('todo', lang, label[:1].lower() + label[1:])}]"
+        return given.get(fid) or f"[{i18n.t('todo', lang, label[:1].lower() + label[1:])}]"
 
     def runs(text: str) -> tuple[Run, ...]:
         parts = re.split(r"(\[(?:À COMPLÉTER|TO COMPLETE)[^\]]*\])", text)
@@ -161,12 +172,12 @@ def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
         Block("meta", runs(f"RPPS : {v('rpps')}" if lang == "fr" else f"RPPS: {v('rpps')}")),
         Block.of("space"),
         Block.of("meta", i18n.t("to", lang, profile.name.get(lang))),
-        Block.of("meta", i18n.t("signed_at", lang, values["place"], date) if values.get("place") else i18n.t("dated", lang, date)),
+        Block.of("meta", i18n.t("signed_at", lang, given["place"], date) if given.get("place") else i18n.t("dated", lang, date)),
         Block.of("space"),
         Block("p", (Run(i18n.t("subject", lang), bold=True), *runs(subject))),
         Block.of("p", i18n.t("salutation", lang)),
         Block("p", runs(i18n.t("intro", lang, name=name, specialty=v("specialty"), department=v("department"),
-                              hospital=v("hospital"), device=device, maker=maker, whom=whom, basis=basis))),
+                              hospital=of_site(v("hospital")) if lang == "fr" else v("hospital"), device=device, maker=maker, whom=whom, basis=basis))),
     ]
     for fid in ("condition", "ci_impossibility", "alternatives", "urgency", "expected_benefit"):
         blocks.append(Block.of("h2", field(fid).label[lang]))
@@ -180,6 +191,40 @@ def render(profile: Profile, case: Case, lang: Lang) -> list[Block]:
         Block.of("meta", i18n.t("signature", lang)),
     ]
     return blocks
+
+
+_DU = ("CHU", "CHR", "CHRU", "CH", "CHI", "CHS", "CLCC", "Centre", "Groupe", "Groupement", "Pôle", "GHU", "GH")
+_DE_LA = ("Clinique", "Polyclinique", "Fondation", "Maison", "Mutualité", "Pitié")
+_DES = ("Hospices", "Hôpitaux", "Hopitaux", "Cliniques", "Centres")
+_DE_L = ("hôpital", "hopital", "hôtel", "institut", "établissement", "etablissement", "unité", "ap-hp", "aphp",
+         "ehpad", "espic")
+_ARTICLES = {"le": "du ", "la": "de la ", "les": "des "}
+
+
+def of_site(name: str) -> str:
+    """"de" + a French site name as given, with the article it takes: "du CHU de Lyon", "de l'Hôpital
+    Foch", "de la Clinique du Parc", "des Hospices civils de Lyon". Unsure (a proper name, a gap):
+    "(établissement : X)", never a wrong "de Hôpital"."""
+    text = name.strip()
+    if text.startswith("["):  # a visible gap: "de [À COMPLÉTER : établissement de santé]"
+        return "de " + text
+    if not text:
+        return "(établissement : ?)"
+    first, _, rest = text.partition(" ")
+    lower = first.lower()
+    if lower in _ARTICLES and rest:
+        return _ARTICLES[lower] + rest
+    if lower.startswith(("l'", "l’")):
+        return "de l'" + text[2:]
+    if first.rstrip(",") in _DU:
+        return "du " + text
+    if first in _DE_LA:
+        return "de la " + text
+    if first in _DES:
+        return "des " + text
+    if lower.startswith(_DE_L):
+        return "de l'" + text
+    return f"(établissement : {text})"
 
 
 def plain_text(blocks: list[Block]) -> str:
@@ -224,6 +269,6 @@ def to_pdf(blocks: list[Block], out: Path, title: str) -> Path:
 
 
 def file_stem(case: Case, lang: Lang) -> str:
-    who = case.letter.fields.get("patient_pseudonym") or "patients"
+    who = values(case).get("patient_pseudonym") or "patients"
     safe = re.sub(r"[^A-Za-z0-9\-]+", "-", who).strip("-") or "patient"
     return ("lettre-medecin-" if lang == "fr" else "clinician-letter-") + safe

@@ -8,6 +8,7 @@ to be written without one (`PdfFontError`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,7 +158,8 @@ def write_document(blocks: list[Block], out: Path, title: str = "", footer: str 
             pdf.set_left_margin(20 + indent)
             pdf.set_x(20 + indent - 4)
             pdf.set_font("Body", "", size)
-            pdf.cell(4, height, "•")
+            numbered = bool(block.runs) and re.match(r"\d+\.\s", block.runs[0].text) is not None
+            pdf.cell(4, height, "" if numbered else "•")  # a numbered item carries its number, not a bullet too
         for run in block.runs:
             set_font(run, size, bold=heading)
             pdf.write(height, run.text, link=run.link or "")

@@ -23,6 +23,7 @@ from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.documents.request import waiver_rows
 from assistant.documents.writer import clip
+from assistant.drafting.content import written_in
 from assistant.drafting.exhibits import Exhibit, by_evidence_id, exhibits
 from assistant.drafting.model import Citation, Draft, Paragraph
 from assistant.errors import NotFound
@@ -141,16 +142,22 @@ def _pieces(paragraph: Paragraph, citations: dict[str, Citation], notes: dict[st
     return [p for p in cleaned if p.text]
 
 
-def _evidence_pieces(section, case: Case, exhibit_of: dict[str, Exhibit], lang: Lang) -> list[Piece]:
+def _quoted(text: str, lang: Lang, profile: Profile) -> str:
+    """A user's text in another language than the file's: quoted in its own (as the drafter does)."""
+    return f"“{text}”" if lang != profile.submission_language and written_in(text, profile.submission_language) else text
+
+
+def _evidence_pieces(section, case: Case, exhibit_of: dict[str, Exhibit], lang: Lang, profile: Profile) -> list[Piece]:
     """The documents a section rests on, as exhibits; a missing mandatory one stays visible, a waived
     one says why; a recommended document not provided is not the authority's concern."""
     items: list[list[Piece]] = []
     for line in section.evidence:
         numbers = [exhibit_of[f].label(lang) for f in line.files if f in exhibit_of]
         if numbers:
-            items.append([Piece(_after(line.name, ", ".join(numbers)))])
+            items.append([Piece(f"{', '.join(numbers)} – {line.name}")])  # one form for every item: "Pièce 4 – Title"
         elif line.waived and line.kind in case.waivers:
-            items.append([Piece(_after(line.name, i18n.t("sub_not_attached", lang, case.waivers[line.kind].reason)))])
+            reason = _quoted(case.waivers[line.kind].reason.strip().rstrip("."), lang, profile)
+            items.append([Piece(f"{line.name} – {i18n.t('sub_not_attached', lang, reason)}")])
         elif line.mandatory:
             items.append([Piece(line.name + " "), Piece(f"[{i18n.t('missing', lang)}]", "mark")])
     if not items:
@@ -165,9 +172,8 @@ def _evidence_pieces(section, case: Case, exhibit_of: dict[str, Exhibit], lang: 
     return out
 
 
-def _after(name: str, note: str) -> str:
-    """"Name (note)", or "Name, note" when the name already ends with a parenthesis."""
-    return f"{name}, {note}" if name.endswith(")") else f"{name} ({note})"
+def _fold(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def exhibit_date(exhibit: Exhibit, lang: Lang) -> str:
@@ -194,15 +200,18 @@ def layout(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf) -> Lay
                        ("authority", profile.name.get(lang)),
                        ("date", format_date(case.updated_at.date().isoformat(), lang))):
         blocks.append(Block("meta", [Piece(t(key)), Piece(value)]))
-    if lang == "en" and profile.submission_language != "en":
-        blocks.append(Block("p", [Piece(t("sub_quoted_original"))]))
+    if lang != profile.submission_language:  # how the answers in the authority's language are given
+        if draft.translated_answers:
+            blocks.append(Block("p", [Piece(t("sub_translated", profile.name.get(lang)))]))
+        if draft.quoted_answers or not draft.translated_answers:
+            blocks.append(Block("p", [Piece(t("sub_quoted_original"))]))
     for section in draft.sections:
         blocks.append(Block("h1", [Piece(f"{section.number}. {section.title}")]))
         for paragraph in section.paragraphs:
             if _only_sources(paragraph, section.citations, lang):
                 continue
             if paragraph.spans and paragraph.spans[0].kind == "text" and paragraph.spans[0].text.startswith(t("evidence")):
-                listing = _evidence_pieces(section, case, exhibit_of, lang)
+                listing = _evidence_pieces(section, case, exhibit_of, lang, profile)
                 if listing:
                     blocks.append(Block("p", listing))
                 continue
@@ -212,7 +221,8 @@ def layout(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf) -> Lay
     if notes:
         blocks.append(Block("h1", [Piece(t("sub_provisions"))]))
         for n, c in enumerate(notes, start=1):
-            blocks.append(Block("bullet", [Piece(f"{n}. "), Piece(c.label), Piece(f" — {c.text}" if c.text else ""),
+            title = c.text if c.text and _fold(c.text) not in _fold(c.label) else ""  # never the same words twice
+            blocks.append(Block("bullet", [Piece(f"{n}. "), Piece(c.label), Piece(f" — {title}" if title else ""),
                                            Piece(f" — {c.url}" if c.url else "", "link")], url=c.url or ""))
     blocks.append(Block("h1", [Piece(t("sub_exhibits"))]))
     if listed:
@@ -228,7 +238,7 @@ def layout(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf) -> Lay
     if not waivers:
         blocks.append(Block("p", [Piece(t("sub_no_exceptions"))]))
     for name, reason in waivers:
-        blocks.append(Block("bullet", [Piece(f"{name}{' : ' if lang == 'fr' else ': '}{reason}")]))
+        blocks.append(Block("bullet", [Piece(f"{name}{' : ' if lang == 'fr' else ': '}{_quoted(reason, lang, profile)}")]))
     return Layout(draft.title, device, blocks)
 
 
@@ -247,6 +257,8 @@ def to_markdown(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf) -
         elif block.style == "h1":
             lines += ["", f"## {md_escape(block.text())}", ""]
         elif block.style == "p":
+            if lines and lines[-1] != "":
+                lines.append("")  # a paragraph right after the cover's list is not part of its last item
             text = "".join(f"<sup>{p.text}</sup>" if p.style == "note" else
                            f"**{md_escape(p.text)}**" if p.style == "mark" else md_escape(p.text) for p in block.pieces)
             lines += [text, ""]
@@ -300,7 +312,8 @@ def to_docx(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf, out: 
                     run.bold = True
                     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
         elif block.style == "bullet":
-            p = doc.add_paragraph(style="List Bullet")
+            numbered = bool(block.pieces) and re.match(r"\d+\.\s", block.pieces[0].text) is not None
+            p = doc.add_paragraph() if numbered else doc.add_paragraph(style="List Bullet")  # "1. …": no bullet too
             for piece in block.pieces:
                 if piece.style == "link" and block.url:
                     p.add_run(" — ")

@@ -8,6 +8,7 @@ is data, beside the authority's profile (profiles/consistency/<authority>.yaml, 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from functools import cache, lru_cache
@@ -89,10 +90,25 @@ _STOPWORDS = {
 }
 
 
+# words that mark even a short answer as written in the language ("3 ans ; lots périmés en 2028", "aucune")
+_SHORT_MARKERS = {  # not "des", "du", "en": an address ("12 rue des Tanneurs") reads the same in every language
+    "fr": {"ans", "mois", "jours", "aucune", "aucun", "néant", "sans", "objet", "et", "ou", "par", "pour", "avec",
+           "dans", "est", "sont", "oui", "fictif", "fictive", "correspondant", "correspondante", "directeur",
+           "directrice", "responsable", "pharmacien"},
+}
+
+
+def translation_key(text: str, lang: str) -> str:
+    """Where the translation of an answer's `text` into `lang` is kept (drafting/translation.py)."""
+    return hashlib.sha256(f"{lang}\n{text.strip()}".encode()).hexdigest()[:24]
+
+
 def written_in(text: str, lang: str) -> bool:
     """Whether `text` (an answer of a few words or more) reads as written in `lang`."""
     stop = _STOPWORDS.get(lang)
     words = re.findall(r"[a-zà-ÿ]+", text.lower())
-    if not stop or len(words) < 6:
-        return False  # a name, an address, a reference: the same in every language
+    if not stop or not words:
+        return False
+    if len(words) < 6:  # a name or a reference reads the same in every language; "3 ans", "aucune" do not
+        return any(w in _SHORT_MARKERS.get(lang, set()) for w in words)
     return sum(1 for w in words if w in stop) / len(words) >= 0.15

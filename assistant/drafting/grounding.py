@@ -56,9 +56,13 @@ class Failure:
     kind: FailureKind
     text: str
     reason: str
+    reason_fr: str = ""  # the same in French: a notice follows the section's language
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.reason}"
+
+    def reason_in(self, lang: str) -> str:
+        return self.reason_fr if lang == "fr" and self.reason_fr else self.reason
 
 
 def _numbers(text: str) -> set[str]:
@@ -118,21 +122,25 @@ def check_section(
     confirmed = Sources([*facts.values(), *known, *(by_id[r].text for r in cited if not _from_document(by_id[r]))])
 
     if not any(s.kind != "text" or s.text.strip() for p in section.paragraphs for s in p.spans):
-        return [Failure("empty_draft", "", "the model returned no text for this section")]
+        return [Failure("empty_draft", "", "the model returned no text for this section",
+                        "le modèle n'a renvoyé aucun texte pour cette section")]
     for para in section.paragraphs:
         for span in para.spans:
             if span.kind == "cite" and span.ref not in source_of:
                 failures.append(Failure(
-                    "unknown_citation", span.ref, f"cites {span.ref!r}, which is not among the passages or facts given"
+                    "unknown_citation", span.ref, f"cites {span.ref!r}, which is not among the passages or facts given",
+                    f"cite {span.ref!r}, qui n'est ni un passage ni une donnée fournis",
                 ))
         if not any(s.kind in ("cite", "placeholder") for s in para.spans):
             failures.append(Failure("uncited_paragraph", _excerpt(para.plain()),
-                                    "a paragraph with no citation and no placeholder"))
+                                    "a paragraph with no citation and no placeholder",
+                                    "un paragraphe sans aucune source ni mention à compléter"))
         failures += _check_quotes(para, source_of, allowed)
         failures += _check_facts(para.plain(), allowed)
         if para in mechanical:
             continue
-        failures += [Failure(f.kind, f.text, f"{f.reason}: «{_excerpt(f.text)}»")
+        failures += [Failure(f.kind, f.text, f"{f.reason}: «{_excerpt(f.text)}»",
+                             f"{f.reason_fr or f.reason} : « {_excerpt(f.text)} »")
                      for f in claims.check_text(para.plain(), case)]
         failures += _check_document_facts(para.plain(), confirmed, allowed)
     return _dedupe(failures)
@@ -153,7 +161,9 @@ def _check_document_facts(text: str, confirmed: Sources, allowed: Sources) -> li
             what = ", ".join(dict.fromkeys(unconfirmed))
             out.append(Failure("document_fact", sentence,
                                f"states {what} as a fact of the case, but only an uploaded document says so "
-                               f"(confirm it as an answer, or write that the document says it): «{_excerpt(sentence)}»"))
+                               f"(confirm it as an answer, or write that the document says it): «{_excerpt(sentence)}»",
+                               f"présente {what} comme une donnée du dossier, alors que seule une pièce jointe le dit "
+                               f"(confirmez-le comme réponse, ou écrivez que la pièce l'indique) : « {_excerpt(sentence)} »"))
     return out
 
 
@@ -177,10 +187,12 @@ def _check_quotes(para: Paragraph, source_of: Mapping[str, str], allowed: Source
             if targets:
                 if not any(normalise(quote) in normalise(t) for t in targets):
                     out.append(Failure("quote_not_found", quote,
-                                       f"the quote «{_excerpt(quote)}» is not in the source cited after it ({', '.join(following)})"))
+                                       f"the quote «{_excerpt(quote)}» is not in the source cited after it ({', '.join(following)})",
+                                       f"la citation « {_excerpt(quote)} » ne figure pas dans la source citée après elle"))
             elif not allowed.has_text(quote):
                 out.append(Failure("quote_not_found", quote,
-                                   f"the quote «{_excerpt(quote)}» is in no case fact and no cited passage"))
+                                   f"the quote «{_excerpt(quote)}» is in no case fact and no cited passage",
+                                   f"la citation « {_excerpt(quote)} » ne figure dans aucune donnée du dossier ni aucun passage cité"))
     return out
 
 
@@ -190,21 +202,25 @@ def _check_facts(text: str, allowed: Sources) -> list[Failure]:
     for m, day in find_dates(text):
         if day and day not in allowed.dates:
             out.append(Failure("ungrounded_date", m.group(0),
-                               f"the date {m.group(0)!r} is in no case fact and no cited passage"))
+                               f"the date {m.group(0)!r} is in no case fact and no cited passage",
+                               f"la date « {m.group(0)} » ne figure dans aucune donnée du dossier ni aucun passage cité"))
     rest = DATE.sub(" ", rest)
     for m in STANDARD.finditer(rest):
         key = _standard_key(m.group(0))
         if key not in allowed.standards and key not in allowed.standards_text:
             out.append(Failure("ungrounded_standard", m.group(0),
-                               f"the standard {m.group(0)!r} is in no case fact and no cited passage"))
+                               f"the standard {m.group(0)!r} is in no case fact and no cited passage",
+                               f"la norme « {m.group(0)} » ne figure dans aucune donnée du dossier ni aucun passage cité"))
     rest = STANDARD.sub(" ", rest)
     for n in sorted(_numbers(rest) - allowed.numbers, key=lambda x: (len(x), x)):
-        out.append(Failure("ungrounded_number", n, f"the number {n} is in no case fact and no cited passage"))
+        out.append(Failure("ungrounded_number", n, f"the number {n} is in no case fact and no cited passage",
+                           f"le nombre {n} ne figure dans aucune donnée du dossier ni aucun passage cité"))
     for word in _proper_nouns(text):
         if normalise(word) not in allowed.words and normalise(word) not in _ALWAYS_KNOWN \
                 and not allowed.has_text(word):
             out.append(Failure("ungrounded_name", word,
-                               f"the name {word!r} is in no case fact and no cited passage"))
+                               f"the name {word!r} is in no case fact and no cited passage",
+                               f"le nom « {word} » ne figure dans aucune donnée du dossier ni aucun passage cité"))
     return out
 
 

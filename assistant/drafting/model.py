@@ -71,6 +71,9 @@ class Draft(_M):
     case_version: int
     sections: list[SectionDraft]
     notices: list[str] = Field(default_factory=list)  # what the reader should know (retrieval was unavailable)
+    # answers written in the authority's language, in a version in another: quoted as written, or translated
+    quoted_answers: int = 0
+    translated_answers: int = 0
 
     def section(self, section_id: str) -> SectionDraft:
         """The section drafted for `section_id`; `NotFound` if the case has none such (it may not apply)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from assistant import words as i18n
 from assistant.case import conditions
@@ -19,7 +19,7 @@ from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile, Section
 from assistant.case.requirements import applicable_sections, applies, evidence_kinds_for
 from assistant.case.routes import load_routes, screen
-from assistant.drafting.content import agree, non_fact, written_in
+from assistant.drafting.content import agree, non_fact, translation_key, written_in
 from assistant.drafting.exhibits import read_facts
 from assistant.drafting.model import Citation, Draft, EvidenceLine, Paragraph, Placeholder, SectionDraft, Span
 from assistant.errors import ProfileError
@@ -38,7 +38,8 @@ def route_statement(profile: Profile, case: Case, lang: Lang) -> list[tuple[str,
         routes = load_routes(profile)
     except ProfileError:
         return []
-    return screen(routes, profile, case, lang).statement()
+    return [(agree(text, profile.id, case.request_type, lang), provision)  # "le ou les patients": one, or many
+            for text, provision in screen(routes, profile, case, lang).statement()]
 
 
 def _no_pages(_sha: str) -> list[str]:
@@ -68,10 +69,13 @@ def section_fingerprint(profile: Profile, case: Case, section: Section) -> str:
 
 class _Composer:
     def __init__(
-        self, profile: Profile, case: Case, lang: Lang, pages_of: PagesOf, passages_for: PassagesFor | None
+        self, profile: Profile, case: Case, lang: Lang, pages_of: PagesOf, passages_for: PassagesFor | None,
+        translations: Mapping[str, str] | None = None,
     ) -> None:
         self.profile, self.case, self.lang, self.pages_of = profile, case, lang, pages_of
         self.passages_for = passages_for
+        self.translations = translations or {}
+        self.quoted = self.translated = 0
 
     def section(self, section: Section, number: int) -> SectionDraft:
         self.citations: dict[str, Citation] = {}
@@ -79,6 +83,7 @@ class _Composer:
         self.used_answers: list[str] = []
         self.used_evidence: list[str] = []
         self.kinds = evidence_kinds_for(self.profile, self.case, section)
+        self.about: dict[str, bool] = {}
         paragraphs: list[Paragraph] = []
         unknown: list[str] = []
         values = facts(self.profile, self.case)
@@ -92,7 +97,9 @@ class _Composer:
                 unknown += [q for q in template.when if q not in values and q not in unknown]
                 continue
             if state:
+                self.about = template.signed  # a sentence about a signed document cites that document only
                 paragraph = self._paragraph(template.get(self.lang))
+                self.about = {}
                 if template.when and not any(s.kind == "cite" for s in paragraph.spans):
                     paragraph = self._cite_conditions(paragraph, list(template.when))
                 paragraphs.append(paragraph)
@@ -169,7 +176,13 @@ class _Composer:
             value = value.rstrip(".")
         if self.lang != self.profile.submission_language and question.type in ("text", "long_text") \
                 and written_in(value, self.profile.submission_language):
-            value = f"“{value}”"  # quoted in the language it was written in, never passed off as a translation
+            translated = self.translations.get(translation_key(answer.value.strip(), self.lang))
+            if translated:  # translated by the language model (drafting/translation.py), and said so on the cover
+                value = translated.rstrip(".") if after == "." else translated
+                self.translated += 1
+            else:
+                value = f"“{value}”"  # quoted in the language it was written in, never passed off as a translation
+                self.quoted += 1
         spans = [Span(kind="text", text=value), Span(kind="cite", ref=self._cite_answer(qid))]
         located = self._locate_in_evidence(answer.value) if question.type != "long_text" else None
         if located:
@@ -203,8 +216,9 @@ class _Composer:
         return Paragraph(spans=[*spans, *cites])
 
     def _locate_in_evidence(self, value: str) -> Span | None:
-        """Cite the attached document (and page) where a short factual answer appears."""
-        kinds = {k for k, _ in self.kinds}
+        """Cite the attached document (and page) where a short factual answer appears; in a sentence
+        about a signed document ("… is signed by X"), only that document (none when it is not attached)."""
+        kinds = {k for k, wanted in self.about.items() if wanted} if self.about else {k for k, _ in self.kinds}
         for ev in self.case.evidence:
             if ev.kind not in kinds:
                 continue
@@ -337,10 +351,12 @@ def compose(
     lang: Lang,
     pages_of: PagesOf = _no_pages,
     passages_for: PassagesFor | None = None,
+    translations: Mapping[str, str] | None = None,
 ) -> Draft:
     """The whole offline draft of a case in `lang`; with `passages_for`, each section also cites
-    the retrieved passages it rests on."""
-    composer = _Composer(profile, case, lang, pages_of, passages_for)
+    the retrieved passages it rests on; with `translations` (drafting/translation.py), an answer
+    written in the authority's language is given translated rather than quoted."""
+    composer = _Composer(profile, case, lang, pages_of, passages_for, translations)
     sections = [composer.section(s, n) for n, s in enumerate(applicable_sections(profile, case), start=1)]
     return Draft(
         case_id=case.id,
@@ -351,4 +367,6 @@ def compose(
         request_type_label=profile.request_type_labels[case.request_type].get(lang),
         case_version=case.version,
         sections=sections,
+        quoted_answers=composer.quoted,
+        translated_answers=composer.translated,
     )

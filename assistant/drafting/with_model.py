@@ -226,16 +226,15 @@ def fallback(offline: SectionDraft, why: Iterable[str]) -> SectionDraft:
     return offline.model_copy(update={"drafter": "offline-fallback", "notices": [*offline.notices, *why]})
 
 
-def failure_notice(failures: Sequence[Failure]) -> str:
-    shown = "; ".join(f.reason for f in failures[:MAX_FAILURES_SHOWN])
+def failure_notice(failures: Sequence[Failure], lang: Lang = "en") -> str:
+    shown = (" ; " if lang == "fr" else "; ").join(f.reason_in(lang) for f in failures[:MAX_FAILURES_SHOWN])
     more = len(failures) - MAX_FAILURES_SHOWN
-    extra = f" (+{more} more)" if more > 0 else ""
-    return (f"language-model draft rejected by the grounding checks ({len(failures)} failure(s)): "
-            f"{shown}{extra}; the offline draft is shown")
+    extra = i18n.t("llm_draft_rejected_more", lang, more) if more > 0 else ""
+    return i18n.t("llm_draft_rejected", lang, len(failures), shown, extra)
 
 
-def error_notice(exc: LLMError) -> str:
-    return f"language model unavailable ({exc}); the offline draft is shown"
+def error_notice(exc: LLMError, lang: Lang = "en") -> str:
+    return i18n.t("llm_unavailable", lang, exc)
 
 
 def draft_section_checked(
@@ -254,7 +253,7 @@ def draft_section_checked(
     if not llm.enabled:
         if not llm.problem:
             return offline, []
-        return fallback(offline, [error_notice(LLMError("offline", llm.problem))]), [llm.problem]
+        return fallback(offline, [error_notice(LLMError("offline", llm.problem), lang)]), [llm.problem]
     messages = draft_messages(profile, case, section, lang, passages, llm.prompts_dir)
     seen = len(llm.notices)
     chunks: list[str] = []
@@ -264,12 +263,12 @@ def draft_section_checked(
             if on_chunk:
                 on_chunk(section.id, chunk)
     except LLMError as exc:
-        return fallback(offline, [error_notice(exc)]), [f"language model unavailable: {exc}"]
+        return fallback(offline, [error_notice(exc, lang)]), [f"language model unavailable: {exc}"]
     retries = [n for n in llm.notices[seen:] if "retrying" in n]
     text = scrub("".join(chunks), llm.secrets)  # a key cut across two chunks is removed here
     candidate, failures = check_reply(profile, case, section, lang, passages, offline, text, llm.label)
     if failures:
-        return fallback(offline, [*retries, failure_notice(failures)]), [f.reason for f in failures]
+        return fallback(offline, [*retries, failure_notice(failures, lang)]), [f.reason for f in failures]
     return (candidate.model_copy(update={"notices": [*candidate.notices, *retries]}) if retries else candidate), []
 
 

@@ -89,9 +89,10 @@ class _Checker:
         return self.profile.section_of(qid).id
 
     def finding(self, rule: dict, section: str, message: str, qid: str | None = None, kind: str | None = None,
-                severity: str = "blocker", finding_kind: str = "contradiction") -> Finding:
+                severity: str = "blocker", finding_kind: str = "contradiction",
+                sides: tuple[tuple[str, str], tuple[str, str]] | None = None) -> Finding:
         return Finding(section=section, kind=finding_kind, severity=severity, message=message, question_id=qid,
-                       evidence_kind=kind, rule=rule["id"])
+                       evidence_kind=kind, rule=rule["id"], sides=list(sides or ()))
 
     def message(self, rule: dict, **values: str) -> str:
         return rule["message"][self.lang].format(**values)
@@ -118,7 +119,8 @@ class _Checker:
         if wrong:
             qid = rule["later"].get("answer") or rule["earlier"].get("answer")
             yield self.finding(rule, self.section(qid), self.message(
-                rule, earlier=a[1], earlier_source=a[2], later=b[1], later_source=b[2]), qid=qid)
+                rule, earlier=a[1], earlier_source=a[2], later=b[1], later_source=b[2]), qid=qid,
+                sides=((a[1], a[2]), (b[1], b[2])))
 
     def not_future(self, rule: dict) -> Iterator[Finding]:
         for qid in rule["answers"]:
@@ -126,7 +128,8 @@ class _Checker:
             if d and d > self.today:
                 yield self.finding(rule, self.section(qid), self.message(
                     rule, label=self.label(qid), value=self.day(d), source=self.answer_source(qid),
-                    today=self.day(self.today)), qid=qid)
+                    today=self.day(self.today)), qid=qid,
+                    sides=((self.day(d), self.answer_source(qid)), (self.day(self.today), t("src_case_date", self.lang))))
 
     def answer_vs_document(self, rule: dict) -> Iterator[Finding]:
         qid = rule["question"]
@@ -141,7 +144,8 @@ class _Checker:
                 read = self.day(dt.date.fromisoformat(found.value)) if rule["compare"] == "date" else found.value
                 yield self.finding(rule, self.section(qid), t(
                     "contradiction_document", self.lang, self.label(qid), shown, self.answer_source(qid), read,
-                    self.doc_source(ev.filename, found.page)), qid=qid)
+                    self.doc_source(ev.filename, found.page)), qid=qid,
+                    sides=((shown, self.answer_source(qid)), (read, self.doc_source(ev.filename, found.page))))
                 return
 
     def signatory(self, rule: dict) -> Iterator[Finding]:
@@ -153,7 +157,8 @@ class _Checker:
             if f.signatory and not _same_person(given, f.signatory):
                 yield self.finding(rule, self.section(qid), t(
                     "contradiction_document", self.lang, self.label(qid), given, self.answer_source(qid), f.signatory,
-                    self.doc_source(ev.filename, f.signatory_page)), qid=qid)
+                    self.doc_source(ev.filename, f.signatory_page)), qid=qid,
+                    sides=((given, self.answer_source(qid)), (f.signatory, self.doc_source(ev.filename, f.signatory_page))))
 
     def mention(self, rule: dict) -> Iterator[Finding]:
         qid = rule["question"]
@@ -168,7 +173,8 @@ class _Checker:
                 if year != d.year or month != d.month or (day is not None and day != d.day):
                     yield self.finding(rule, self.section(qid), self.message(
                         rule, value=self.day(d), label=self.label(qid), mention=written,
-                        other_label=self.label(other)), qid=qid)
+                        other_label=self.label(other)), qid=qid,
+                        sides=((self.day(d), self.answer_source(qid)), (written, self.answer_source(other))))
                     return
 
     def same_mention(self, rule: dict) -> Iterator[Finding]:
@@ -189,7 +195,8 @@ class _Checker:
             for qb, wb, vb in seen[i + 1:]:
                 if qa != qb and va != vb:
                     yield self.finding(rule, self.section(qb), self.message(
-                        rule, a=wa, a_label=self.label(qa), b=wb, b_label=self.label(qb)), qid=qb)
+                        rule, a=wa, a_label=self.label(qa), b=wb, b_label=self.label(qb)), qid=qb,
+                        sides=((wa, self.answer_source(qa)), (wb, self.answer_source(qb))))
                     return
 
     def class_change(self, rule: dict) -> Iterator[Finding]:
@@ -205,7 +212,7 @@ class _Checker:
                     if read.lower() != given.lower():
                         yield self.finding(rule, self.section(qid), self.message(
                             rule, document=read, document_source=self.doc_source(ev.filename, number), answer=given),
-                            qid=qid)
+                            qid=qid, sides=((given, self.answer_source(qid)), (read, self.doc_source(ev.filename, number))))
                     return
 
     # -- content: answers that are not facts; documents that lack what their kind needs -----------

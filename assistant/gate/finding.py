@@ -19,6 +19,7 @@ class Finding(BaseModel):
     question_id: str | None = None
     evidence_kind: str | None = None
     rule: str | None = None  # a consistency rule's id: what a reviewer accepts a contradiction under
+    sides: list[tuple[str, str]] = []  # a contradiction's two (value, where it was read), for display
     waived: bool = False
     waiver_reason: str | None = None
 

@@ -26,16 +26,18 @@ class SectionState:
     questions: int  # questions that apply to this case
     answered: int
     evidence_needed: int  # evidence kinds that are mandatory here
-    evidence_present: int  # of those, attached (or waived)
+    evidence_present: int  # of those, attached (a waived one is counted in `evidence_waived`, never here)
     blockers: int
     warnings: int
     status: EffectiveStatus
     edited: bool
     comments: int
+    evidence_waived: int = 0  # of the mandatory ones not attached, waived with a reason
 
     @property
     def complete(self) -> bool:
-        return self.answered == self.questions and self.evidence_present == self.evidence_needed
+        return (self.answered == self.questions
+                and self.evidence_present + self.evidence_waived == self.evidence_needed)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ def section_states(profile: Profile, case: Case, draft: Draft, found: list[Findi
         states.append(SectionState(
             section_id=sd.section_id, number=sd.number, title=sd.title, questions=len(qs),
             answered=sum(1 for q in qs if q.id in case.answers),
-            evidence_needed=len(mandatory), evidence_present=sum(1 for line in mandatory if line.files or line.waived),
+            evidence_needed=len(mandatory), evidence_present=sum(1 for line in mandatory if line.files and not line.waived),
+            evidence_waived=sum(1 for line in mandatory if line.waived),
             blockers=sum(1 for f in mine if f.blocks), warnings=sum(1 for f in mine if f.severity == "warning"),
             status=effective_status(case, sd.section_id, sd.fingerprint),
             edited=any(current_edit(case, sd.section_id, lang) for lang in LANGS),

@@ -25,9 +25,6 @@ from assistant.text import DATE, date_of, find_dates
 # reads the narrative ones too (service/telling.py).
 SHORT_FACTS = frozenset({"previous_certificate_number", "previous_certificate_expiry", "previous_certificate_nb",
                          "sterility", "shelf_life", "storage_conditions"})
-CERTIFICATE_KINDS = frozenset({"previous_ce_certificate", "notified_body_correspondence"})
-NOT_DEVICE_FACTS = frozenset({"previous_ce_certificate", "notified_body_correspondence", "clinician_letter",
-                              "prior_derogations_assessment"})
 
 _CERT_NUMBER = re.compile(
     r"\b(?:certificate|certificat|cert\.)(?:\s+CE|\s+EC)?\s*(?:no\.?|n[°º]|nr\.?|number|numéro|num\.)\s*[:#]?\s*"
@@ -53,24 +50,6 @@ _NB_AGREEMENT = re.compile(
 _NB_LINE = re.compile(r"^[^\n]*\b(?:notified\s+body|organisme\s+notifié)\b[^\n]*$", re.IGNORECASE | re.MULTILINE)
 _NB_NUMBER = re.compile(r"\b(?:NB|n[°º]|no\.?|number|numéro)\s*(\d{4})\b", re.IGNORECASE)
 _NB_LABEL = re.compile(r"\b(?:notified\s+body|organisme\s+notifié)\s*[:\-]\s*([^\n]{3,120})", re.IGNORECASE)
-_STERILE = re.compile(r"(?<![\w])((?:non[\s\-]?)?st[ée]ril(?:e|isé|isée|ised|ized)?\b)", re.IGNORECASE)
-_STERILE_METHOD = re.compile(
-    r"oxyde\s+d[’']éthylène|ethylene\s+oxide|\bEO\b|\bETO\b|gamma|irradiat|rayonnement|vapeur|steam|autoclav|e-beam"
-    r"|faisceau\s+d[’']électrons|electron\s+beam",
-    re.IGNORECASE,
-)
-_SHELF = re.compile(
-    r"\b(?:shelf[\s\-]life|durée\s+de\s+validité|durée\s+de\s+conservation|durée\s+de\s+vie|use\s+by|péremption)"
-    r"\s*(?:de\s+|of\s+|is\s+|est\s+de\s+)?[:\-]?\s*([^\n.;]{1,80})",
-    re.IGNORECASE,
-)
-_STORAGE = re.compile(
-    r"\b(?:conditions?\s+de\s+(?:stockage|conservation)|storage\s+conditions?|to\s+be\s+stored|à\s+conserver"
-    r"|conserver|stocker|store)\b[^\n.]{3,160}",
-    re.IGNORECASE,
-)
-_STORAGE_HINT = re.compile(r"°|\bdegr|temp[ée]rat|humid|lumière|light|sec\b|dry|ambiante|room", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class Found:
@@ -103,13 +82,6 @@ def _snippet(text: str, start: int, end: int, width: int = 90) -> str:
     a, b = max(0, start - width), min(len(text), end + width)
     out = re.sub(r"\s+", " ", text[a:b]).strip()
     return ("…" if a else "") + out + ("…" if b < len(text) else "")
-
-
-def _sentence_from(text: str, start: int) -> tuple[str, int]:
-    """The text from `start` to the end of its sentence (or line)."""
-    m = re.compile(r"[.;\n]").search(text, start)
-    end = m.start() if m else len(text)
-    return text[start:end].strip(" ,:"), end
 
 
 def _span(text: str, quote: str) -> tuple[int, int]:
@@ -151,37 +123,16 @@ def _certificate_facts(text: str, page: int) -> list[Found]:
     return found
 
 
-def _device_facts(text: str, page: int) -> list[Found]:
-    found = []
-    m = _STERILE.search(text)
-    if m:
-        value, end = _sentence_from(text, m.start())
-        rest, _ = _sentence_from(text, end + 1) if end < len(text) else ("", end)
-        if not _STERILE_METHOD.search(value) and _STERILE_METHOD.search(rest):
-            value = f"{value}; {rest}"
-        found.append(Found("sterility", value[:200], page, _snippet(text, m.start(), end)))
-    m = _SHELF.search(text)
-    if m and any(ch.isdigit() for ch in m.group(1)):
-        found.append(Found("shelf_life", m.group(1).strip(" ,:"), page, _snippet(text, m.start(), m.end())))
-    for m in _STORAGE.finditer(text):
-        if _STORAGE_HINT.search(m.group(0)):
-            value = m.group(0).strip(" ,:")
-            found.append(Found("storage_conditions", value[0].upper() + value[1:], page, _snippet(text, m.start(), m.end())))
-            break
-    return found
-
-
 def extract(pages: list[str], kind: str) -> list[Found]:
     """Facts found in a document of evidence kind `kind`, first occurrence of each, with its page."""
     found: dict[str, Found] = {}
     for number, text in enumerate(pages, start=1):
         facts: list[Found] = []
-        if kind in CERTIFICATE_KINDS:
+        if kind in told.CERTIFICATE_KINDS:
             facts += _certificate_facts(text, number)
-        if kind not in NOT_DEVICE_FACTS:
-            facts += _device_facts(text, number)
-        # the shared rules (interview/facts.py) first: they read the wordings these miss
-        # ("Organisme notifié : X, numéro d'identification 2915"; a storage label kept out of its value)
+        # the shared rules (interview/facts.py, also those of a told description) first: they read the
+        # wordings these miss ("Organisme notifié : X, numéro d'identification 2915") and are the only
+        # copy of the device's characteristics (sterility, shelf life, storage, standards)
         facts = [Found(f.question_id, f.value, number, _snippet(text, *_span(text, f.quote)))
                  for f in told.document_facts(text, number, kind, narrative=False)
                  if f.question_id in SHORT_FACTS] + facts

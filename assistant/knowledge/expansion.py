@@ -13,7 +13,7 @@ import yaml
 
 from assistant.knowledge.bm25 import fold, tokens
 
-__all__ = ["GLOSSARY", "expand", "query_language"]
+__all__ = ["GLOSSARY", "expand", "query_language", "render"]
 
 GLOSSARY = Path(__file__).with_name("glossary.yaml")
 
@@ -87,6 +87,64 @@ def expand(query: str, weight: float = 0.5) -> dict[str, float]:
             for t in variant:
                 terms.setdefault(t, weight)
     return terms
+
+
+@lru_cache(maxsize=1)
+def _surface() -> dict[tuple[str, tuple[str, ...]], str]:
+    """(language, a variant's tokens) -> the first written variant of the entry's other side."""
+    raw = yaml.safe_load(GLOSSARY.read_text(encoding="utf-8")) or []
+    out: dict[tuple[str, tuple[str, ...]], str] = {}
+    for entry in raw:
+        for lang, other in (("fr", "en"), ("en", "fr")):
+            targets = entry.get(other) or []
+            if not targets:
+                continue
+            for variant in entry.get(lang, []):
+                out.setdefault((lang, tuple(tokens(variant))), str(targets[0]))
+    return out
+
+
+def render(query: str, source: str) -> str:
+    """The query in the other language, as far as the glossary knows it: each glossary term of the
+    `source` language ("organisme notifié") replaced by its first equivalent ("notified body"), the
+    longest term first; the words it does not know are kept, their stop words dropped. "" when the
+    glossary knows none of its terms. For the dense side of a search over texts in the other
+    language: a small multilingual embedder matches "notified body" to the English text more surely
+    than "organisme notifié"."""
+    import re
+
+    words = [(m.group(0), tuple(tokens(m.group(0)))) for m in re.finditer(r"[^\W_]+(?:['’-][^\W_]+)*", query)]
+    seq: list[tuple[int, str]] = [(i, t) for i, (_w, toks) in enumerate(words) for t in toks]
+    index = _by_first_token()
+    surface = _surface()
+    spans: list[tuple[int, int, str]] = []  # (first, last word index, rendering)
+    taken: set[int] = set()
+    candidates = []
+    for at, (_i, tok) in enumerate(seq):
+        for variant, _other in index.get(tok, ()):
+            n = len(variant)
+            if tuple(t for _, t in seq[at : at + n]) == variant and (source, variant) in surface:
+                candidates.append((n, at, surface[(source, variant)]))
+    for n, at, text in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        cover = set(range(at, at + n))
+        if cover & taken:
+            continue
+        taken |= cover
+        spans.append((seq[at][0], seq[at + n - 1][0], text))
+    if not spans:
+        return ""
+    starts = {first: (last, text) for first, last, text in spans}
+    out, i = [], 0
+    while i < len(words):
+        if i in starts:
+            last, text = starts[i]
+            out.append(text)
+            i = last + 1
+            continue
+        if words[i][1]:
+            out.append(words[i][0])
+        i += 1
+    return " ".join(out)
 
 
 def folded(text: str) -> str:  # re-exported for callers that compare folded text

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from assistant.knowledge.bm25 import BM25, tokens
-from assistant.knowledge.expansion import expand, query_language
+from assistant.knowledge.expansion import expand, query_language, render
 from assistant.knowledge.passage import Passage, excerpt
 
 __all__ = ["GET_PAGE", "RRF_K", "LexicalIndexes", "SearchSettings", "Target", "hybrid_search"]
@@ -53,6 +53,21 @@ class SearchSettings:
     heading_boost: float = 0.5  # section-aware rerank (bonus for query terms in a chunk's heading): 1.0 buried an exact match in an added document
     per_document: int = 2  # at most this many passages from one document (0: no limit)
     depth: int = 0  # candidates taken from each list (0: max(4k, 20))
+    # Non-zero: the dense list over the texts in another language than the question's also takes
+    # the query rendered in that language by the glossary (expansion.render), each chunk keeping
+    # its best similarity to either; 0: the query as typed only. Off: the validation split did not
+    # confirm it alone (README); it helps inside `merge_languages`.
+    rendering: float = 0.0
+    rrf_k: int = RRF_K  # reciprocal-rank constant: lower, the first ranks of each list weigh more
+    # Share of the scores of a document's other shortlisted passages added to each of its passages
+    # (a document several passages of which match is more likely the one that answers); 0: none.
+    document_vote: float = 0.0
+    # One dense and one lexical list over all the languages of a collection, each merged by score,
+    # instead of one of each per language: the French notes then no longer take as many of the
+    # first ranks as the whole English corpus. Off: it helps on the gold set (which never counts a
+    # note as a hit) but a French question then sees French notes only, not the English official
+    # text (tests/knowledge/test_index.py), which the per-language lists guarantee.
+    merge_languages: bool = False
 
     def lexical_weight(self, lang: str) -> float:
         return self.lexical_fr if lang == "fr" else self.lexical_en
@@ -60,13 +75,16 @@ class SearchSettings:
     def variants(self) -> dict[str, SearchSettings]:
         """The plain hybrid (main before this work) and each of these settings' steps alone on it,
         for the evaluation."""
-        plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0)
+        plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0,
+                               rendering=0.0, merge_languages=False)
         return {
             "hybrid (plain)": plain,
             "+ expansion": replace(plain, expansion=self.expansion),
             "+ fr/en weights": replace(plain, lexical_fr=self.lexical_fr, lexical_en=self.lexical_en),
             "+ heading rerank": replace(plain, heading_boost=self.heading_boost),
             "+ per-document cap": replace(plain, per_document=self.per_document),
+            "+ merged languages": replace(plain, merge_languages=True),
+            "+ rendering": replace(plain, rendering=1.0),
         }
 
 
@@ -84,7 +102,20 @@ class LexicalIndexes:
         self._masks: dict[tuple, np.ndarray] = {}
         self._vectors: dict[tuple, tuple[int, list[str], np.ndarray]] = {}  # small filtered parts, normalised
         self._positions: dict[str, tuple[list[str], dict[str, int]]] = {}
+        self._counts: dict[str, tuple[int, int]] = {}  # collection -> (generation, chunks)
         self._lock = threading.Lock()
+
+    def count(self, name: str, collection: Any, generation: int) -> int:
+        """How many chunks `collection` holds. Counting costs a store query (~10 ms at 50k chunks),
+        so for a collection whose changes bump a generation (the corpus, in any process) the count
+        is kept until the generation moves or this process drops the index; others are counted."""
+        cached = self._counts.get(name)
+        if generation and cached and cached[0] == generation:
+            return cached[1]
+        n = collection.count()
+        if generation:
+            self._counts[name] = (generation, n)
+        return n
 
     def _path(self, name: str) -> Path | None:
         return self.folder / f"{name}.npz" if self.folder else None
@@ -173,6 +204,7 @@ class LexicalIndexes:
     def drop(self, name: str) -> None:
         with self._lock:
             self._cache.pop(name, None)
+            self._counts.pop(name, None)
             self._vectors = {k: v for k, v in self._vectors.items() if k[0] != name}
             path = self._path(name)
             if path is not None:
@@ -184,6 +216,7 @@ class LexicalIndexes:
             self._masks.clear()
             self._vectors.clear()
             self._positions.clear()
+            self._counts.clear()
             if self.folder and self.folder.exists():
                 for path in self.folder.glob("*.npz"):
                     path.unlink(missing_ok=True)
@@ -215,13 +248,19 @@ def hybrid_search(
     stores: dict[str, tuple[Any, int]] = {}  # each collection opened and counted once per search
     wide: dict[str, list] = {}  # each collection's unfiltered HNSW list, shared by its targets
     lexical_scores: dict[str, np.ndarray] = {}  # each collection's BM25 scores, shared by its targets
-    for name, filters, scoped_case in targets:
+    renderings: dict[str, str] = {}  # the query in each other language the targets hold
+    rk = s.rrf_k
+    # Ranked lists as (list key, weight, [(chunk id, score)]): the lists of one key are merged by
+    # score before the fusion (the same kind of list over the parts of one collection).
+    lists: list[tuple[tuple, float, list[tuple[str, float]]]] = []
+    for t, (name, filters, scoped_case) in enumerate(targets):
         if name not in stores:
             store = collection(name, scoped_case is None)
-            stores[name] = (store, store.count() if store is not None else 0)
+            stores[name] = (store, lexical.count(name, store, generation(name)) if store is not None else 0)
         store, count = stores[name]
         if not count:
             continue
+        part = (name,) if s.merge_languages and "language" in filters else (name, t)
         embedder = embedder_for(name)
         if embedder.model_id not in qvecs:
             qvecs[embedder.model_id] = embedder.embed_query(query)
@@ -229,28 +268,58 @@ def hybrid_search(
         n = min(s.depth or max(k * 4, 20), count)
         bm25, ids, columns = lexical.get(name, store, generation(name), count)
         mask = lexical.mask(name, columns, filters)
-        for rank, (vid, sim) in enumerate(_dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide)):
-            fused[vid] = fused.get(vid, 0.0) + 1 / (RRF_K + rank + 1)
+        dense = _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide)
+        for vid, sim in dense:
             found[vid] = (None, None, sim)
             model_of[vid] = name
+        lists.append(((*part, "dense"), 1.0, dense))
+        other = filters.get("language", "")
+        if s.rendering and other and other != lang:
+            if other not in renderings:
+                renderings[other] = render(query, lang)
+            if renderings[other]:
+                key = f"{embedder.model_id}\0{other}"
+                if key not in qvecs:
+                    qvecs[key] = embedder.embed_query(renderings[other])
+                hits = _dense(name, store, count, qvecs[key], n, filters, mask, ids, lexical, wide, key=key)
+                for vid, _sim in hits:
+                    if vid not in found:
+                        found[vid] = (None, None, None)  # its similarity is to the query as typed (_fill)
+                        model_of[vid] = name
+                # merged with the dense list: each chunk keeps its best similarity to the typed query
+                # or to its rendering (no list of its own: a part is not given more ranks by it)
+                lists.append(((*part, "dense"), 1.0, hits))
         if name not in lexical_scores:
             lexical_scores[name] = bm25.scores(terms)
-        for rank, (i, _score) in enumerate(bm25.top(lexical_scores[name], n, mask)):
-            vid = ids[i]
-            fused[vid] = fused.get(vid, 0.0) + w_lex / (RRF_K + rank + 1)
+        lexical_hits = [(ids[i], score) for i, score in bm25.top(lexical_scores[name], n, mask)]
+        for vid, _score in lexical_hits:
             if vid not in found:
                 found[vid] = (None, None, None)
                 model_of[vid] = name
+        lists.append(((*part, "lexical"), w_lex, lexical_hits))
+    merged: dict[tuple, tuple[float, list[tuple[str, float]]]] = {}
+    for key, weight, hits in lists:
+        merged[key] = (weight, merged[key][1] + hits if key in merged else list(hits))
+    for key, (weight, hits) in merged.items():
+        if sum(1 for other in lists if other[0] == key) > 1:
+            best: dict[str, float] = {}
+            for vid, score in hits:
+                best[vid] = max(score, best.get(vid, score))
+            hits = sorted(best.items(), key=lambda h: -h[1])[: s.depth or max(k * 4, 20)]
+        for rank, (vid, _score) in enumerate(hits):
+            fused[vid] = fused.get(vid, 0.0) + weight / (rk + rank + 1)
     shortlist = sorted(fused.items(), key=lambda kv: -kv[1])[: max(3 * k, 15)]
     _fill(shortlist, found, model_of, stores, embedder_for, qvecs)
+    if s.document_vote:
+        shortlist = _vote(shortlist, found, s.document_vote)
     if s.heading_boost:
-        shortlist = _rerank(shortlist, found, terms, s.heading_boost)
+        shortlist = _rerank(shortlist, found, terms, s.heading_boost, rk)
     ranked = _cap(shortlist, found, s.per_document, k)
     typed = set(terms)
     return [_passage(vid, *found[vid], score=score, terms=typed) for vid, score in ranked]
 
 
-def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide) -> list[tuple[str, float]]:
+def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide, key: str = "") -> list[tuple[str, float]]:
     """The `n` nearest chunks passing `filters`, as (id, cosine similarity); their text and metadata
     are read for the shortlist only (`_fill`). Chroma's filtered HNSW query is slow on a large
     store (a second at 50k chunks: it first lists every chunk the filter passes), so a filter is
@@ -266,16 +335,18 @@ def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide) -> li
             return []
         q = np.asarray(qvec, dtype=np.float32)
         sims = vectors @ (q / (np.linalg.norm(q) or 1))
-        best = np.argsort(-sims, kind="stable")[:n]
+        best = np.argpartition(-sims, n - 1)[:n] if len(sims) > n else np.arange(len(sims))
+        best = best[np.argsort(-sims[best], kind="stable")]
         return [(vid_list[i], float(sims[i])) for i in best]
-    if name not in wide:
+    slot = f"{name}\0{key}"  # one unfiltered query per collection and query vector
+    if slot not in wide:
         got = store.query(query_embeddings=[qvec], n_results=min(count, max(3 * n, 60)), include=["distances"])
-        wide[name] = list(zip(got["ids"][0], got["distances"][0], strict=True))
+        wide[slot] = list(zip(got["ids"][0], got["distances"][0], strict=True))
     if mask is None:
-        return [(vid, 1 - dist) for vid, dist in wide[name][:n]]
+        return [(vid, 1 - dist) for vid, dist in wide[slot][:n]]
     position = lexical.positions(name, ids)
     out = []
-    for vid, dist in wide[name]:
+    for vid, dist in wide[slot]:
         i = position.get(vid)
         if i is not None and mask[i]:
             out.append((vid, 1 - dist))
@@ -306,7 +377,7 @@ def _fill(shortlist, found, model_of, stores, embedder_for, qvecs) -> None:
             found[vid] = ("", {}, found[vid][2] or 0.0)
 
 
-def _rerank(shortlist, found, terms: dict[str, float], boost: float) -> list[tuple[str, float]]:
+def _rerank(shortlist, found, terms: dict[str, float], boost: float, rrf_k: int = RRF_K) -> list[tuple[str, float]]:
     """Section-aware rerank: a chunk whose heading (document title, section number and title, as
     carried on its first line and metadata) holds the query's terms rises, by up to `boost` times
     a first rank's fused score."""
@@ -317,7 +388,20 @@ def _rerank(shortlist, found, terms: dict[str, float], boost: float) -> list[tup
         head = " ".join(str((meta or {}).get(k, "")) for k in ("citation", "title", "heading"))
         head_terms = set(tokens(head + " " + (doc or "").split("\n", 1)[0]))
         share = sum(w for t, w in terms.items() if t in head_terms) / total
-        out.append((vid, score + boost * share / (RRF_K + 1)))
+        out.append((vid, score + boost * share / (rrf_k + 1)))
+    return sorted(out, key=lambda kv: -kv[1])
+
+
+def _vote(shortlist, found, weight: float) -> list[tuple[str, float]]:
+    """Each passage's score plus `weight` times the scores of its document's other shortlisted passages."""
+    total: dict[str, float] = {}
+    for vid, score in shortlist:
+        key = str((found[vid][1] or {}).get("source") or vid)
+        total[key] = total.get(key, 0.0) + score
+    out = []
+    for vid, score in shortlist:
+        key = str((found[vid][1] or {}).get("source") or vid)
+        out.append((vid, score + weight * (total[key] - score)))
     return sorted(out, key=lambda kv: -kv[1])
 
 

@@ -45,6 +45,7 @@ class Finding:
     kind: str
     text: str  # the sentence that claims it
     reason: str
+    reason_fr: str = ""
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.reason}"
@@ -73,6 +74,7 @@ class CaseFacts:
 class _Rule:
     kind: str
     reason: str
+    reason_fr: str
     patterns: tuple[re.Pattern[str], ...]
     purposes: tuple[str, ...] = ("draft", "followup")
     negatable: bool = False
@@ -110,7 +112,7 @@ def rules() -> _Rules:
     for r in data["rules"]:
         unless = r.get("sections_exempt_unless") or {}
         out.append(_Rule(
-            kind=r["kind"], reason=r["reason"], patterns=_compile(r["patterns"]),
+            kind=r["kind"], reason=r["reason"], reason_fr=r.get("reason_fr", r["reason"]), patterns=_compile(r["patterns"]),
             purposes=tuple(r.get("purposes", ("draft", "followup"))),
             negatable=bool(r.get("negatable")), hedgeable=bool(r.get("hedgeable")),
             sections_exempt=tuple(r.get("sections_exempt", ())),
@@ -188,7 +190,7 @@ def check_sentence(sentence: str, case: CaseFacts, purpose: str = "draft") -> li
             m = pattern.search(norm)
             if m is None or not _holds_against(rule, norm, m, case):
                 continue
-            found.append(Finding(rule.kind, sentence, rule.reason))
+            found.append(Finding(rule.kind, sentence, rule.reason, rule.reason_fr))
             break
     found += _check_attached(sentence, norm, case)
     return found
@@ -224,16 +226,20 @@ def _check_attached(sentence: str, norm: str, case: CaseFacts) -> list[Finding]:
         kinds = [k for k, pats in r.kinds.items() if any(p.search(norm) for p in pats)]
         if not kinds:
             return [Finding("document_set_claim", sentence,
-                            "says a document is attached without naming one the product can check")]
+                            "says a document is attached without naming one the product can check",
+                            "affirme qu'une pièce est jointe sans en nommer une que le produit peut vérifier")]
         if case.evidence is None:
-            return [Finding("document_set_claim", sentence, "says a document is attached; the attachments are not known")]
+            return [Finding("document_set_claim", sentence, "says a document is attached; the attachments are not known",
+                            "affirme qu'une pièce est jointe ; les pièces jointes ne sont pas connues")]
         missing = [k for k in kinds if k not in case.evidence]
         if missing:
             return [Finding("document_set_claim", sentence,
-                            f"says a document is attached that is not: {', '.join(missing)}")]
+                            f"says a document is attached that is not: {', '.join(missing)}",
+                            f"affirme jointe une pièce qui ne l'est pas : {', '.join(missing)}")]
         if r.signed.search(norm) and any(k not in case.signed for k in kinds):
             return [Finding("document_set_claim", sentence,
-                            "says a signed document is attached; the one attached is the unsigned generated letter")]
+                            "says a signed document is attached; the one attached is the unsigned generated letter",
+                            "affirme jointe une pièce signée ; celle qui est jointe est la lettre générée, non signée")]
         return []
     return []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import subprocess
 import threading
@@ -80,6 +81,7 @@ class CaseSummary:
 
 
 T = TypeVar("T")
+TRANSLATIONS_FILE = "translations.json"  # in the case's folder: answers translated by the model (by text)
 COMPUTED_KEPT = 64  # drafts and findings kept (a few case versions × languages of the cases in use)
 RELEVANCE_THRESHOLD = 0.80  # cosine similarity under which a passage does not support a section
 
@@ -420,7 +422,11 @@ class ServiceBase:
 
         return find
 
-    def case(self, case_id: str, version: int | None = None) -> Case:
+    def case(self, case_id: str, version: int | None = None, *, actor: Actor | None = None) -> Case:
+        """The case (at `version`). With `actor`, read as that actor: a role bound to a link (the
+        clinician) reads only the case its active link opens."""
+        if actor is not None:
+            self._authorise_read(case_id, actor)
         try:
             return self.store.load(case_id, version)
         except StoreError as exc:
@@ -428,6 +434,13 @@ class ServiceBase:
 
     def profile(self, case: Case) -> Profile:
         return load_profile(case.authority)
+
+    def section_titles(self, case: Case, lang: Lang) -> dict[str, str]:
+        """Each section's title as the case reads it ("le patient" for one identified patient)."""
+        from assistant.drafting.content import agree
+
+        return {s.id: agree(s.title.get(lang), case.authority, case.request_type, lang)
+                for s in self.profile(case).sections}
 
     def pages(self, case_id: str) -> evidence.PagesOf:
         folder = self.store.files_dir(case_id)
@@ -464,19 +477,42 @@ class ServiceBase:
         the knowledge base fails, the draft cites the profile's provisions only and says so."""
         case = self.case(case_id)
         lang = lang or case.settings.language
-        key = ("draft", case.id, case.version, lang, self._retrieval_state(case))
+        key = ("draft", case.id, case.version, lang, self._retrieval_state(case), self._translations_state(case.id))
         return self._remembered(key, lambda: self._compose_now(case, lang))
+
+    # -- the answers' translations (drafting/translation.py: made by the model part, kept per case) --
+    def translations(self, case_id: str) -> dict[str, str]:
+        """The translations of answers kept for the case (translation key → text)."""
+        path = self.store.folder(case_id) / TRANSLATIONS_FILE  # an invalid case id is refused here
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def _translations_state(self, case_id: str) -> int:
+        path = self.store.folder(case_id) / TRANSLATIONS_FILE
+        try:
+            return path.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def translate_answers(self, case_id: str, lang: Lang) -> int:
+        """Translate the answers the `lang` version would quote in the authority's language: none
+        here (offline, they are quoted); the model part (with_model.ModelOps) overrides this."""
+        return 0
 
     def _compose_now(self, case: Case, lang: Lang) -> Draft:
         profile, pages = self.profile(case), self.pages(case.id)
+        translations = self.translations(case.id) if lang != profile.submission_language else None
         try:
-            draft = drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang))
+            draft = drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang), translations)
             waiting = self.documents_waiting(case.id)
             if waiting:
                 draft = draft.model_copy(update={"notices": [*draft.notices, words.t("documents_pending", lang, waiting)]})
             return draft
         except (ServiceError, KnowledgeError) as exc:
-            offline = drafting.compose(profile, case, lang, pages, None)
+            offline = drafting.compose(profile, case, lang, pages, None, translations)
             return offline.model_copy(update={"notices": [words.t("retrieval_down", lang, exc)]})
 
     def draft(
@@ -517,6 +553,16 @@ class ServiceBase:
         access.require_change(actor.role, action)
         if access.needs_link(actor.role) and not self._link_opens(case_id, actor.token):
             raise Forbidden(f"a {actor.role} acts on a case only through an active link to it: "
+                            "this one is unknown, revoked or another case's")
+
+    def _authorise_read(self, case_id: str, actor: Actor, *views: str) -> None:
+        """Forbidden unless `actor` may read this case (through one of `views`, if given): a role
+        bound to a link reads only the case an active link of its token opens."""
+        validate_case_id(case_id)
+        if views and not any(access.may_view(actor.role, v) for v in views):
+            access.require_view(actor.role, views[0])
+        if access.needs_link(actor.role) and not self._link_opens(case_id, actor.token):
+            raise Forbidden(f"a {actor.role} opens a case only through an active link to it: "
                             "this one is unknown, revoked or another case's")
 
     def _link_opens(self, case_id: str, token: str) -> bool:

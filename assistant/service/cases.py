@@ -16,6 +16,7 @@ from assistant.documents import request as export
 from assistant.documents import review_pack, submission, writer
 from assistant.documents.pdf import PdfFontError
 from assistant.drafting import revisions
+from assistant.drafting.content import rule_label
 from assistant.drafting.model import Draft
 from assistant.errors import ServiceError
 from assistant.gate import consistency
@@ -118,20 +119,21 @@ class CaseOps(ServiceBase):
 
     def attach(
         self, case_id: str, path: Path, actor: Actor, kind: str | None = None, note: str = "",
-        origin: str = "upload", *, lang: Lang = "en", on_progress: evidence.Progress | None = None,
+        origin: str = "upload", *, lang: Lang | None = None, on_progress: evidence.Progress | None = None,
         index: str = "now",
     ) -> Attached:
         """Read a PDF (in a worker process, under the reading budget: `on_progress(pages read,
         pages)`), store it and record it; then index it for retrieval: `index` "now" (here, before
         returning), "later" (a thread of this process: `indexing(case_id)`), "background" (a worker
         process that outlives this one: `index_in_background`), or "no" (the caller does it with
-        `index_evidence`). `lang`: the language of the warnings."""
+        `index_evidence`). `lang`: the language of the warnings (default: the case's)."""
         access.require_change(actor.role, "evidence_attached")
         if kind is not None:
             access.require_evidence_kind(actor.role, kind)
         self._authorise(case_id, actor, "evidence_attached")  # before anything is written
         case = self.case(case_id)
         profile = self.profile(case)
+        lang = lang or case.settings.language
         if kind is not None:
             profile.evidence_kind(kind)  # NotFound, listing the kinds, if the profile has no such kind
         try:
@@ -158,11 +160,11 @@ class CaseOps(ServiceBase):
             kind_confirmed=not guessed, origin=origin,
         )
         self._commit(case_id, "evidence_attached", {"file": record.model_dump(mode="json")}, actor)
-        warnings = self._screen_document(profile, case, kind, record.filename, pdf.pages)
+        warnings = self._screen_document(profile, case, kind, record.filename, pdf.pages, lang)
         if pdf.stopped:
             warnings.append(f"{record.filename}: {evidence.budget_notice(pdf.stopped, pdf.read, len(pdf.pages), lang)}")
         elif pdf.text_pages == 0:
-            warnings.append(f"{record.filename}: no text layer (scanned?): attached, but its content cannot be searched or cited by page")
+            warnings.append(f"{record.filename}: {words.t('pdf_no_text_layer', lang)}")
         if index == "now":
             self.index_evidence(case_id)
         elif index == "later":
@@ -172,11 +174,11 @@ class CaseOps(ServiceBase):
         return Attached(file=record, guessed_kind=guessed, warnings=warnings)
 
     # -- patient data: the one screen (case/privacy.py) on the text the service receives ----------
-    def _screen_document(self, profile: Profile, case: Case, kind: str, filename: str, pages: list[str]) -> list[str]:
+    def _screen_document(self, profile: Profile, case: Case, kind: str, filename: str, pages: list[str],
+                         lang: Lang) -> list[str]:
         """Warnings naming the patient identifiers a document's extracted text holds, page by page."""
         patient_kind = profile.evidence_kind(kind).patient_data
         found = privacy.screen_pages(pages, patient_kind=patient_kind, keep=privacy.keep_for(profile, case))
-        lang = case.settings.language
         return [words.t("privacy_in_document", lang, file=filename, page=page,
                         found=privacy_findings.describe(hits, lang)) for page, hits in found]
 
@@ -208,6 +210,17 @@ class CaseOps(ServiceBase):
             raise ServiceError(f"nothing to waive called {target!r}: give an evidence kind, a question id "
                                "or the id of a consistency rule (shown in the check)")
         return self._commit(case_id, "waived", {"target": target, "target_type": target_type, "reason": reason}, actor)
+
+    def target_label(self, case_id: str, target: str, lang: Lang) -> str:
+        """What a waiver is on, in words: the question, the kind of document, or the consistency rule."""
+        profile = self.profile(self.case(case_id))
+        for kind in profile.evidence_kinds:
+            if kind.id == target:
+                return kind.name.get(lang)
+        for question in profile.all_questions():
+            if question.id == target:
+                return question.label.get(lang)
+        return rule_label(profile.id, target, lang)
 
     def withdraw_waiver(self, case_id: str, target: str, actor: Actor) -> Case:
         if target not in self.case(case_id).waivers:
@@ -260,6 +273,8 @@ class CaseOps(ServiceBase):
             raise ExportBlocked(blocking)
         target = writer.check_target(Path(out), [self.store.root, self.store.home / "index"],
                                      lambda p: exported.written_before(self.store.home, p))
+        if pack == "submission":  # with a language model, the answers in the authority's language translated
+            self.translate_answers(case_id, lang or self.case(case_id).settings.language)
         case = writer.clean_model(self.case(case_id))
         profile = self.profile(case)
         draft = writer.clean_model(revisions.apply_edits(self._compose(case_id, lang), case))

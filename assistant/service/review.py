@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistant.case import requirements
 from assistant.case.model import Case, Event
 from assistant.case.profile import LANGS, Lang
 from assistant.case.store import StoreError
 from assistant.drafting import offline as drafting
-from assistant.drafting import revisions
+from assistant.drafting import readable, revisions
 from assistant.drafting.model import Citation
 from assistant.errors import ServiceError
 from assistant.service.base import Actor, ServiceBase
 from assistant.text import clean_text
+from assistant.words import t
 
 
 class ReviewOps(ServiceBase):
@@ -133,3 +136,81 @@ class ReviewOps(ServiceBase):
             return None
         before = revisions.Version(n=0, label=f"generated text under v{mine[-1].n}", text=mine[-1].base_text)
         return revisions.diff(before, revisions.Version(n=0, label="generated text now", text=generated.text))
+
+    # -- the text as a reviewer reads it: references by name, never by id (drafting/readable.py) ----
+    def legend(self, case_id: str, section_id: str, lang: Lang) -> readable.Legend:
+        """The names of every reference the section's versions in `lang` use: the generated section's
+        citations and gaps, then those its edits brought (a model's passages)."""
+        case = self.case(case_id)
+        profile = self.profile(case)
+        generated = self.generated_section(case_id, section_id, lang)
+        citations: dict[str, Citation] = dict(generated.citations)
+        for edit in case.edits.get(section_id, []):
+            if edit.lang == lang:
+                for cid, c in edit.citations.items():
+                    citations.setdefault(cid, c)
+
+        def name(c: Citation) -> str:
+            if c.kind == "answer":  # the question as a reader knows it, not "Réponse : need.urgency"
+                try:
+                    return t("answer_label", lang, profile.question(c.source.rsplit(".", 1)[-1]).label.get(lang))
+                except KeyError:
+                    return c.label
+            return c.label
+
+        gaps = {s.ref: s.text for p in generated.paragraphs for s in p.spans if s.kind == "placeholder"}
+        return readable.Legend.build({cid: name(c) for cid, c in citations.items()}, gaps)
+
+    def readable_versions(self, case_id: str, section_id: str, lang: Lang) -> list[revisions.Version]:
+        """`section_versions` with each text in its readable form (the edit box and the diffs)."""
+        legend = self.legend(case_id, section_id, lang)
+        return [replace(v, text=legend.to_readable(v.text))
+                for v in self.section_versions(case_id, section_id, lang)]
+
+    def readable_diff(self, case_id: str, section_id: str, lang: Lang, a: int, b: int, ui_lang: Lang = "en") -> str:
+        """`section_diff` on the readable texts, the versions named in `ui_lang`."""
+        by_n = {v.n: v for v in self.readable_versions(case_id, section_id, lang)}
+        for n in (a, b):
+            if n not in by_n:
+                raise ServiceError(t("edit_no_version", ui_lang, n))
+
+        def named(v: revisions.Version) -> revisions.Version:
+            label = (t("edit_generated", ui_lang) if v.n == 0 else
+                     t("edit_version", ui_lang, v.n, v.by or "?", v.at[:16].replace("T", " ")))
+            return replace(v, label=label)
+
+        return revisions.diff(named(by_n[a]), named(by_n[b]))
+
+    def save_readable(
+        self, case_id: str, section_id: str, lang: Lang, text: str, actor: Actor, note: str = "",
+        expected_version: int | None = None, ui_lang: Lang = "en",
+    ) -> Case:
+        """Save a reviewer's text typed in its readable form: each reference name is mapped back to
+        the stored citation it stands for. A name that matches none is refused (never dropped
+        silently), in `ui_lang`, the language of the page."""
+        legend = self.legend(case_id, section_id, lang)
+        shown = legend.to_readable(self.readable_source_in_force(case_id, section_id, lang))  # + its gaps' texts
+        already = set(legend.unknown(shown))  # a bracket the text had already is the text's own, not a typo
+        unknown = [u for u in legend.unknown(text) if u not in already]
+        if unknown:
+            raise ServiceError(t("edit_unknown_reference", ui_lang, "; ".join(f"[{u}]" for u in unknown[:3])))
+        if not clean_text(text).strip():
+            raise ServiceError(t("edit_empty", ui_lang))
+        return self.edit_section(case_id, section_id, lang, legend.to_source(text), actor, note, expected_version)
+
+    def readable_source_in_force(self, case_id: str, section_id: str, lang: Lang) -> str:
+        """The stored text in force (the last version's source form)."""
+        return self.section_versions(case_id, section_id, lang)[-1].text
+
+    def readable_change_since_edit(self, case_id: str, section_id: str, lang: Lang, ui_lang: Lang = "en") -> str | None:
+        """`generated_change_since_edit` in readable form, its two sides named in `ui_lang`."""
+        case = self.case(case_id)
+        mine = [e for e in case.edits.get(section_id, []) if e.lang == lang]
+        generated = self.section_versions(case_id, section_id, lang)[0]
+        if not (mine and mine[-1].text is not None and mine[-1].base_text and mine[-1].base_text != generated.text):
+            return None
+        legend = self.legend(case_id, section_id, lang)
+        before = revisions.Version(n=0, label=t("edit_generated_under", ui_lang, mine[-1].n),
+                                   text=legend.to_readable(mine[-1].base_text))
+        return revisions.diff(before, revisions.Version(n=0, label=t("edit_generated_now", ui_lang),
+                                                        text=legend.to_readable(generated.text)))

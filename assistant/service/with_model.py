@@ -14,6 +14,7 @@ The model's drafts are in model_drafts.py."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from assistant.case import access, evidence, privacy
 from assistant.case.privacy import is_local_url
 from assistant.case.profile import Lang
+from assistant.case.store import write_atomic
+from assistant.drafting import translation
 from assistant.errors import LLMConfigError, LLMError, ServiceError
 from assistant.interview import assisted as llm_interview
 from assistant.knowledge.passage import Passage
@@ -37,7 +40,7 @@ from assistant.llm.settings import (
     save_settings,
     settings_file,
 )
-from assistant.service.base import Actor
+from assistant.service.base import TRANSLATIONS_FILE, Actor
 from assistant.service.cases import CaseOps
 
 if TYPE_CHECKING:
@@ -149,6 +152,29 @@ class ModelOps(CaseOps):
         except LLMConfigError as exc:  # a broken setting must not break the offline mode
             return LLM(OfflineProvider(f"language model not used: {exc}", "config"), case_id=case_id)
         return open_llm(settings, self.config, audit=log, keep=keep, case_id=case_id)
+
+    def translate_answers(self, case_id: str, lang: Lang) -> int:
+        """Translate, with the case's guarded session (identifiers removed, calls audited), the answers
+        the `lang` version would otherwise quote in the authority's language; keep those the model
+        translated faithfully (every number kept). The number of new translations; 0 offline or when
+        the model fails (the answers stay quoted). A refused translation is kept as refused ("")."""
+        case = self.case(case_id)
+        profile = self.profile(case)
+        known = self.translations(case_id)
+        texts = translation.needed(profile, case, lang, known)
+        if not texts:
+            return 0
+        session = self.llm_session(case_id)
+        if not session.enabled:
+            return 0
+        try:
+            found = translation.translate(session, texts, profile.submission_language, lang)
+        except LLMError:
+            return 0
+        if found:
+            write_atomic(self.store.folder(case_id) / TRANSLATIONS_FILE,
+                         json.dumps({**known, **found}, ensure_ascii=False, indent=0).encode())
+        return sum(1 for text in found.values() if text)
 
     def llm_audit(self, case_id: str) -> list[dict[str, Any]]:
         return audit.read(self.store.folder(case_id) / audit.FILE_NAME)

@@ -94,8 +94,9 @@ def test_team_accounts_log_in_with_their_role_and_a_wrong_password_is_refused(ho
 def test_users_are_managed_from_the_cli_with_the_password_on_stdin(cli, home):
     done = cli("users", "add", "m.martin", "--role", "manufacturer", input="a long enough secret\n")
     assert done.returncode == 0, done.stderr
-    listed = cli("users", "list", check=True).stdout
+    signed = {"DEROGATION_USER": "m.martin", "DEROGATION_PASSWORD": "a long enough secret"}  # accounts exist now
+    listed = cli("users", "list", check=True, env=signed).stdout
     assert "m.martin\tmanufacturer\tpassword" in listed and "secret" not in listed
-    assert cli("users", "add", "x.y", input="pw\n").returncode == 2
-    assert cli("users", "remove", "m.martin", check=True).returncode == 0
-    assert "m.martin" not in cli("users", "list", check=True).stdout
+    assert cli("users", "add", "x.y", input="pw\n", env=signed).returncode == 2
+    assert cli("users", "remove", "m.martin", check=True, env=signed).returncode == 0
+    assert "m.martin" not in cli("users", "list", check=True).stdout  # no accounts left: no sign-in

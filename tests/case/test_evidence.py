@@ -57,11 +57,13 @@ def test_unusable_files_are_refused_clearly_and_the_case_is_untouched(svc, actor
     assert not (svc.store.folder(case.id) / "files").exists() or not list((svc.store.folder(case.id) / "files").glob("*.pdf"))
 
 
-def test_a_scanned_pdf_is_attached_with_a_warning(svc, actor, image_only_pdf):
+def test_a_scanned_pdf_is_attached_with_a_warning_in_the_cases_language_or_the_one_asked(svc, actor, image_only_pdf):
     case = svc.new_case("ansm", "individual", "Valve", actor)
     result = svc.attach(case.id, image_only_pdf, actor, kind="clinician_letter")
     assert result.file.text_pages == 0
-    assert "no text layer" in result.warnings[0]
+    assert "aucune couche de texte (document numérisé ?)" in result.warnings[0]  # an ANSM case is French
+    again = svc.attach(case.id, image_only_pdf, actor, kind="clinical_data", lang="en")
+    assert "no text layer" in again.warnings[0]
     assert any(f.kind == "no_text_layer" for f in svc.check(case.id))
 
 

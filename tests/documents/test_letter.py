@@ -46,13 +46,26 @@ def test_fields_are_recorded_as_given_and_shown_in_the_french_letter(svc, case, 
     fields = svc.case(case.id).letter.fields
     assert fields["rpps"] == "10005173140"
     assert fields["physician_name"] == "Claire Martin"  # the letter adds "Dr" itself
-    text = plain_text(svc.letter(case.id, "fr"))
+    text = plain_text(svc.letter(case.id, doctor, "fr"))
     assert "Dr Dr" not in text
     assert "Je soussigné(e), Dr Claire Martin, Cardiologie interventionnelle" in text
     assert "« Valvix TMV-28 »" in text and "pseudonyme P-014" in text
     assert "Chirurgie récusée en réunion de concertation" in text
     assert "article 59 du règlement (UE) 2017/745" in text
     assert "À COMPLÉTER" not in text
+
+
+@pytest.mark.parametrize(("site", "written"), [
+    ("CHU de Lyon", "service Cardiologie du CHU de Lyon,"),
+    ("Hôpital Européen Georges-Pompidou", "service Cardiologie de l'Hôpital Européen Georges-Pompidou,"),
+    ("Clinique du Parc, Lyon", "service Cardiologie de la Clinique du Parc, Lyon,"),
+    ("Hospices civils de Lyon", "service Cardiologie des Hospices civils de Lyon,"),
+    ("Foch", "service Cardiologie (établissement : Foch),"),  # unsure: the name as given, never "de Hôpital"
+])
+def test_the_letter_names_the_site_with_the_article_french_takes(svc, case, doctor, site, written):
+    svc.save_letter(case.id, {**COMPLETE, "hospital": site}, doctor)
+    assert written in plain_text(svc.letter(case.id, doctor, "fr"))
+    assert f"department of {site}," in plain_text(svc.letter(case.id, doctor, "en"))
 
 
 def test_a_bad_rpps_number_is_refused_and_nothing_of_the_batch_is_recorded(svc, case, doctor):
@@ -85,11 +98,11 @@ def test_clinical_facts_with_a_surgery_date_are_not_mistaken_for_identity(svc, c
 
 def test_missing_fields_are_visible_gaps_and_block_the_file(svc, case, tmp_path, doctor):
     svc.save_letter(case.id, {"physician_name": "Claire Martin"}, doctor)
-    blocks = svc.letter(case.id, "fr")
+    blocks = svc.letter(case.id, doctor, "fr")
     gaps = [r.text for b in blocks for r in b.runs if r.mark]
     assert "[À COMPLÉTER : numéro RPPS]" in gaps and "[À COMPLÉTER : pseudonyme du patient]" in gaps
     with pytest.raises(ServiceError, match="not complete: .*rpps number"):
-        svc.letter_file(case.id, "fr", "docx", tmp_path / "l.docx")
+        svc.letter_file(case.id, doctor, "fr", "docx", tmp_path / "l.docx")
     assert not (tmp_path / "l.docx").exists()
 
 
@@ -97,16 +110,16 @@ def test_an_empty_value_clears_a_field(svc, case, doctor):
     svc.save_letter(case.id, {"specialty": "Cardiologie", "place": "Lyon"}, doctor)
     svc.save_letter(case.id, {"place": ""}, doctor)
     assert "place" not in svc.case(case.id).letter.fields
-    assert "Fait à" not in plain_text(svc.letter(case.id, "fr"))
+    assert "Fait à" not in plain_text(svc.letter(case.id, doctor, "fr"))
 
 
 def test_the_complete_letter_is_a_docx_to_sign_in_french_or_english(svc, case, tmp_path, doctor):
     svc.save_letter(case.id, {**COMPLETE, "place": "Lyon"}, doctor)
-    fr = Document(str(svc.letter_file(case.id, "fr", "docx", tmp_path / "fr.docx")))
+    fr = Document(str(svc.letter_file(case.id, doctor, "fr", "docx", tmp_path / "fr.docx")))
     fr_text = "\n".join(p.text for p in fr.paragraphs)
     assert "Objet : demande d'accès dérogatoire" in fr_text and "Fait à Lyon" in fr_text
     assert "Signature :" in fr_text and "consentement libre et éclairé" in fr_text
-    en = Document(str(svc.letter_file(case.id, "en", "docx", tmp_path / "en.docx")))
+    en = Document(str(svc.letter_file(case.id, doctor, "en", "docx", tmp_path / "en.docx")))
     en_text = "\n".join(p.text for p in en.paragraphs)
     assert "Dear Sir or Madam," in en_text and "for the patient referred to by the pseudonym P-014" in en_text
     assert "Décompensations répétées" in en_text  # the physician's words are never translated or rewritten
@@ -132,12 +145,12 @@ def test_the_letter_is_attached_as_clinician_letter_evidence_and_replaced_when_r
 def test_a_global_request_asks_for_the_patient_group_not_a_pseudonym(svc, actor):
     case = svc.new_case("ansm", "global", "OsteoRod Junior", actor)
     doctor = linked_doctor(svc, case.id, actor)
-    ids = [f.id for f in svc.letter_fields(case.id)]
+    ids = [f.id for f in svc.letter_fields(case.id, doctor)]
     assert "patient_group" in ids and "patient_pseudonym" not in ids
     with pytest.raises(ServiceError, match="unknown letter field"):
         svc.save_letter(case.id, {"patient_pseudonym": "P-1"}, doctor)
     svc.save_letter(case.id, {"patient_group": "Enfants de 4 à 12 ans avec ostéogenèse imparfaite sévère."}, doctor)
-    assert "pour un groupe de patients" in plain_text(svc.letter(case.id, "fr"))
+    assert "pour un groupe de patients" in plain_text(svc.letter(case.id, doctor, "fr"))
 
 
 def test_a_save_on_an_old_version_is_refused(svc, case, doctor):
@@ -161,3 +174,32 @@ def test_a_link_opens_only_its_case_until_revoked_and_its_token_is_not_stored(sv
     assert svc.clinician_link(case.id, token) is None
     with pytest.raises(ServiceError, match="no active link"):
         svc.revoke_clinician_link(case.id, link.id, actor)
+
+
+def test_a_clinician_reads_only_the_letter_its_link_opens(svc, case, doctor, actor):
+    """Issue 12: reads are tied to the link too, not only changes."""
+    other = svc.new_case("ansm", "individual", "Another device", actor)
+    svc.save_letter(case.id, COMPLETE, doctor)
+    assert "P-014" in plain_text(svc.letter(case.id, doctor, "fr"))
+    assert svc.case(case.id, actor=doctor).letter.fields["patient_pseudonym"] == "P-014"
+    for read in (lambda: svc.letter(other.id, doctor, "fr"), lambda: svc.letter_status(other.id, doctor),
+                 lambda: svc.letter_fields(other.id, doctor), lambda: svc.case(other.id, actor=doctor)):
+        with pytest.raises(ServiceError, match="only through an active link"):
+            read()
+    tokenless = Actor(name="Dr Claire Martin", role="clinician")
+    with pytest.raises(ServiceError, match="only through an active link"):
+        svc.letter_status(case.id, tokenless)
+    link = svc.case(case.id).clinician_links[0]
+    svc.revoke_clinician_link(case.id, link.id, actor)
+    with pytest.raises(ServiceError, match="only through an active link"):
+        svc.letter(case.id, doctor, "fr")
+    assert svc.letter_status(case.id, actor).filled == svc.letter_status(case.id, actor).required  # the team still reads
+
+
+def test_the_pseudonym_of_the_request_is_pre_filled_until_the_physician_gives_another(svc, case, actor, doctor):
+    svc.answer(case.id, "patient_pseudonym", "P-207", actor)
+    assert "pseudonyme P-207" in plain_text(svc.letter(case.id, doctor, "fr"))
+    assert "patient_pseudonym" not in [f.id for f in svc.letter_status(case.id, doctor).missing]
+    assert svc.letter_status(case.id, doctor).file_stems["fr"] == "lettre-medecin-P-207"
+    svc.save_letter(case.id, {"patient_pseudonym": "P-208"}, doctor)
+    assert "pseudonyme P-208" in plain_text(svc.letter(case.id, doctor, "fr"))

@@ -47,7 +47,7 @@ def test_docx_has_cover_sections_in_order_provisions_exhibits_and_exceptions(svc
     assert exhibits["Bilan des dérogations déjà accordées"].startswith("Pièce ")
     body = "\n".join(paragraphs)
     assert "Notice d'utilisation et étiquetage (en français) : French IFU under translation" in body
-    assert "RDM art. 59(2)" in body and "Bilan des dérogations déjà accordées (Pièce " in body
+    assert "RDM art. 59(2)" in body and f"{exhibits['Bilan des dérogations déjà accordées']} – Bilan des dérogations" in body
     # the optional written-agreement date was answered by answer_all, so no placeholder remains
     assert "À COMPLÉTER" not in body
 

@@ -66,14 +66,20 @@ def test_a_fabricated_citation_falls_back_to_the_offline_draft_with_a_notice(svc
     section, offline, _ = need_only(svc, case_id)
     assert section.drafter == "offline-fallback"
     assert section.paragraphs == offline.paragraphs
-    assert "P7" in section.notices[0] and "grounding" in section.notices[0]
+    # the notice is in the section's language (French here), naming what failed
+    assert "P7" in section.notices[0] and "vérifications de fondement" in section.notices[0]
+    assert "brouillon hors ligne" in section.notices[0] and "grounding" not in section.notices[0]
 
 
-def test_an_invented_date_falls_back(svc, case_id, llm_env):
+def test_an_invented_date_falls_back_with_a_notice_in_the_sections_language(svc, case_id, llm_env):
     llm_env.reply("L'intervention est prévue le 3 février 2026 [A:urgency].")
     section, _, _ = need_only(svc, case_id)
     assert section.drafter == "offline-fallback"
-    assert "3 février 2026" in section.notices[0]
+    assert "la date « 3 février 2026 » ne figure dans aucune donnée du dossier" in section.notices[0]
+    llm_env.reply("The procedure is planned on 3 February 2026 [A:urgency].")
+    section, _, _ = need_only(svc, case_id, lang="en")
+    assert "the date '3 February 2026' is in no case fact" in section.notices[0]
+    assert "rejected by the grounding checks" in section.notices[0]
 
 
 def test_a_timeout_falls_back_for_every_section_without_waiting_for_each(svc, case_id, llm_env, monkeypatch):

@@ -166,7 +166,7 @@ def check_upload(svc: Service, tmp_path: Path, how: str, data: bytes, name: str)
         pages = evidence.load_pages(svc.store.files_dir(case_id), f.sha256)
         assert len(pages) == f.pages >= 1 and f.text_pages == sum(1 for p in pages if p.strip())
         if how == "image_only":
-            assert f.text_pages == 0 and "no text layer" in result.warnings[0]
+            assert f.text_pages == 0 and "aucune couche de texte" in result.warnings[0]  # the case's language
         if how == "encrypted_empty_password":
             assert f.pages == 2  # opened with the empty password, as a reader would
     assert_store_intact(svc, case_id)

@@ -67,6 +67,9 @@ def test_each_rule_names_both_values_and_both_sources(svc, contradicted):
         assert found[rule].severity == "blocker" and found[rule].blocks
         for value in values:
             assert value in found[rule].message, (rule, value, found[rule].message)
+        assert len(found[rule].sides) == 2 and all(v and src for v, src in found[rule].sides)  # shown apart on the page
+    assert found["document_shelf_life"].sides == [("18 mois", 'answer "shelf life (expiry date)"'),
+                                                  ("24 mois", "notice.pdf, p. 1")]
 
 
 def test_a_date_in_the_future_where_a_past_one_is_asked(svc, actor, make_pdf):

@@ -11,7 +11,7 @@ import pytest
 from conftest import SHARED, run_cli  # at import: later, "conftest" may be another folder's
 
 from assistant.knowledge.bm25 import BM25
-from assistant.knowledge.expansion import expand, query_language
+from assistant.knowledge.expansion import expand, query_language, render
 from assistant.knowledge.guidance import sections, strip_furniture
 from assistant.knowledge.index import KnowledgeBase
 from assistant.knowledge.passage import excerpt
@@ -90,6 +90,14 @@ def test_the_glossary_brings_the_english_terms_of_a_french_question():
     assert terms["custom"] < terms["mesure"]  # the typed words weigh more than their equivalents
     assert query_language("faut-il un organisme notifié ?") == "fr"
     assert query_language("do we need a notified body?") == "en"
+
+
+def test_the_glossary_renders_a_french_question_in_english_for_the_dense_side():
+    english = render("Un organisme notifié peut-il auditer un dispositif sur mesure ?", "fr")
+    assert "notified body" in english and "custom-made device" in english
+    assert "organisme" not in english and " un " not in f" {english} "  # known terms replaced, stop words dropped
+    assert "auditer" in english  # a word the glossary does not know is kept as typed
+    assert render("Wie alt ist der Kapitän?", "fr") == ""  # nothing the glossary knows: no rendering
 
 
 def test_bm25_with_the_glossary_finds_the_english_text_of_a_french_question(tmp_path):

@@ -165,7 +165,7 @@ def test_the_key_is_sent_to_the_server_but_never_written_to_the_audit_log(llm_se
 
 
 def test_every_prompt_file_documents_exactly_the_variables_it_uses():
-    assert prompting.names() == ["draft_section", "extract_facts", "followup", "review_section"]
+    assert prompting.names() == ["draft_section", "extract_facts", "followup", "review_section", "translate_answers"]
     for name in prompting.names():
         prompt = prompting.load(name)
         assert prompt.variables, name

@@ -61,7 +61,7 @@ def test_a_pdf_over_the_page_limit_is_refused_and_one_at_the_limit_is_not(svc, a
     assert str(err.value) == f"over.pdf: the PDF has {evidence.MAX_PAGES + 1} pages (the limit is {evidence.MAX_PAGES})"
     assert svc.case(case.id).version == case.version
     at_limit = pdf_with_blank_pages(evidence.MAX_PAGES, tmp_path / "at-limit.pdf")
-    result = svc.attach(case.id, at_limit, actor, kind="clinical_data")
+    result = svc.attach(case.id, at_limit, actor, kind="clinical_data", lang="en")
     assert result.file.pages == evidence.MAX_PAGES and result.file.text_pages == 0
     assert "no text layer" in result.warnings[0]
 

@@ -10,12 +10,16 @@
   install`); `browser.new_page()` opens a second, independent session (its own cookies).
 - `screenshot(page, name)`: saves tests/screenshots/<name>.png; a failing browser test saves one too.
 - `wait_idle(page)`: waits until the app has finished its rerun.
+- `send(page, text)`: types `text` in the chat box, sends it, waits for the rerun.
+- `derogation_ui(home, *args)`: starts `derogation ui --port N *args` over `home` (stopped at the end
+  of the test); `.wait_health()` waits for it to answer, `.log` is what it printed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -66,13 +70,13 @@ def app_test(data_home) -> Callable[..., object]:
 
     def make(role: str | None = "manufacturer", case: str | None = None, *, opening: bool = False,
              lang: str | None = "", **query: str | None) -> AppTest:
-        """`lang`: the page's language (English unless said, except on the clinician's and consultant's
+        """`lang`: the page's language (English unless said, except on the clinician's
         pages: most tests read English words; None: the app's default).
         `opening`: whether the chat opens with "describe your request" (else as if the user chose to
         answer question by question)."""
         at = AppTest.from_file(str(APP), default_timeout=APPTEST_TIMEOUT)
         if lang == "":  # the clinician's and consultant's pages choose their text language themselves
-            lang = None if role in ("clinician", "consultant") or "token" in query else "en"
+            lang = None if role == "clinician" or "token" in query else "en"
         params = {"role": role, "case": case, "lang": lang, **query}
         for key, value in params.items():
             if value is not None:
@@ -307,3 +311,68 @@ def _wait_idle(page, timeout: float = PLAYWRIGHT_TIMEOUT_MS) -> None:
 @pytest.fixture
 def wait_idle() -> Callable[..., None]:
     return _wait_idle
+
+
+def _send(page, text: str) -> None:
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(text)
+    box.press("Enter")
+    _wait_idle(page)
+
+
+@pytest.fixture
+def send() -> Callable[..., None]:
+    return _send
+
+
+class DerogationUI:
+    """`python -m assistant ui --port N …` as a child process group (the CLI and its streamlit)."""
+
+    def __init__(self, home: Path, folder: Path, args: tuple[str, ...]) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = folder / f"ui-{self.port}.log"
+        env = {**os.environ, "DEROGATION_HOME": str(home)}
+        with self.log_path.open("wb") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "assistant", "ui", "--port", str(self.port), *args],
+                                         cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_health(self, timeout: float = SERVER_START_TIMEOUT) -> str:
+        """The health check's answer ("ok"), or "" if the server exited or never answered."""
+        deadline = time.monotonic() + timeout  # only a server that never starts fails
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    return r.read().decode()
+            except OSError:
+                time.sleep(0.25)
+        return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def derogation_ui(tmp_path) -> Iterator[Callable[..., DerogationUI]]:
+    started: list[DerogationUI] = []
+
+    def start(home: Path, *args: str) -> DerogationUI:
+        ui = DerogationUI(home, tmp_path, args)
+        started.append(ui)
+        return ui
+
+    yield start
+    for ui in started:
+        ui.stop()

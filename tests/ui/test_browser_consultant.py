@@ -28,15 +28,29 @@ def test_the_consultant_checks_a_source_and_approves_a_section(shared_streamlit_
     page.goto(f"{shared_streamlit_server.url}/?role=consultant&case={case.id}&section=need&user=a.reviewer")
     wait_idle(page)
     page.get_by_role("heading", name="2. Justification du besoin et de l'intérêt pour le patient").wait_for()
-    page.get_by_role("button", name="Approve", exact=True).click()
+    page.get_by_role("button", name="Approuver", exact=True).click()  # the page speaks French (an ANSM case)
     wait_idle(page)
-    page.get_by_text("Section marked approved.").wait_for()
+    page.get_by_text("Section marquée : approuvée.").wait_for()
     review = svc.case(case.id).review("need")
     assert (review.status, review.history[-1].by, review.history[-1].role) == ("approved", "a.reviewer", "consultant")
-    assert page.get_by_role("button", name="Approve", exact=True).is_disabled()
+    assert page.get_by_role("button", name="Approuver", exact=True).is_disabled()
+    assert page.evaluate("document.documentElement.lang") == "fr"
     # what the urgency sentence rests on, named as the reader knows it (never by its id)
     page.get_by_text("[3] Réponse : urgence de la situation et conséquences d'une absence de traitement").click()
     page.get_by_text("Réponse à « urgence de la situation et conséquences d'une absence de traitement » · "
                      "donnée par maker").wait_for()
     page.wait_for_timeout(800)  # the expander's opening animation
     screenshot(page, "consultant")
+
+    # the edit box: references by name, never an id; one word changed, the citations kept
+    page.get_by_role("tab", name="Modifier").click()
+    box = page.get_by_role("textbox", name="Texte de la section")
+    shown = box.input_value()
+    assert "[RDM art. 59(1)]" in shown and "[@" not in shown and "passage:" not in shown
+    box.fill(shown.replace("Urgence :", "Urgence vitale :", 1))
+    box.press("Tab")
+    page.get_by_role("button", name="Enregistrer une nouvelle version").click()
+    wait_idle(page)
+    page.get_by_text("Enregistré comme nouvelle version.").wait_for()
+    stored = svc.section_versions(case.id, "need", "fr")
+    assert stored[-1].text == stored[0].text.replace("Urgence :", "Urgence vitale :", 1)

@@ -5,14 +5,6 @@ works, a clinician link that opens only its letter, and `derogation ui --host` r
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
 from assistant.case.store import CaseStore
 from assistant.documents.pdf import text_pdf
 from assistant.service import Actor, Service
@@ -26,19 +18,13 @@ CERTIFICATE = ["Organisme notifié : TÜV Rheinland LGA Products GmbH, numéro d
                "CERTIFICAT CE\nCertificat n° TR-2291-7\nValable jusqu'au : 14/06/2022"]
 
 
-def send(page, text: str, wait_idle) -> None:
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(text)
-    box.press("Enter")
-    wait_idle(page)
-
-
 def test_the_opening_description_and_a_dropped_pdf_fill_facts_through_one_card_in_french_and_english(
-    streamlit_server, page, wait_idle, screenshot, tmp_path
+    shared_streamlit_server, page, wait_idle, send, screenshot, tmp_path
 ):
-    svc = Service(CaseStore(streamlit_server.home))
+    server = shared_streamlit_server
+    svc = Service(CaseStore(server.home))
     case_id = svc.new_case("ansm", "individual", "Cardiostim CS-40", ME).id
-    page.goto(f"{streamlit_server.url}/?case={case_id}")
+    page.goto(f"{server.url}/?case={case_id}")
     wait_idle(page)
     page.get_by_text("Parlez-moi de votre demande").first.wait_for()  # an ANSM case speaks French
     page.get_by_test_id("stSidebar").get_by_text("English").click()  # the FR/EN switch
@@ -49,7 +35,7 @@ def test_the_opening_description_and_a_dropped_pdf_fill_facts_through_one_card_i
     wait_idle(page)
     page.get_by_text("Parlez-moi de votre demande").first.wait_for()
 
-    send(page, DESCRIPTION, wait_idle)
+    send(page, DESCRIPTION)
     card = page.locator(".st-key-told-card")
     card.get_by_text("Voici ce que j'ai compris").wait_for()
     assert card.get_by_text("Source : votre description").count() >= 5
@@ -89,25 +75,26 @@ def test_the_opening_description_and_a_dropped_pdf_fill_facts_through_one_card_i
 
 
 def test_a_conflict_only_on_the_same_answer_and_the_consultants_comment_is_shown(
-    streamlit_server, page, wait_idle, screenshot
+    shared_streamlit_server, browser, page, wait_idle, send, screenshot
 ):
-    svc = Service(CaseStore(streamlit_server.home))
+    server = shared_streamlit_server
+    svc = Service(CaseStore(server.home))
     case_id = svc.new_case("ansm", "individual", "Valvix TMV-28", ME).id
     svc.answer(case_id, "is_ivd", "non", ME)
-    page.goto(f"{streamlit_server.url}/?case={case_id}&lang=en")
+    page.goto(f"{server.url}/?case={case_id}&lang=en")
     wait_idle(page)
     page.get_by_text("Is the device custom-made").first.wait_for()
     # another window changes another answer: this page's save goes through
     svc.answer(case_id, "first_in_man", "non", Actor("colleague", "manufacturer"))
-    send(page, "no", wait_idle)
+    send(page, "no")
     assert svc.case(case_id).value("custom_made") == "no"
     assert page.get_by_text("was not saved").count() == 0
     # another window changes the same answer this page is about to save: a conflict, the text kept
-    page.goto(f"{streamlit_server.url}/?case={case_id}&lang=en&ask=custom_made")
+    page.goto(f"{server.url}/?case={case_id}&lang=en&ask=custom_made")
     wait_idle(page)
     svc.answer(case_id, "custom_made", "non", Actor("colleague", "manufacturer"), replace=True)
     svc.answer(case_id, "custom_made", "yes", Actor("colleague", "manufacturer"), replace=True)
-    send(page, "no", wait_idle)
+    send(page, "no")
     page.get_by_text("was changed elsewhere since this page was shown").first.wait_for()
     assert svc.case(case_id).value("custom_made") == "yes"
     page.get_by_role("button", name="Replace it with my text").click()
@@ -116,70 +103,90 @@ def test_a_conflict_only_on_the_same_answer_and_the_consultants_comment_is_shown
 
     svc.comment(case_id, "need", "Give the patient's NYHA class and the date of the last hospitalisation.",
                 Actor("c.consultant", "consultant"))
-    page.goto(f"{streamlit_server.url}/?case={case_id}&lang=en")
+    page.goto(f"{server.url}/?case={case_id}&lang=en")
     wait_idle(page)
     box = page.locator(".st-key-consultant-comments")
     box.get_by_text("Your consultant's comments (1)").wait_for()
     box.get_by_text("Give the patient's NYHA class").wait_for()
     screenshot(page, "manufacturer-comment")
+    assert page.evaluate("document.documentElement.lang") == "en"
+
+    # a link for the physician: the panel that shows the one-time link does not collapse
+    page.get_by_text("A link for the treating physician").click()
+    page.get_by_role("textbox", name="For whom").fill("Dr Martel, CHU Lyon")
+    page.get_by_role("button", name="Create a link for the physician").click()
+    wait_idle(page)
+    one_time = page.get_by_test_id("stCode").filter(has_text="token=")
+    one_time.wait_for()
+    assert one_time.is_visible() and page.get_by_role("button", name="I have copied it").is_visible()
+    assert len(svc.case(case_id).clinician_links) == 1
+
+    # on a phone (390 px) the sidebar is folded away: the progress shows under the title
+    phone = browser.new_page(390, 900)
+    phone.goto(f"{server.url}/?case={case_id}")
+    wait_idle(phone)
+    progress = phone.locator(".st-key-narrow-progress")
+    progress.get_by_text("point(s) bloquant(s)").wait_for()
+    assert progress.is_visible() and phone.evaluate("document.documentElement.lang") == "fr"
+    assert not page.locator(".st-key-narrow-progress").is_visible()  # 1400 px: the sidebar shows it
+
+    # "Attach" from a blocker, on the phone: the page lands with the uploader on screen
+    phone.goto(f"{server.url}/?case={case_id}&view=interview&attach=clinical_data")
+    wait_idle(phone)
+    attach = phone.locator(".st-key-chat-attach")
+    attach.get_by_text("Joignez ici").wait_for()
+    phone.wait_for_function("""() => {  // the drop zone wholly on screen
+        const e = document.querySelector('.st-key-chat-attach [data-testid="stFileUploaderDropzone"]');
+        const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }""")
 
 
 def test_a_clinician_link_opens_only_its_letter_and_without_its_token_nothing(
-    streamlit_server, page, wait_idle, screenshot
+    shared_streamlit_server, page, wait_idle, screenshot
 ):
-    users.add("m.martin", "manufacturer", "a long enough secret", streamlit_server.home)
-    svc = Service(CaseStore(streamlit_server.home))
+    """Last on the shared server: it sets up an account (the app then asks for a login), removed after."""
+    server = shared_streamlit_server
+    users.add("m.martin", "manufacturer", "a long enough secret", server.home)
+    try:
+        _links_open_only_their_letter(server, page, wait_idle, screenshot)
+    finally:
+        users.remove("m.martin", server.home)
+
+
+def _links_open_only_their_letter(server, page, wait_idle, screenshot) -> None:
+    svc = Service(CaseStore(server.home))
     case_id = svc.new_case("ansm", "individual", "Valvix TMV-28", ME).id
     _, token = svc.create_clinician_link(case_id, ME, "Dr Martel")
-    page.goto(f"{streamlit_server.url}/?case={case_id}&token={token}")
+    page.goto(f"{server.url}/?case={case_id}&token={token}")
     wait_idle(page)
     page.get_by_text("Lettre du médecin demandeur").first.wait_for()
-    page.goto(f"{streamlit_server.url}/?case={case_id}")  # the same link without its token
+    page.goto(f"{server.url}/?case={case_id}")  # the same link without its token
     wait_idle(page)
     page.get_by_role("button", name="Se connecter").wait_for()  # a login, nothing of the case
     assert page.get_by_text("Valvix").count() == 0
-    page.goto(f"{streamlit_server.url}/?case={case_id}&token=forged-token&role=consultant")
+    page.goto(f"{server.url}/?case={case_id}&token=forged-token&role=consultant")
     wait_idle(page)
     page.get_by_text("Ce lien n'ouvre aucune lettre").first.wait_for()
     assert page.get_by_text("Valvix").count() == 0
     screenshot(page, "clinician-link-refused")
 
 
-def _start_ui(home, tmp_path, *args: str) -> tuple[subprocess.Popen, int]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "DEROGATION_HOME": str(home)}
-    log = (tmp_path / "ui.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "ui", "--port", str(port), *args], cwd=tmp_path,
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    return proc, port
-
-
 def test_derogation_ui_host_is_refused_without_accounts_and_serves_a_login_with_them(
-    data_home, tmp_path, page, wait_idle
+    data_home, page, wait_idle, derogation_ui
 ):
-    proc, _ = _start_ui(data_home, tmp_path, "--host", "0.0.0.0", "--lang", "fr")
-    assert proc.wait(timeout=120) != 0
-    said = (tmp_path / "ui.log").read_text()
-    assert "Refusé" in said and "derogation users add" in said
+    refused = derogation_ui(data_home, "--host", "0.0.0.0", "--lang", "fr")
+    assert refused.proc.wait(timeout=120) != 0
+    assert "Refusé" in refused.log and "derogation users add" in refused.log
 
     users.add("m.martin", "manufacturer", "a long enough secret", data_home)
-    proc, port = _start_ui(data_home, tmp_path, "--host", "0.0.0.0")
-    try:
-        deadline, body = time.monotonic() + 300, ""  # only a server that never starts fails
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    body = r.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.25)
-        assert body == "ok", (tmp_path / "ui.log").read_text()
-        page.goto(f"http://127.0.0.1:{port}/")
-        wait_idle(page)
-        page.get_by_role("button", name="Se connecter").wait_for()
-        assert page.get_by_text("Nouveau dossier").count() == 0
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
+    served = derogation_ui(data_home, "--host", "0.0.0.0")
+    assert served.wait_health() == "ok", served.log
+    page.goto(served.url + "/")
+    wait_idle(page)
+    page.get_by_role("button", name="Se connecter").wait_for()
+    assert page.get_by_text("Nouveau dossier").count() == 0
+
+
+def test_derogation_ui_serves_the_app_on_localhost(data_home, derogation_ui):
+    """`derogation ui --port N` starts the same app on 127.0.0.1:N."""
+    served = derogation_ui(data_home)
+    assert served.wait_health() == "ok", served.log

@@ -78,7 +78,9 @@ def test_the_link_opens_only_the_letter_and_a_complete_letter_is_attached(app_te
     assert "« Valvix TMV\\-28 » du fabricant Valvix Medical SAS" in texts(at)
     assert not at.sidebar.children, "the link flow shows no navigation"
     assert not [b for b in at.button if b.label in ("All cases", "Open")]
-    assert "La demande du fabricant utilise le pseudonyme P\\-014." in [c.value for c in at.caption]
+    assert box(at, case_id, "patient_pseudonym").value == "P-014"  # pre-filled from the request
+    assert "Pré-rempli avec le pseudonyme de la demande : corrigez-le s'il ne convient pas." in [c.value for c in at.caption]
+    assert "pseudonyme P\\-014" in texts(at)  # and in the preview, as the letter reads
     attach = button(at, "Générer la lettre et la joindre à la demande")
     assert attach.disabled
 
@@ -175,6 +177,6 @@ def test_the_manufacturer_panel_creates_a_link_that_opens_the_letter_and_revokes
     link = svc.clinician_link(case_id, token)
     assert link is not None and link.label == "Dr Martin, CHU Lyon"
     assert "Dr Martin, CHU Lyon" in texts(at)
-    at = run_ok(button(at, "Revoke").click())
+    at = run_ok(button(at, "Révoquer").click())  # the page speaks French by default
     assert svc.clinician_link(case_id, token) is None
-    assert any("Link revoked" in s.value for s in at.success)
+    assert any("Lien révoqué" in s.value for s in at.success)

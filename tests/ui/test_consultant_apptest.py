@@ -48,9 +48,9 @@ def test_a_section_shows_its_text_sources_and_what_it_uses(desk):
     assert "Urgence \\: " in body and ":blue[\\[3\\]]" in body  # the draft with numbered citations
     labels = [e.label for e in desk.expander]  # the sources, numbered as in the text
     # an answer is named by its question as a reader knows it, never by its id
-    assert labels[2] == "[3] Réponse : urgence de la situation et conséquences d'une absence de traitement"
+    assert labels[2] == "[3] Answer: the urgency and the consequences of not treating"  # the page's language
     assert labels[4] == "[5] RDM art. 59(1)"
-    assert "*urgence de la situation et conséquences d'une absence de traitement*" in body.split("**Answers used**")[1]
+    assert "*the urgency and the consequences of not treating*" in body.split("**Answers used**")[1]
     assert ":red[missing] Lettre du médecin demandeur" in body  # the mandatory document it lacks
     assert ":gray-badge[draft]" in body
 
@@ -76,7 +76,8 @@ def test_approve_then_an_answer_changes_and_the_approval_is_withdrawn(desk, svc,
 def test_edits_become_versions_with_a_diff_between_any_two(desk, svc, case_id):
     key = f"edit:{case_id}:need:fr"
     v0 = desk.text_area(key=key).value
-    assert "[@answer:urgency]" in v0
+    assert "[Réponse : urgence de la situation et conséquences d'une absence de traitement]" in v0
+    assert "[@" not in v0 and "[?" not in v0  # references by name, never by id
     desk.text_area(key=key).input(v0.replace("Urgence :", "Urgence vitale :", 1))
     desk.text_input(key=f"{key}:note").input("stronger wording")
     at = run_ok(button(desk, "Save as a new version").click())
@@ -99,12 +100,29 @@ def test_edits_become_versions_with_a_diff_between_any_two(desk, svc, case_id):
 
 def test_an_edit_with_an_invented_citation_is_refused_and_kept(desk, svc, case_id):
     key = f"edit:{case_id}:need:fr"
-    typed = desk.text_area(key=key).value + " Voir aussi [@answer:made_up]."
+    typed = desk.text_area(key=key).value + " Voir aussi [Réponse : un avis inventé]."
     desk.text_area(key=key).input(typed)
     at = run_ok(button(desk, "Save as a new version").click())
-    assert any("unknown citation [@answer:made_up]" in e.value for e in at.error)
+    assert any("unknown reference [Réponse : un avis inventé]" in e.value for e in at.error)
     assert at.text_area(key=key).value == typed
+    typed = typed.replace("[Réponse : un avis inventé]", "[@answer:made_up]")  # a raw marker: refused too
+    at.text_area(key=key).input(typed)
+    at = run_ok(button(at, "Save as a new version").click())
+    assert any("unknown citation [@answer:made_up]" in e.value for e in at.error)
     assert not svc.case(case_id).edits
+
+
+def test_one_word_edited_in_the_readable_box_keeps_every_citation(desk, svc, case_id):
+    key = f"edit:{case_id}:need:fr"
+    before = svc.section_versions(case_id, "need", "fr")[0].text  # the stored form, with its markers
+    shown = desk.text_area(key=key).value
+    assert "[RDM art. 59(1)]" in shown and "[Lettre du médecin demandeur" not in shown
+    desk.text_area(key=key).input(shown.replace("Urgence :", "Urgence vitale :", 1))
+    at = run_ok(button(desk, "Save as a new version").click())
+    assert "Saved as a new version." in [s.value for s in at.success]
+    saved = svc.section_versions(case_id, "need", "fr")[-1].text
+    assert saved == before.replace("Urgence :", "Urgence vitale :", 1)  # every [@…] marker where it was
+    assert at.text_area(key=key).value == shown.replace("Urgence :", "Urgence vitale :", 1)
 
 
 def test_a_comment_is_kept_with_who_and_when(desk, svc, case_id):
@@ -155,3 +173,53 @@ def test_an_edit_overtaken_by_a_changed_answer_shows_what_changed_until_confirme
     assert not [f for f in svc.check(case_id) if f.kind == "stale_edit"]
     assert [v.n for v in svc.section_versions(case_id, "need", "fr")] == [0, 1, 2]
     assert not any("edited by hand" in w.value for w in at.warning)
+
+
+def test_a_stale_hand_edit_has_a_fix_for_the_consultant_and_a_hint_for_the_manufacturer(
+    app_test, desk, svc, case_id, actor
+):
+    key = f"edit:{case_id}:need:fr"
+    desk.text_area(key=key).input(desk.text_area(key=key).value.replace("Urgence :", "Urgence vitale :", 1))
+    run_ok(button(desk, "Save as a new version").click())
+    svc.answer(case_id, "urgency", NEW_URGENCY, actor, replace=True)  # the manufacturer changes an answer
+    at = run_ok(app_test(role="consultant", case=case_id, view="readiness"))
+    [fix] = [b for b in at.button if b.label == "Fix" and b.help and "keep the edited text" in b.help]
+    at = run_ok(fix.click())
+    assert (at.query_params["view"], at.query_params["section"]) == ("sections", "need")
+    assert button(at, "Keep my text (confirm it)") and button(at, "Back to the generated text")
+
+    maker = run_ok(app_test(role="manufacturer", case=case_id))
+    [hint] = [w.value for w in maker.warning if "ask your consultant to review it" in w.value]
+    assert hint.startswith("**Need and interest for the patient")  # the section by its title, not its id
+    assert not any("stale_edit" in m.value for m in maker.markdown)
+    fr = run_ok(app_test(role="manufacturer", case=case_id, lang="fr"))
+    assert any("demandez-lui de le relire" in w.value for w in fr.warning)
+
+
+def test_no_internal_id_hash_or_path_on_the_review_desk(app_test, svc, case_id, actor, make_pdf):
+    ev = svc.attach(case_id, make_pdf(["Lettre du Dr Martin, CHU de Lyon : urgence."], "lettre.pdf"), actor,
+                    kind="clinician_letter").file
+    for view in ("sections", "readiness"):
+        at = run_ok(app_test(role="consultant", case=case_id, section="need", view=view, lang="fr"))
+        shown = "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption]
+                          + [e.label for e in at.expander] + [t.value for t in at.text_area])
+        assert ev.id not in shown and "document:" not in shown and "[@" not in shown and "[?" not in shown
+        assert "need." not in shown and "/corpus/" not in shown  # no "Réponse : need.urgency", no path
+        assert "lettre.pdf" in shown or view == "readiness"
+
+
+def test_a_missing_document_blocker_is_waived_from_the_readiness_view_with_a_reason(app_test, svc, case_id):
+    at = run_ok(app_test(role="consultant", case=case_id, view="readiness"))
+    key = f"rev-waive:{case_id}:clinician_letter"
+    at.text_area(key=key).input("La lettre signée suit par courrier ; le médecin l'a confirmée par téléphone.")
+    at = run_ok(at.button(key=f"blocker:waive:{_index(at, key)}").click())
+    waiver = svc.case(case_id).waivers["clinician_letter"]
+    assert (waiver.by, waiver.role) == ("tester", "consultant") and "courrier" in waiver.reason
+    assert any("Waived" in s.value for s in at.success)
+
+
+def _index(at, key: str) -> int:
+    """The number of the blocker whose waiver box is `key` (its buttons are keyed by that number)."""
+    waivable = [b.key for b in at.button if b.key and b.key.startswith("blocker:waive:")]
+    boxes = [t.key for t in at.text_area if t.key and t.key.startswith("rev-waive:")]
+    return int(waivable[boxes.index(key)].rsplit(":", 1)[1])

@@ -172,6 +172,11 @@ def test_the_preview_shows_each_section_with_citations_that_open_the_page(app_te
     assert certificate, labels
     assert any("page 1 of 2" in c.value for c in certificate[0].caption)
     assert any("Document previous\\_ce\\_certificate page 1" in m.value for m in certificate[0].markdown)
+    # section titles in the number of the case (one identified patient), on the page and its sidebar
+    shown = " ".join([m.value for m in at.markdown] + [o for r in at.radio for o in r.options]
+                     + [o for s in at.selectbox for o in s.options] + [c.value for c in at.caption])
+    assert "patient(s)" not in shown.replace("\\", "")
+    assert "Impossibility of including the patient in a clinical investigation" in shown
 
 
 def test_blockers_lead_to_their_fix_a_waiver_needs_a_reason_and_downloads_follow(

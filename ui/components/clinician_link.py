@@ -6,42 +6,34 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.state import actor as session_actor
-from ui.state import attempt, config, md, service, show_flash
+from ui.state import attempt, config, md, say, service, show_flash
 
 
 def clinician_link_panel(case_id: str) -> None:
     """Create a link that opens only this case's letter flow; see the letter's state; revoke links."""
     svc = service()
     case = svc.case(case_id)
-    st.markdown("**The treating physician's letter**")
-    status = svc.letter_status(case_id)
+    st.markdown(f"**{say('link_title')}**")
+    status = svc.letter_status(case_id, session_actor())
     attached = next((e for e in case.evidence if e.id == case.letter.attached_evidence), None)
-    state = (
-        f"attached as {md(attached.filename)}"
-        if attached
-        else f"{status.filled} of {status.required} required fields filled"
-    )
+    state = say("link_attached", md(attached.filename)) if attached else say("link_filled", status.filled, status.required)
     who = case.letter.fields.get("physician_name")
-    st.caption(f"Letter: {state}" + (f" · by Dr {md(who)}" if who else ""))
+    st.caption(say("link_state", state) + (say("link_by", md(who)) if who else ""))
     key = f"cliniclink:{case_id}"
     shown = st.session_state.get(f"{key}:new")
     if shown:
-        st.success(
-            "Send this link to the physician through a secure channel. It opens only this request's letter, "
-            "and is shown only now: copy it before leaving this page.",
-            icon=":material/link:",
-        )
+        st.success(say("link_send"), icon=":material/link:")
         st.code(shown, language=None, wrap_lines=True)
-        st.button("I have copied it", key=f"{key}:hide", on_click=st.session_state.pop, args=(f"{key}:new", None))
+        st.button(say("link_copied"), key=f"{key}:hide", on_click=st.session_state.pop, args=(f"{key}:new", None))
     with st.form(f"{key}:form", clear_on_submit=True, border=False):
         st.text_input(
-            "For whom",
+            say("link_for_whom"),
             key=f"{key}:label",
-            placeholder="e.g. Dr Martin, cardiology, CHU Lyon",
-            help="A note to recognise the link later; it is not shown to the physician.",
+            placeholder=say("link_for_whom_example"),
+            help=say("link_for_whom_help"),
         )
         st.form_submit_button(
-            "Create a link for the physician", icon=":material/add_link:", on_click=_create_link, args=(case_id,)
+            say("link_create"), icon=":material/add_link:", on_click=_create_link, args=(case_id,)
         )
     show_flash(key)
     for link in case.clinician_links:
@@ -49,10 +41,10 @@ def clinician_link_panel(case_id: str) -> None:
             continue
         a, b = st.columns([4, 1], vertical_alignment="center")
         a.markdown(
-            f":material/link: {md(link.label or 'link ' + link.id)}  \n"
-            f"created by {md(link.by)} on {link.at:%Y-%m-%d %H:%M} UTC"
+            f":material/link: {md(link.label or say('link_unnamed'))}  \n"
+            + say("link_line", md(link.by), f"{link.at:%Y-%m-%d %H:%M}")
         )
-        b.button("Revoke", key=f"{key}:revoke:{link.id}", on_click=_revoke_link, args=(case_id, link.id))
+        b.button(say("link_revoke"), key=f"{key}:revoke:{link.id}", on_click=_revoke_link, args=(case_id, link.id))
 
 
 def _create_link(case_id: str) -> None:
@@ -61,7 +53,7 @@ def _create_link(case_id: str) -> None:
     made = attempt(lambda: service().create_clinician_link(case_id, session_actor("manufacturer"), label), key)
     if made is not None:
         st.session_state[f"{key}:new"] = link_url(case_id, made[1])
-        st.session_state[f"{key}:open"] = True  # the panel that shows the one-time link stays open
+        st.session_state[f"cliniclink-panel:{case_id}"] = True  # the panel that shows the one-time link stays open
 
 
 def link_url(case_id: str, token: str) -> str:
@@ -76,5 +68,5 @@ def _revoke_link(case_id: str, link_id: str) -> None:
     attempt(
         lambda: service().revoke_clinician_link(case_id, link_id, session_actor("manufacturer")),
         key,
-        success="Link revoked: it no longer opens the letter.",
+        success=say("link_revoked"),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.service import Case, DraftOutcome, FactProposal, Followup, Profile, SectionDraft, ServiceError
-from ui.state import actor, flash, md, service
+from ui.state import actor, flash, md, say, service
 
 
 def usable() -> bool:
@@ -26,9 +26,9 @@ def status_caption() -> None:
     """One line for the sidebar: which model helps, or why none does."""
     ok, problem = service().llm_available()
     if ok:
-        st.caption(":material/auto_awesome: Language model on: drafts, extraction and follow-ups use it.")
+        st.caption(say("llm_on"))
     elif problem:
-        st.caption(f":orange[Language model not used: {md(problem)}]")
+        st.caption(say("llm_off", md(problem)))
 
 
 # -- drafting with the model ---------------------------------------------------------------------
@@ -42,11 +42,9 @@ def draft_buttons(case: Case, section_id: str, lang: str, role: str, every: bool
     if not usable():
         return
     cols = st.columns(2 if every else 1)
-    one = cols[0].button("Draft with the language model", key=f"llm-draft:{section_id}", icon=":material/auto_awesome:",
-                         help="The model writes this section from your answers and the cited passages only. If it "
-                              "passes the grounding checks it is kept as the section's next version (the earlier "
-                              "text stays in the versions); if not, nothing changes and you see why.")
-    all_of_them = every and cols[1].button("Draft every section with the model", key="llm-draft:all",
+    one = cols[0].button(say("llm_draft_one"), key=f"llm-draft:{section_id}", icon=":material/auto_awesome:",
+                         help=say("llm_draft_one_help"))
+    all_of_them = every and cols[1].button(say("llm_draft_all"), key="llm-draft:all",
                                            icon=":material/auto_awesome_motion:")
     if one or all_of_them:
         _stream(case, [section_id] if one else None, lang, role)
@@ -57,18 +55,19 @@ def _stream(case: Case, section_ids: list[str] | None, lang: str, role: str) -> 
     boxes: dict[str, st.delta_generator.DeltaGenerator] = {}
     texts: dict[str, str] = {}
     try:
-        with st.status("The language model is drafting…", expanded=True):
+        with st.status(say("llm_drafting"), expanded=True):
             for event in service().llm_draft_stream(case.id, actor(role), lang, section_ids):
                 if isinstance(event, DraftOutcome):
                     outcomes.append(event)
-                    st.caption(f"{md(event.title)}: " + ("recorded" if event.recorded else "not recorded"))
+                    st.caption(say("llm_stream_line", md(event.title),
+                                   say("llm_recorded" if event.recorded else "llm_not_recorded")))
                 elif event.kind == "text":
                     if event.section_id not in boxes:
                         boxes[event.section_id] = st.empty()
                     texts[event.section_id] = texts.get(event.section_id, "") + event.text
                     boxes[event.section_id].markdown(md(texts[event.section_id]))
     except ServiceError as exc:
-        flash("error", f"The language model could not draft: {exc}. Nothing was changed.")
+        flash("error", say("llm_could_not_draft", exc))
     st.session_state[_outcomes_key(case.id)] = outcomes
     st.rerun()
 
@@ -80,17 +79,14 @@ def draft_outcomes(case: Case, lang: str) -> None:
         return
     for o in outcomes:
         if o.recorded:
-            st.success(f"**{md(o.title)}**: the model's draft passed the grounding checks and is recorded as "
-                       f"version {o.recorded} ({md(o.author)}). It is the text shown, reviewed and exported; an "
-                       "answer that changes makes it stale, like any edit.", icon=":material/auto_awesome:")
+            st.success(say("llm_outcome_ok", md(o.title), o.recorded, md(o.author)), icon=":material/auto_awesome:")
         else:
-            stays = f"version {o.in_force} stays in force" if o.in_force else "the offline draft stays"
+            stays = say("llm_outcome_stays_version", o.in_force) if o.in_force else say("llm_outcome_stays_offline")
             why = "\n".join(f"- {md(p)}" for p in o.problems)
-            st.warning(f"**{md(o.title)}**: the model's draft was not recorded: {stays}.\n\n{why}",
-                       icon=":material/gpp_maybe:")
+            st.warning(say("llm_outcome_refused", md(o.title), stays) + f"\n\n{why}", icon=":material/gpp_maybe:")
         for notice in o.notices:
             st.caption(md(notice))
-    st.button("Dismiss these messages", key="llm-outcomes:dismiss", on_click=st.session_state.pop,
+    st.button(say("llm_dismiss"), key="llm-outcomes:dismiss", on_click=st.session_state.pop,
               args=(_outcomes_key(case.id), None))
 
 
@@ -113,23 +109,21 @@ def review_button(case: Case, section: SectionDraft, lang: str) -> None:
     if not usable():
         return
     key = _review_key(case, section.section_id, lang)
-    st.button("Check against sources with the model", key=f"{key}:go", icon=":material/fact_check:",
-              on_click=_review, args=(case.id, section, lang, key, case.version),
-              help="The model reads the section claim by claim against the answers and passages it cites. "
-                   "Advisory: it changes nothing.")
+    st.button(say("llm_review"), key=f"{key}:go", icon=":material/fact_check:",
+              on_click=_review, args=(case.id, section, lang, key, case.version), help=say("llm_review_help"))
     held = st.session_state.get(key)
     if not held:
         return
     version, issues, error = held
     if error:
-        st.error(f"The check could not be done: {md(error)}")
+        st.error(say("llm_review_failed", md(error)))
         return
-    older = "" if version == case.version else f" (on case version {version}: the case changed since)"
+    older = "" if version == case.version else say("llm_review_older", version)
     if not issues:
-        st.success(f"The model found no claim that its sources do not support{older}.", icon=":material/task_alt:")
+        st.success(say("llm_review_ok", older), icon=":material/task_alt:")
         return
     lines = [f"- “{md(i.claim)}” — {md(i.problem)}" + (f" :gray[({md(i.source)})]" if i.source else "") for i in issues]
-    st.warning(f"**The model questions {len(issues)} claim(s)**{older}:\n" + "\n".join(lines),
+    st.warning(say("llm_review_issues", len(issues), older) + "\n" + "\n".join(lines),
                icon=":material/fact_check:")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.service import words
-from ui.state import service
+from ui.state import lang, service
 
 
 def knowledge_base() -> None:
@@ -14,14 +14,14 @@ def knowledge_base() -> None:
     svc = service()
     if svc.knowledge_built():
         return
-    with st.status(words("kb_building", "en", done=0, total="…"), expanded=True) as status:
+    with st.status(words("kb_building", lang(), done=0, total="…"), expanded=True) as status:
         bar = st.progress(0.0)
 
         def step(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=words("kb_building", "en", done=done, total=total))
+            bar.progress(done / max(total, 1), text=words("kb_building", lang(), done=done, total=total))
 
         svc.prepare_knowledge(step)
-        status.update(label="Knowledge base ready", state="complete", expanded=False)
+        status.update(label=words("kb_ready", lang()), state="complete", expanded=False)
 
 
 @st.fragment(run_every=1.0)
@@ -33,7 +33,7 @@ def _indexing(case_id: str) -> None:
         return
     st.session_state[f"indexing:{case_id}"] = True
     done, total = job
-    st.progress(done / max(total, 1), text=words("indexing_documents", "en", done=done, total=total or "…"))
+    st.progress(done / max(total, 1), text=words("indexing_documents", lang(), done=done, total=total or "…"))
 
 
 def documents_indexing(case_id: str) -> None:

@@ -25,9 +25,26 @@ def progress_sidebar(readiness: Readiness, title: str = "", titles: dict[str, st
         parts = [say("progress_answered", s.answered, s.questions)]
         if s.evidence_needed:
             parts.append(say("progress_documents", s.evidence_present, s.evidence_needed))
+        if s.evidence_waived:
+            parts.append(say("rev_count_waived", s.evidence_waived))
         if s.blockers:
             parts.append(":red[" + say("home_blockers", s.blockers) + "]")
         st.sidebar.markdown(f"{icon} **{s.number}. {md(titles.get(s.section_id, s.title))}**  \n{' · '.join(parts)} {badge(s.status)}")
+
+
+_NARROW_ONLY = """<style>
+@media (min-width: 736px) { .st-key-narrow-progress { display: none; } }
+</style>"""
+
+
+def progress_narrow(readiness: Readiness) -> None:
+    """The progress in one line under the title, for a narrow screen (a phone: 390 px) where the
+    sidebar that holds it is folded away; hidden on a wide screen, where the sidebar shows it."""
+    answered = sum(s.answered for s in readiness.sections)
+    total = sum(s.questions for s in readiness.sections) or 1
+    st.html(_NARROW_ONLY)
+    with st.container(key="narrow-progress"):
+        st.progress(answered / total, text=say("progress_line", answered, total, len(readiness.blockers)))
 
 
 def _numbers(section: SectionDraft) -> dict[str, int]:
@@ -78,37 +95,38 @@ def citation_detail(svc: Service, case: Case, citation: Citation, near_value: st
             except Exception:  # a question the profile no longer has
                 label = say("citation_an_answer")
             st.caption(say("citation_answer", md(label), md(last.by), f"{last.at:%Y-%m-%d %H:%M}",
-                           md(_source_words(case, last.source))))
+                           md(source_words(case, last.source))))
     elif citation.kind == "evidence":
         ev_id = citation.id.split(":")[1]
         ev = next((e for e in case.evidence if e.id == ev_id), None)
         if ev is None:
-            st.caption("This document is no longer attached.")
+            st.caption(say("src_gone"))
             return
         page, text = svc.citation_page(case.id, ev.id, citation.page, near_value)
-        st.caption(f"{md(ev.filename)} · page {page} of {ev.pages} · attached by {md(ev.added_by)} on {ev.added_at:%Y-%m-%d}")
+        st.caption(say("src_page", md(ev.filename), page, ev.pages, md(ev.added_by), f"{ev.added_at:%Y-%m-%d}"))
         with st.container(height=220, border=True):
-            st.markdown(_highlight(text, near_value) if text.strip() else "_No text on this page (scanned?)._")
+            st.markdown(_highlight(text, near_value) if text.strip() else say("src_blank_page"))
     else:
         if citation.text and citation.kind == "passage":
             st.markdown(citation.text)  # the knowledge base's own Markdown, rendered (tables, emphasis)
         elif citation.text:
             st.markdown(md(citation.text))
-        where = f" · page {citation.page}" if citation.page else ""
-        if citation.source and citation.kind == "passage" and not _is_path(citation.source):
-            st.caption(f"{md(citation.source)}{where}")
+        where = say("src_page_only", citation.page) if citation.page else ""
+        if citation.source and citation.kind == "passage" and not _is_internal(citation.source):
+            st.caption(" · ".join(x for x in (md(citation.source), where) if x))
         elif where:
-            st.caption(where.strip(" ·"))
+            st.caption(where)
         if citation.url:
             st.markdown(f"[{say('citation_official_text')}]({citation.url})")
 
 
-def _is_path(source: str) -> bool:
-    """A file path of the knowledge base (an internal detail a reader does not need)."""
-    return "/" in source or "\\" in source or source.endswith((".md", ".html", ".pdf", ".txt"))
+def _is_internal(source: str) -> bool:
+    """A file path of the knowledge base, or an id or hash (internal details a reader does not need)."""
+    return ("/" in source or "\\" in source or source.endswith((".md", ".html", ".pdf", ".txt"))
+            or ":" in source or bool(re.fullmatch(r"[0-9a-f]{8,}", source)))
 
 
-def _source_words(case: Case, source: str) -> str:
+def source_words(case: Case, source: str) -> str:
     """Where an answer came from, in words (never `document:<id>`)."""
     if source.startswith("document:"):
         ev = next((e for e in case.evidence if e.id == source.split(":", 1)[1]), None)
@@ -121,7 +139,7 @@ def section_sources(svc: Service, case: Case, section: SectionDraft, key: str) -
     """Each citation of the section, numbered as in the text; opening one shows the passage."""
     numbers = _numbers(section)
     if not numbers:
-        st.caption("This section cites nothing yet.")
+        st.caption(say("src_none"))
         return
     near: dict[str, str] = {}
     for paragraph in section.paragraphs:
@@ -149,13 +167,14 @@ _ICON = {"answer": ":material/chat:", "evidence": ":material/description:", "pro
          "passage": ":material/menu_book:"}
 
 
-def findings_list(found: list[Finding], empty: str = "Nothing to report.", titles: dict[str, str] | None = None) -> None:
+def findings_list(found: list[Finding], empty: str = "", titles: dict[str, str] | None = None) -> None:
     """One line per finding; `titles` maps section ids to the titles the reader knows."""
     if not found:
-        st.caption(empty)
+        st.caption(empty or say("finding_nothing"))
     for f in found:
-        tag = ":red[blocker]" if f.blocks else (":gray[waived]" if f.waived else ":orange[warning]")
-        why = f" — waived: {md(f.waiver_reason or '')}" if f.waived else ""
+        tag = (f":red[{say('finding_blocker')}]" if f.blocks
+               else f":gray[{say('finding_waived')}]" if f.waived else f":orange[{say('finding_warning')}]")
+        why = say("finding_waived_why", md(f.waiver_reason or "")) if f.waived else ""
         section = (titles or {}).get(f.section, f.section)
         st.markdown(f"{tag} · {md(section)} · {md(f.message)}{why}")
 
@@ -164,12 +183,12 @@ def evidence_checklist(section: SectionDraft) -> None:
     """The documents this section rests on: attached, waived or still missing."""
     if not section.evidence:
         return
-    st.markdown("**Documents for this section**")
+    st.markdown(f"**{say('docs_for_section')}**")
     for line in section.evidence:
-        if line.files:
-            mark = f":green[✔] {len(line.files)} attached"
-        elif line.waived:
-            mark = ":gray[waived]"
+        if line.waived:  # a waived document counts as waived, not present
+            mark = f":gray[{say('finding_waived')}]"
+        elif line.files:
+            mark = f":green[✔] {say('docs_attached', len(line.files))}"
         else:
-            mark = ":red[missing]" if line.mandatory else ":orange[recommended]"
+            mark = f":red[{say('docs_missing')}]" if line.mandatory else f":orange[{say('docs_recommended')}]"
         st.markdown(f"{mark} · {md(line.name)}")

@@ -39,10 +39,19 @@ class Flow:
     def allowed(self) -> bool:
         return self.token is None or service().clinician_link(self.case_id, self.token) is not None
 
+    def reader(self) -> Actor:
+        """Who reads the letter: the service opens it only for the case this link belongs to."""
+        if self.token is None:
+            return session_actor("clinician")
+        return Actor(name="clinician", role="clinician", token=self.token)
+
+    def saved(self) -> Case:
+        return service().case(self.case_id, actor=self.reader())
+
     def actor(self) -> Actor:
         if self.token is None:
             return session_actor("clinician")
-        name = service().case(self.case_id).letter.fields.get("physician_name")
+        name = self.saved().letter.fields.get("physician_name")
         link = service().clinician_link(self.case_id, self.token)
         return Actor(name=f"Dr {name}" if name else f"clinician (link {link.id if link else '?'})", role="clinician",
                      token=self.token)  # the service checks it opens this case
@@ -75,7 +84,7 @@ def _flow(flow: Flow) -> None:
     else:
         with choice:
             lang = synced_choice("lang", ["fr", "en"], "fr", LANG_LABELS, label="Langue de la lettre · Letter language")
-    case = svc.case(flow.case_id)
+    case = flow.saved()
     maker = case.value("applicant_name")
     title.title(_t("title", lang))
     st.markdown(
@@ -95,8 +104,8 @@ def _flow(flow: Flow) -> None:
     with preview:
         st.subheader(_t("preview", lang))
         with st.container(border=True, key=flow.key("preview")):
-            _preview(svc.letter(flow.case_id, lang))
-    _finish(flow, svc.case(flow.case_id), lang)
+            _preview(svc.letter(flow.case_id, flow.reader(), lang))
+    _finish(flow, flow.saved(), lang)
 
 
 def _sync_widget(flow: Flow, fid: str, stored: str) -> None:
@@ -109,7 +118,7 @@ def _sync_widget(flow: Flow, fid: str, stored: str) -> None:
 
 
 def _fields(flow: Flow, case: Case, lang: str) -> None:
-    status = service().letter_status(case.id)
+    status = service().letter_status(case.id, flow.reader())
     fields = status.fields
     for group, heading in status.groups.items():
         st.subheader(heading[lang])
@@ -128,7 +137,7 @@ def _fields(flow: Flow, case: Case, lang: str) -> None:
 
 
 def _field(flow: Flow, case: Case, f: LetterField, lang: str) -> None:
-    stored = case.letter.fields.get(f.id, "")
+    stored = service().letter_values(case.id, flow.reader()).get(f.id, "")
     _sync_widget(flow, f.id, stored)
     label = f.label[lang] + ("" if f.required else f" ({_t('optional', lang)})")
     kwargs = {"key": flow.key(f.id), "help": f.help[lang], "on_change": _save_field, "args": (flow, f.id, lang)}
@@ -150,16 +159,8 @@ def _field(flow: Flow, case: Case, f: LetterField, lang: str) -> None:
         in_case = case.value("patient_pseudonym")
         if in_case and stored and stored != in_case:
             st.warning(_t("pseudonym_differs", lang).format(md(in_case)), icon=":material/warning:")
-        elif in_case and not stored:
-            st.caption(_t("case_pseudonym", lang).format(md(in_case)))
-            st.button(words("letter_use_case_pseudonym", lang, in_case), key=flow.key(f"use-pseudonym:{f.id}"),
-                      on_click=_use_value, args=(flow, f.id, in_case))
-
-
-def _use_value(flow: Flow, fid: str, value: str) -> None:
-    """Fill a field with a value the request already holds (one click), then save it as typed."""
-    st.session_state[flow.key(fid)] = value
-    _store_field(flow, fid)
+        elif in_case and f.id not in case.letter.fields:  # pre-filled from the request
+            st.caption(words("letter_pseudonym_prefilled", lang))
 
 
 def _save_field(flow: Flow, fid: str, lang: str) -> None:
@@ -167,11 +168,10 @@ def _save_field(flow: Flow, fid: str, lang: str) -> None:
     if not flow.allowed():
         flash("error", _t("refused", lang), "letter")
         return
-    svc = service()
     state = st.session_state
     typed = state.get(flow.key(fid), "")
     seen = state.get(flow.key(f"seen:{fid}"), "")
-    saved = svc.case(flow.case_id).letter.fields.get(fid, "")
+    saved = service().letter_values(flow.case_id, flow.reader()).get(fid, "")
     if saved != seen and typed != saved:  # another window changed this very field since it was shown
         state[flow.key(f"conflict:{fid}")] = True  # the user chooses, under the field
         return
@@ -188,7 +188,7 @@ def _store_field(flow: Flow, fid: str) -> None:
         state[flow.key(f"bad:{fid}")] = str(exc)
         return
     state.pop(flow.key(f"bad:{fid}"), None)
-    stored = case.letter.fields.get(fid, "")
+    stored = service().letter_values(case.id, flow.reader()).get(fid, "")
     state[flow.key(fid)] = stored  # as recorded (e.g. "Dr" or spaces removed)
     state[flow.key(f"seen:{fid}")] = stored
 
@@ -199,7 +199,7 @@ def _resolve(flow: Flow, fid: str, keep_mine: bool) -> None:
         if flow.allowed():
             _store_field(flow, fid)
         return
-    stored = service().case(flow.case_id).letter.fields.get(fid, "")
+    stored = service().letter_values(flow.case_id, flow.reader()).get(fid, "")
     st.session_state[flow.key(fid)] = stored
     st.session_state[flow.key(f"seen:{fid}")] = stored
     st.session_state.pop(flow.key(f"conflict:{fid}"), None)
@@ -238,7 +238,7 @@ def _run(run: Run) -> str:
 def _finish(flow: Flow, case: Case, lang: str) -> None:
     st.divider()
     st.subheader(_t("finish", lang))
-    status = service().letter_status(case.id)
+    status = service().letter_status(case.id, flow.reader())
     gaps = status.missing
     st.progress(status.filled / (status.required or 1), text=_t("filled", lang, n=status.filled, m=status.required))
     if gaps:
@@ -262,7 +262,7 @@ def _finish(flow: Flow, case: Case, lang: str) -> None:
     )
     b.download_button(
         _t("download", lang),
-        data=lambda: _docx(flow.case_id, lang),
+        data=lambda: _docx(flow, lang),
         icon=":material/download:",
         file_name=f"{status.file_stems[lang]}.docx",
         disabled=bool(gaps),
@@ -319,6 +319,6 @@ def _upload_signed(flow: Flow, lang: str) -> None:
         flash("success", _t("signed_ok", lang).format(result.file.filename), "letter:finish")
 
 
-def _docx(case_id: str, lang: str) -> bytes:
+def _docx(flow: Flow, lang: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
-        return service().letter_file(case_id, lang, "docx", Path(tmp) / "letter.docx").read_bytes()
+        return service().letter_file(flow.case_id, flow.reader(), lang, "docx", Path(tmp) / "letter.docx").read_bytes()

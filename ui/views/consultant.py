@@ -4,33 +4,40 @@ view for the whole request.
 
 Every save carries the case version this page showed (`expected_version`): a change made meanwhile
 in another window is never overwritten; the page says so and shows the latest state.
+
+The page speaks the page's language (the sidebar's FR/EN, ?lang=); the text under review is in the
+language chosen on the page (?text=, the case's drafting language by default). The edit box shows
+references by name ([RDM art. 59(1)]), never by id: the service maps them back on save.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from assistant.service import Case, Draft, Event, Profile, Readiness, SectionDraft, SectionState, Service
+from assistant.service import Case, Draft, Event, Finding, Profile, Readiness, SectionDraft, SectionState, Service
 from ui.components import progress
 from ui.components import versions as version_views
 from ui.components.llm import draft_buttons, draft_outcomes, review_button
-from ui.components.widgets import findings_list, section_sources, section_text
+from ui.components.widgets import findings_list, section_sources, section_text, source_words
 from ui.state import (
     LANG_LABELS,
-    STATUS_LABEL,
     actor,
     attempt,
     badge,
     go,
     md,
     remember,
+    say,
     seen,
     service,
     show_flash,
+    status_label,
     synced_choice,
 )
+from ui.state import lang as page_lang
 
-VIEWS = {"sections": "Sections", "readiness": "Readiness"}
+VIEWS = ("sections", "readiness")
+WAIVABLE = ("missing_answer", "missing_evidence", "placeholder", "thin_answer")
 _DOT = {"approved": ":green[●]", "changes_requested": ":orange[●]", "stale": ":red[●]", "draft": ":gray[○]"}
 _CHANGES = ("answered", "evidence_attached", "evidence_removed", "waived", "waiver_withdrawn", "restored")
 _TEXT_CHANGES = ("section_edited", "section_drafted")
@@ -41,25 +48,24 @@ def render(case_id: str) -> None:
     case = svc.case(case_id)
     remember(case)
     profile = svc.profile(case)
-    st.title(f"Review · {case.device or '(no device name yet)'}")
-    st.caption(
-        f"{profile.name.get('en')} · {profile.request_type_labels[case.request_type].get('en')} request · "
-        f"case {case.id} · version {case.version}"
-    )
+    st.title(say("rev_title", case.device or say("rev_no_device")))
+    ui = page_lang()
+    st.caption(say("rev_caption", profile.name.get(ui), profile.request_type_labels[case.request_type].get(ui),
+                   case.version))
     top = st.columns([2, 1], vertical_alignment="bottom")
     with top[0]:
-        view = synced_choice("view", list(VIEWS), "sections", VIEWS)
+        view = synced_choice("view", list(VIEWS), "sections", {v: say(f"rev_view_{v}") for v in VIEWS})
     with top[1]:
-        lang = synced_choice("lang", ["fr", "en"], case.settings.language, LANG_LABELS, label="Text language")
+        lang = synced_choice("text", ["fr", "en"], case.settings.language, LANG_LABELS, label=say("rev_text_language"))
     progress.knowledge_base()
-    with st.spinner("Checking the case…"):
+    with st.spinner(say("rev_checking")):
         draft: Draft = svc.draft(case_id, lang, use_llm=False)
-        ready: Readiness = svc.readiness(case_id, lang)
+        ready: Readiness = svc.readiness(case_id, lang, findings_lang=page_lang())
     _summary(ready)
     show_flash()
     draft_outcomes(case, lang)
     if view == "readiness":
-        _readiness(ready)
+        _readiness(case, ready)
     else:
         _sections(svc, profile, case, draft, ready, lang)
 
@@ -67,52 +73,80 @@ def render(case_id: str) -> None:
 def _summary(ready: Readiness) -> None:
     total = len(ready.sections)
     cols = st.columns(4)
-    cols[0].metric("Sections approved", f"{ready.approved} / {total}")
-    cols[1].metric("Blockers", len(ready.blockers))
-    cols[2].metric("Warnings", len(ready.warnings))
+    cols[0].metric(say("rev_metric_approved"), f"{ready.approved} / {total}")
+    cols[1].metric(say("rev_metric_blockers"), len(ready.blockers))
+    cols[2].metric(say("rev_metric_warnings"), len(ready.warnings))
     stale = sum(1 for s in ready.sections if s.status == "stale")
-    cols[3].metric("Approvals withdrawn", stale)
+    cols[3].metric(say("rev_metric_stale"), stale)
 
 
 # -- the readiness view ----------------------------------------------------------------------------
-def _readiness(ready: Readiness) -> None:
+def _readiness(case: Case, ready: Readiness) -> None:
     if ready.ready:
-        st.success("No blocker: the request can be exported.", icon=":material/task_alt:")
+        st.success(say("rev_ready"), icon=":material/task_alt:")
     else:
-        st.error(f"Not ready: {len(ready.blockers)} blocker(s) to resolve before export.", icon=":material/block:")
-    st.progress(
-        ready.approved / (len(ready.sections) or 1), text=f"{ready.approved} of {len(ready.sections)} sections approved"
-    )
+        st.error(say("rev_not_ready", len(ready.blockers)), icon=":material/block:")
+    st.progress(ready.approved / (len(ready.sections) or 1), text=say("rev_progress", ready.approved, len(ready.sections)))
     for s in ready.sections:
         a, b = st.columns([5, 1], vertical_alignment="center")
         a.markdown(f"{_DOT.get(s.status, '')} **{s.number}. {md(s.title)}** {badge(s.status)}  \n{_counts(s)}")
         b.button(
-            "Open",
+            say("rev_open"),
             key=f"readiness:open:{s.section_id}",
             on_click=go,
             kwargs={"view": "sections", "section": s.section_id},
         )
+    titles = {s.section_id: s.title for s in ready.sections}
     left, right = st.columns(2, gap="large")
     with left:
-        st.subheader(f"Blockers ({len(ready.blockers)})")
-        findings_list(ready.blockers, "No blocker.", {s.section_id: s.title for s in ready.sections})
+        st.subheader(say("rev_blockers", len(ready.blockers)))
+        if not ready.blockers:
+            st.caption(say("rev_no_blocker"))
+        for i, f in enumerate(ready.blockers):
+            with st.container(border=True):
+                findings_list([f], titles=titles)
+                _blocker_actions(case, f, i)
     with right:
-        st.subheader(f"Warnings ({len(ready.warnings)})")
-        findings_list(ready.warnings, "No warning.", {s.section_id: s.title for s in ready.sections})
+        st.subheader(say("rev_warnings", len(ready.warnings)))
+        findings_list(ready.warnings, say("rev_no_warning"), titles)
+
+
+def _blocker_actions(case: Case, f: Finding, i: int) -> None:
+    """Every blocker has a way out: open its section to fix it (a stale hand edit is kept or dropped
+    there), or waive it with a reason when the profile allows going without it."""
+    with st.container(horizontal=True):
+        st.button(say("rev_fix"), key=f"blocker:fix:{i}", icon=":material/build:", on_click=go,
+                  kwargs={"view": "sections", "section": f.section},
+                  help=say("rev_fix_help") if f.kind == "stale_edit" else None)
+        target = f.question_id or f.evidence_kind
+        if target and f.kind in WAIVABLE:
+            with st.popover(say("rev_waive"), icon=":material/block:"):
+                key = f"rev-waive:{case.id}:{target}"
+                st.text_area(say("rev_waive_why"), key=key)
+                st.button(say("rev_waive"), key=f"blocker:waive:{i}", type="primary", on_click=_waive,
+                          args=(case.id, target, key))
+
+
+def _waive(case_id: str, target: str, key: str) -> None:
+    reason = st.session_state.get(key, "")
+    attempt(lambda: service().waive(case_id, target, reason, actor("consultant")),
+            keep=(key, reason), success=say("rev_waived_done"))
 
 
 def _counts(s: SectionState) -> str:
-    parts = [f"{s.answered}/{s.questions} answered"]
+    parts = [say("rev_count_answered", s.answered, s.questions)]
     if s.evidence_needed:
-        parts.append(f"{s.evidence_present}/{s.evidence_needed} mandatory documents")
+        parts.append(say("rev_count_documents", s.evidence_present, s.evidence_needed))
+    if s.evidence_waived:
+        parts.append(say("rev_count_waived", s.evidence_waived))
     if s.blockers:
-        parts.append(f":red[{s.blockers} blocker(s)]")
+        parts.append(":red[" + say("rev_count_blockers", s.blockers) + "]")
     if s.warnings:
-        parts.append(f":orange[{s.warnings} warning(s)]")
+        parts.append(":orange[" + say("rev_count_warnings", s.warnings) + "]")
     if s.edited:
-        parts.append("edited")
+        parts.append(say("rev_count_edited"))
     if s.comments:
-        parts.append(f"{s.comments} comment(s)")
+        parts.append(say("rev_count_comments", s.comments))
     return " · ".join(parts)
 
 
@@ -123,8 +157,8 @@ def _sections(svc: Service, profile: Profile, case: Case, draft: Draft, ready: R
     sid = st.query_params.get("section")
     sid = sid if sid in ids else ids[0]
     nav, body = st.columns([1, 3], gap="medium")
-    with nav:  # buttons, not a radio: their labels carry the status, which changes as the review goes on
-        st.caption("Sections")
+    with nav, st.container(key="review-nav"):  # buttons, not a radio: their labels carry the status
+        st.caption(say("rev_sections"))
         for s in draft.sections:
             st.button(
                 f"{_DOT.get(states[s.section_id].status, '')} {s.number}. {s.title}",
@@ -133,7 +167,7 @@ def _sections(svc: Service, profile: Profile, case: Case, draft: Draft, ready: R
                 on_click=go,
                 kwargs={"section": s.section_id},
                 width="stretch",
-                help=f"{s.number}. {s.title} — {STATUS_LABEL.get(states[s.section_id].status, '')}",
+                help=f"{s.number}. {s.title} — {status_label(states[s.section_id].status)}",
             )
     section = draft.section(sid)
     with body:
@@ -146,9 +180,9 @@ def _section(
     edit_n = [e.n for e in case.edits.get(section.section_id, []) if e.lang == lang]
     tags = [badge(state.status)]
     if state.edited:
-        tags.append(f":blue-badge[edited · v{edit_n[-1]}]" if edit_n else ":blue-badge[edited]")
+        tags.append(":blue-badge[" + (say("rev_edited_v", edit_n[-1]) if edit_n else say("rev_edited")) + "]")
     if state.comments:
-        tags.append(f":violet-badge[{state.comments} comment(s)]")
+        tags.append(":violet-badge[" + say("rev_comments_badge", state.comments) + "]")
     st.subheader(f"{section.number}. {section.title}")
     st.markdown(" ".join(tags))
     if state.status == "stale":
@@ -160,18 +194,19 @@ def _section(
         _review(case, section, state)
     text, sources = st.columns([5, 4], gap="medium")
     with text, st.container(border=True):
-        st.markdown("**Draft**")
+        st.markdown(f"**{say('rev_draft')}**")
         section_text(section)
         for notice in section.notices:
             st.caption(md(notice))
         draft_buttons(case, section.section_id, lang, "consultant", every=False)
         review_button(case, section, lang)
     with sources:
-        st.markdown("**Sources**")
+        st.markdown(f"**{say('rev_sources')}**")
         section_sources(svc, case, section, key=f"src:{section.section_id}")
         _answers_used(profile, case, section, lang)
         _documents_used(case, section)
-    edit, versions, comments, history = st.tabs(["Edit", "Versions", f"Comments ({state.comments})", "History"])
+    edit, versions, comments, history = st.tabs([say("rev_tab_edit"), say("rev_tab_versions"),
+                                                 say("rev_tab_comments", state.comments), say("rev_tab_history")])
     with edit:
         version_views.edit_box(svc, case, section, lang)
     with versions:
@@ -187,31 +222,28 @@ def _stale_notice(svc: Service, case: Case, section_id: str) -> None:
     events = svc.history(case.id, section_id)
     approvals = [e for e in events if e.type == "reviewed" and e.data.get("status") == "approved"]
     since = [e for e in events if approvals and e.v > approvals[-1].v and e.type in _CHANGES + _TEXT_CHANGES]
-    who = f" by {md(approvals[-1].by)} on {approvals[-1].at:%Y-%m-%d %H:%M} UTC" if approvals else ""
-    lines = [
-        f"**Approval withdrawn.** This section was approved{who}, but what it is built from changed "
-        "since; it counts as not approved until it is reviewed again."
-    ]
+    who = say("rev_stale_by", md(approvals[-1].by), f"{approvals[-1].at:%Y-%m-%d %H:%M}") if approvals else ""
+    lines = [say("rev_stale_title", who)]
     lines += [f"- {md(_what(svc.profile(case), case, e))} — {md(e.by)}, {e.at:%Y-%m-%d %H:%M}" for e in since[-5:]]
     st.warning("\n".join(lines), icon=":material/history:")
 
 
 def _stale_edit_notice(svc: Service, case: Case, section: SectionDraft, lang: str, message: str) -> None:
     st.warning(md(message), icon=":material/edit_off:")
-    changed = svc.generated_change_since_edit(case.id, section.section_id, lang)
+    changed = svc.readable_change_since_edit(case.id, section.section_id, lang, page_lang())
     if changed:
-        with st.expander("What changed in the generated text since this edit"):
+        with st.expander(say("rev_what_changed")):
             st.code(changed, language="diff", wrap_lines=True)
     key = f"review:{case.id}:{section.section_id}"
     a, b = st.columns(2)
     a.button(
-        "Keep my text (confirm it)",
+        say("rev_keep_mine"),
         key=f"{key}:confirm",
         on_click=version_views.confirm_edit,
         args=(case.id, section.section_id, lang),
     )
     b.button(
-        "Back to the generated text",
+        say("rev_back_generated"),
         key=f"{key}:reset:stale",
         on_click=version_views.save_edit,
         args=(case.id, section.section_id, lang, None),
@@ -219,13 +251,14 @@ def _stale_edit_notice(svc: Service, case: Case, section: SectionDraft, lang: st
 
 
 def _answers_used(profile: Profile, case: Case, section: SectionDraft, lang: str) -> None:
-    st.markdown("**Answers used**")
+    st.markdown(f"**{say('rev_answers_used')}**")
+    roles = service().roles(page_lang())
     if not section.used_answers:
-        st.caption("This section uses no answer.")
+        st.caption(say("rev_no_answer_used"))
     for qid in section.used_answers:
         answer = case.answers.get(qid)
         try:
-            label = profile.question(qid).label.get(lang)
+            label = profile.question(qid).label.get(page_lang())
         except KeyError:
             label = qid
         if answer is None:
@@ -234,28 +267,31 @@ def _answers_used(profile: Profile, case: Case, section: SectionDraft, lang: str
         value = answer.value if len(answer.value) <= 160 else answer.value[:160] + "…"
         st.markdown(
             f"*{md(label)}*: {md(value)}  \n"
-            f":gray[{md(last.by)} ({last.role}), {last.at:%Y-%m-%d %H:%M} · {md(last.source)}]"
+            ":gray[" + say("rev_answer_meta", md(last.by), md(roles.get(last.role, last.role)),
+                           f"{last.at:%Y-%m-%d %H:%M}", md(source_words(case, last.source))) + "]"
         )
     gaps = [p for p in section.placeholders if p.question_id]
     for p in gaps:
-        st.markdown(f":orange[missing:] {md(p.label)}")
+        st.markdown(f":orange[{say('rev_missing')}] {md(p.label)}")
 
 
 def _documents_used(case: Case, section: SectionDraft) -> None:
-    st.markdown("**Documents**")
+    st.markdown(f"**{say('rev_documents')}**")
     if not section.evidence:
-        st.caption("No document is expected for this section.")
+        st.caption(say("rev_no_document"))
     by_id = {e.id: e for e in case.evidence}
     for line in section.evidence:
         files = [by_id[f] for f in line.files if f in by_id]
-        need = "mandatory" if line.mandatory else "optional"
-        if files:
+        need = say("rev_mandatory") if line.mandatory else say("rev_optional")
+        if line.waived:  # waived counts as waived, never as present (even with a file of that kind)
+            st.markdown(f":gray[{say('rev_waived')}] {md(line.name)} ({need})")
+        elif files:
             names = ", ".join(f"{md(f.filename)} ({f.pages} p.)" for f in files)
-            st.markdown(f":green[✓] {md(line.name)} ({need}): {names}")
-        elif line.waived:
-            st.markdown(f":gray[waived] {md(line.name)} ({need})")
+            st.markdown(f":green[✓] {md(line.name)} ({need}) : {names}" if page_lang() == "fr"
+                        else f":green[✓] {md(line.name)} ({need}): {names}")
         else:
-            st.markdown(f"{':red[missing]' if line.mandatory else ':gray[none]'} {md(line.name)} ({need})")
+            missing = f":red[{say('rev_missing_doc')}]" if line.mandatory else f":gray[{say('rev_none')}]"
+            st.markdown(f"{missing} {md(line.name)} ({need})")
 
 
 # -- review status ------------------------------------------------------------------------------------
@@ -263,22 +299,21 @@ def _review(case: Case, section: SectionDraft, state: SectionState) -> None:
     review = case.review(section.section_id)
     if review.history:
         last = review.history[-1]
+        roles = service().roles(page_lang())
         st.markdown(
-            f"Current status: {badge(state.status)} — set by {md(last.by)} ({last.role}) "
-            f"on {last.at:%Y-%m-%d %H:%M} UTC" + (f": “{md(last.comment)}”" if last.comment else "")
+            say("rev_status_set", badge(state.status), md(last.by), md(roles.get(last.role, last.role)),
+                f"{last.at:%Y-%m-%d %H:%M}") + (f" : « {md(last.comment)} »" if last.comment and page_lang() == "fr"
+                                                else f": “{md(last.comment)}”" if last.comment else "")
         )
     else:
-        st.markdown(f"Current status: {badge(state.status)} — not reviewed yet.")
+        st.markdown(say("rev_status_none", badge(state.status)))
     key = f"review:{case.id}:{section.section_id}"
-    st.text_input(
-        "Comment with the decision (optional)",
-        key=f"{key}:note",
-        placeholder="e.g. checked against the certificate, page 2",
-    )
+    st.text_input(say("rev_decision_note"), key=f"{key}:note", placeholder=say("rev_decision_example"))
     decisions = [  # (status, label, icon, key suffix)
-        ("approved", "Approve again" if state.status == "stale" else "Approve", ":material/check:", "approve"),
-        ("changes_requested", "Request changes", ":material/edit_note:", "changes"),
-        ("draft", "Back to draft", ":material/undo:", "draft"),
+        ("approved", say("rev_approve_again") if state.status == "stale" else say("rev_approve"), ":material/check:",
+         "approve"),
+        ("changes_requested", say("rev_request_changes"), ":material/edit_note:", "changes"),
+        ("draft", say("rev_back_to_draft"), ":material/undo:", "draft"),
     ]
     for col, (status, label, icon, suffix) in zip(st.columns(3), decisions, strict=True):
         col.button(
@@ -296,7 +331,7 @@ def _set_status(case_id: str, section_id: str, status: str) -> None:
             case_id, section_id, status, actor("consultant"), note, expected_version=seen(case_id)
         ),
         keep=(key, note),
-        success=f"Section marked {STATUS_LABEL[status]}.",
+        success=say("rev_marked", status_label(status)),
     )
     if done is not None:
         st.session_state[key] = ""
@@ -306,14 +341,15 @@ def _set_status(case_id: str, section_id: str, status: str) -> None:
 def _comments(case: Case, section: SectionDraft) -> None:
     mine = [c for c in case.comments if c.section == section.section_id]
     if not mine:
-        st.caption("No comment on this section yet.")
+        st.caption(say("rev_no_comment"))
+    roles = service().roles(page_lang())
     for c in mine:
         with st.chat_message("user", avatar=":material/comment:"):
-            st.markdown(f"**{md(c.by)}** ({c.role}) · {c.at:%Y-%m-%d %H:%M} UTC  \n{md(c.text)}")
+            st.markdown(f"**{md(c.by)}** ({md(roles.get(c.role, c.role))}) · {c.at:%Y-%m-%d %H:%M} UTC  \n{md(c.text)}")
     key = f"comment:{case.id}:{section.section_id}"
-    st.text_area("Your comment", key=key, height=90, placeholder="What should change, and why")
+    st.text_area(say("rev_your_comment"), key=key, height=90, placeholder=say("rev_comment_example"))
     st.button(
-        "Add the comment",
+        say("rev_add_comment"),
         icon=":material/add_comment:",
         key=f"{key}:add",
         on_click=_add_comment,
@@ -327,7 +363,7 @@ def _add_comment(case_id: str, section_id: str) -> None:
     done = attempt(
         lambda: service().comment(case_id, section_id, text, actor("consultant"), expected_version=seen(case_id)),
         keep=(key, text),
-        success="Comment added.",
+        success=say("rev_comment_added"),
     )
     if done is not None:
         st.session_state[key] = ""
@@ -336,15 +372,16 @@ def _add_comment(case_id: str, section_id: str) -> None:
 def _history(svc: Service, profile: Profile, case: Case, section_id: str) -> None:
     events = svc.history(case.id, section_id)
     if not events:
-        st.caption("Nothing recorded yet.")
+        st.caption(say("rev_nothing_yet"))
         return
+    roles = service().roles(page_lang())
     rows = [
         {
-            "When (UTC)": f"{e.at:%Y-%m-%d %H:%M}",
-            "Who": e.by,
-            "Role": e.role,
-            "What": _what(profile, case, e),
-            "Version": e.v,
+            say("rev_col_when"): f"{e.at:%Y-%m-%d %H:%M}",
+            say("rev_col_who"): e.by,
+            say("rev_col_role"): roles.get(e.role, e.role),
+            say("rev_col_what"): _what(profile, case, e),
+            say("rev_col_version"): e.v,
         }
         for e in reversed(events)
     ]
@@ -353,4 +390,4 @@ def _history(svc: Service, profile: Profile, case: Case, section_id: str) -> Non
 
 def _what(profile: Profile, case: Case, e: Event) -> str:
     """One event in words, for the history table."""
-    return e.describe(profile, "en")
+    return e.describe(profile, page_lang())

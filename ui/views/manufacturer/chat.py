@@ -112,7 +112,7 @@ def attach_files(case_id: str, files: list, kind: str | None, where: str = "side
         for upload in files:
             path = save_upload(upload, Path(tmp))
             try:
-                result = svc.attach(case_id, path, actor("manufacturer"), kind=kind, index="later")
+                result = svc.attach(case_id, path, actor("manufacturer"), kind=kind, index="later", lang=lang())
             except ServiceError as exc:
                 flash("error", say("chat_attach_failed", upload.name, exc), where)
                 continue
@@ -447,6 +447,12 @@ def attach_here(case: Case, profile: Profile, kind: str) -> None:
             st.button(say("chat_attach"), key=f"{key}:go", type="primary", on_click=_attach_wanted,
                       args=(case.id, key, kind), icon=":material/upload_file:")
             st.button(say("chat_cancel"), key=f"{key}:cancel", on_click=go, kwargs={"attach": None})
+    # "Attach" from a blocker lands here: the uploader is brought on screen (a fixed script, no user input)
+    # (again after the chat's own scroll to its bottom, which comes once the page is drawn)
+    st.html("<script>for (const ms of [300, 900, 1800, 3000]) setTimeout(() => {"
+            " const el = document.querySelector('.st-key-chat-attach');"
+            " if (el) el.scrollIntoView({block: 'center'}); }, ms);</script><style></style>",
+            unsafe_allow_javascript=True)
 
 
 def _set_kind(case_id: str, evidence_id: str, key: str | None, kind: str | None = None) -> None:
@@ -530,8 +536,10 @@ def render(case: Case) -> None:
         documents_panel(case, profile)
         proposals_panel(case, profile, proposals)
         answers_panel(case, profile)
-        link_open = bool(st.session_state.get(f"cliniclink:{case.id}:open"))
-        with st.expander(say("chat_clinician_link"), icon=":material/link:", expanded=link_open):
+        # its open/closed state is kept in the session (key): creating a link never collapses the panel
+        # that shows the one-time link (clinician_link._create_link opens it)
+        with st.expander(say("chat_clinician_link"), icon=":material/link:", key=f"cliniclink-panel:{case.id}",
+                         on_change="rerun"):
             clinician_link_panel(case.id)
     followup = None
     prompts: list[Prompt] = []

@@ -21,7 +21,7 @@ VIEWS = ("interview", "draft", "export")
 
 def readiness(case: Case) -> Readiness:
     """Where the case stands (the service computes it once per case version)."""
-    return service().readiness(case.id)
+    return service().readiness(case.id, findings_lang=page_lang())
 
 
 def header(case: Case) -> None:
@@ -65,6 +65,25 @@ def consultant_comments(case: Case) -> None:
                      kwargs={"view": "draft", "section": c.section})
 
 
+def stale_edit_hints(case: Case, state: Readiness) -> None:
+    """A section the consultant edited by hand before an answer changed blocks the export until the
+    consultant confirms or drops their text: the manufacturer is told whom to ask, not left with a
+    blocker they cannot act on."""
+    stale = [f for f in state.blockers if f.kind == "stale_edit"]
+    if not stale:
+        return
+    profile = service().profile(case)
+    titles = []
+    for f in stale:
+        try:
+            titles.append(profile.section(f.section).title.get(page_lang()))
+        except Exception:  # a section the profile no longer has
+            titles.append(f.section)
+    with st.container(key="stale-edit-hint"):
+        st.warning(f"**{md(' · '.join(dict.fromkeys(titles)))}** — {say('stale_ask_consultant')}",
+                   icon=":material/edit_off:")
+
+
 def render(case_id: str) -> None:
     svc = service()
     case = svc.case(case_id)
@@ -73,11 +92,12 @@ def render(case_id: str) -> None:
     progress.documents_indexing(case.id)
     with st.spinner(say("page_checking")):
         state = readiness(case)
-    profile = svc.profile(case)
-    widgets.progress_sidebar(state, titles={s.id: s.title.get(page_lang()) for s in profile.sections})
+    widgets.progress_sidebar(state, titles=svc.section_titles(case, page_lang()))
     header(case)
+    widgets.progress_narrow(state)
     route_banner(case)
     consultant_comments(case)
+    stale_edit_hints(case, state)
     show_flash()
     for notice in state.notices:  # e.g. the knowledge base was unavailable: the draft cites the profile only
         st.warning(md(notice))
@@ -98,8 +118,8 @@ def draft_preview(case: Case) -> None:
     draft = svc.draft(case.id, lang, use_llm=False)
     llm_panels.draft_outcomes(case, lang)
     ids = [s.section_id for s in draft.sections]
-    profile = svc.profile(case)
-    labels = {s.section_id: f"{s.number}. {profile.section(s.section_id).title.get(page_lang())}" for s in draft.sections}
+    agreed = svc.section_titles(case, page_lang())
+    labels = {s.section_id: f"{s.number}. {agreed.get(s.section_id, s.section_id)}" for s in draft.sections}
     left, right = st.columns([3, 2], gap="large")
     with left:
         chosen = synced_choice("section", ids, ids[0], labels, label=say("page_section"), widget="select")
