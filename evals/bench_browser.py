@@ -132,12 +132,12 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
         svc = Service(CaseStore(home), knowledge=None)  # reads the store only: which question is asked
         answers = _answers()
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/?case={case_id}&view=interview&user=bench")
+        page.goto(f"{url}/?case={case_id}&view=interview&user=bench&lang=en")
         page.get_by_test_id("stChatInputTextArea").wait_for(timeout=TIMEOUT_MS)
         _idle(page)
         # the chat opens on the facts read in the attached documents, then on "describe your request":
         # this replay answers question by question, as the example's script does
-        for label in ("Tout ignorer", "Je préfère répondre question par question"):
+        for label in ("Discard all", "I prefer to answer question by question"):
             button = page.get_by_role("button", name=label)
             if button.count():
                 button.first.click()
@@ -173,7 +173,7 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
         # the consultant's actions as a user makes them: clicks on the page (no reload), in open mode
         main = page.get_by_test_id("stMain")
         out["consultant: switch role (s)"] = _timed(
-            page, lambda: page.get_by_test_id("stSidebar").get_by_text("Consultant réglementaire").click())
+            page, lambda: page.get_by_test_id("stSidebar").get_by_text("Regulatory consultant").click())
         approve = page.get_by_role("button", name="Approve", exact=True)
         approve.wait_for(timeout=TIMEOUT_MS)
 
@@ -201,11 +201,11 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
         action("consultant: switch text language back (s)",
                lambda: _timed(page, lambda: main.get_by_text("Français", exact=True).first.click()))
         out["consultant: open the page by its address (s)"] = _timed(
-            page, lambda: page.goto(f"{url}/?role=consultant&case={case_id}&section=need&user=a.reviewer"))
+            page, lambda: page.goto(f"{url}/?role=consultant&case={case_id}&section=need&user=a.reviewer&lang=en"))
         cli("waive", case_id, "precautions_certificate", "--reason", "benchmark: waived to time the export")
         for section in svc.sections(case_id):
             cli("--role", "consultant", "approve", case_id, section.id)
-        out["export panel (s)"] = _timed(page, lambda: page.goto(f"{url}/?case={case_id}&view=export&user=bench"))
+        out["export panel (s)"] = _timed(page, lambda: page.goto(f"{url}/?case={case_id}&view=export&user=bench&lang=en"))
         if page.get_by_text("No blocker").count():
             prepare = page.get_by_role("button", name="Prepare Word (DOCX)")
             start = time.perf_counter()
