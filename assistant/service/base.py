@@ -126,6 +126,10 @@ class ServiceBase:
         self._index_locks: dict[str, threading.Lock] = {}
         self._jobs: dict[str, _Job] = {}
         self._here = threading.local()  # .indexing: the case this thread is indexing (its own drafts are not waiting)
+        # One thread at a time checks (and, the first time, builds) the knowledge base: the app's
+        # warm-up thread and a request opening it together could both find the notes missing and
+        # add them twice, or one could judge the store damaged while the other is writing it.
+        self._ready_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config: Config, *, retrieval: bool | None = None) -> Self:
@@ -166,7 +170,8 @@ class ServiceBase:
         from assistant.errors import KnowledgeError
 
         try:
-            kb.ensure_notes()
+            with self._ready_lock:
+                kb.ensure_notes()
         except KnowledgeError as exc:
             raise ServiceError(str(exc)) from exc
         return kb

@@ -64,3 +64,33 @@ def _stamp(svc: Service) -> str:
     from assistant.knowledge import generation
 
     return f"{generation.read(svc.store.home)}|{svc.config.embedder}"
+
+
+def test_the_warm_up_thread_and_a_request_never_check_the_knowledge_base_at_once(home, with_notes, actor):
+    """The app's warm-up thread and the first answer open the knowledge base together: one at a time
+    checks it (two at once could add the notes twice, or judge the store damaged mid-write)."""
+    import threading
+
+    with_notes(home)
+    svc = _service(home)
+    kb = svc.knowledge
+    inside, most = [0], [0]
+    real = kb.ensure_notes
+
+    def ensure_notes():
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.2)  # long enough for the other threads to arrive meanwhile
+        try:
+            return real()
+        finally:
+            inside[0] -= 1
+
+    kb.ensure_notes = ensure_notes
+    threads = [threading.Thread(target=svc._ready_knowledge) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert most[0] == 1
+    assert kb.notices == []  # nothing judged damaged, nothing rebuilt
