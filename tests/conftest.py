@@ -346,3 +346,22 @@ def in_process(home, capsys):
         return done
 
     return call
+
+
+@pytest.fixture
+def complete_case_id(svc, actor, make_pdf) -> str:
+    """An individual request with every question answered and every mandatory document attached."""
+    from helpers import answer_all, attach_all_mandatory
+
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
+    answer_all(svc, case.id, actor)
+    attach_all_mandatory(svc, case.id, actor, make_pdf)
+    return case.id
+
+
+@pytest.fixture
+def llm_env(monkeypatch, llm_server):
+    """The configuration pointed at the local OpenAI-API test server, with no retry."""
+    from llm_server import point_at
+
+    return point_at(monkeypatch, llm_server, retries=0)

@@ -10,38 +10,29 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import answer_all, attach_all_mandatory
 
 from assistant.service import ServiceError
 
 RLO = "\u202e"
 
 
-@pytest.fixture
-def case_id(svc, actor, make_pdf):
-    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
-    answer_all(svc, case.id, actor)
-    attach_all_mandatory(svc, case.id, actor, make_pdf)
-    return case.id
-
-
 def leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_the_cases_own_journal_is_refused_and_the_case_survives(svc, case_id):
-    journal = svc.store.folder(case_id) / "journal.jsonl"
+def test_the_cases_own_journal_is_refused_and_the_case_survives(svc, complete_case_id):
+    journal = svc.store.folder(complete_case_id) / "journal.jsonl"
     before = journal.read_bytes()
     with pytest.raises(ServiceError, match="inside the product's own data"):
-        svc.export(case_id, "md", journal)
+        svc.export(complete_case_id, "md", journal)
     with pytest.raises(ServiceError, match="inside the product's own data"):
-        svc.export(case_id, "md", svc.store.folder(case_id) / "new-file.md")
+        svc.export(complete_case_id, "md", svc.store.folder(complete_case_id) / "new-file.md")
     assert journal.read_bytes() == before
-    assert case_id in [c.id for c in svc.cases()]
+    assert complete_case_id in [c.id for c in svc.cases()]
     assert leftovers(journal.parent) == []
 
 
-def test_a_device_node_a_fifo_a_folder_and_links_are_refused_and_left_as_they_were(svc, case_id, tmp_path):
+def test_a_device_node_a_fifo_a_folder_and_links_are_refused_and_left_as_they_were(svc, complete_case_id, tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     device = tmp_path / "null"  # a copy of /dev/null's node: never the machine's own (a failing export would replace it)
@@ -71,26 +62,26 @@ def test_a_device_node_a_fifo_a_folder_and_links_are_refused_and_left_as_they_we
     }
     for target, message in cases.items():
         with pytest.raises(ServiceError, match=message):
-            svc.export(case_id, "md", target)
+            svc.export(complete_case_id, "md", target)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert device == fifo or stat.S_ISCHR(os.lstat(device).st_mode)
     assert elsewhere.read_text() == "keep me" and link.is_symlink() and a_file.read_text() == "x"
     assert list(folder.iterdir()) == [] and leftovers(tmp_path) == []
 
 
-def test_an_export_replaces_its_own_file_but_not_one_changed_since(svc, case_id, tmp_path):
+def test_an_export_replaces_its_own_file_but_not_one_changed_since(svc, complete_case_id, tmp_path):
     out = tmp_path / "out" / "request.md"
-    svc.export(case_id, "md", out)
+    svc.export(complete_case_id, "md", out)
     first = out.read_text()
-    svc.export(case_id, "md", out)  # the same path again: it is the export's own file
+    svc.export(complete_case_id, "md", out)  # the same path again: it is the export's own file
     assert out.read_text() == first
     out.write_text(first + "\nmy notes")
     with pytest.raises(ServiceError, match="not written by an export"):
-        svc.export(case_id, "md", out)
+        svc.export(complete_case_id, "md", out)
     assert out.read_text().endswith("my notes") and leftovers(out.parent) == []
 
 
-def test_a_failing_writer_leaves_no_half_file_and_no_temporary(svc, case_id, tmp_path, monkeypatch):
+def test_a_failing_writer_leaves_no_half_file_and_no_temporary(svc, complete_case_id, tmp_path, monkeypatch):
     from assistant.documents import submission
 
     def broken(*_args):
@@ -99,7 +90,7 @@ def test_a_failing_writer_leaves_no_half_file_and_no_temporary(svc, case_id, tmp
     monkeypatch.setattr(submission, "to_docx", broken)
     out = tmp_path / "request.docx"
     with pytest.raises(ServiceError, match="DOCX file could not be made"):
-        svc.export(case_id, "docx", out)
+        svc.export(complete_case_id, "docx", out)
     assert not out.exists() and leftovers(tmp_path) == []
 
 
@@ -108,13 +99,13 @@ def docx_text(path: Path) -> str:
         return z.read("word/document.xml").decode() + z.read("docProps/core.xml").decode()
 
 
-def test_every_format_carries_a_long_name_odd_characters_and_a_bidi_override(svc, actor, case_id, tmp_path):
+def test_every_format_carries_a_long_name_odd_characters_and_a_bidi_override(svc, actor, complete_case_id, tmp_path):
     long_name = "Valvix Medical " + "Très Longue Raison Sociale " * 12  # > 255 characters
-    svc.answer(case_id, "applicant_name", long_name, actor, replace=True)
-    svc.answer(case_id, "urgency", f"Urgence vitale\ufffe\uffff sous 4 semaines {RLO}cod.exe{RLO} confirmée "
+    svc.answer(complete_case_id, "applicant_name", long_name, actor, replace=True)
+    svc.answer(complete_case_id, "urgency", f"Urgence vitale\ufffe\uffff sous 4 semaines {RLO}cod.exe{RLO} confirmée "
                "par l'équipe de cardiologie, avec trois hospitalisations en dix mois.", actor, replace=True)
     for fmt in ("md", "docx", "pdf"):
-        svc.export(case_id, fmt, tmp_path / f"request.{fmt}")
+        svc.export(complete_case_id, fmt, tmp_path / f"request.{fmt}")
     md = (tmp_path / "request.md").read_text(encoding="utf-8")
     xml = docx_text(tmp_path / "request.docx")
     from pypdf import PdfReader

@@ -3,8 +3,7 @@ export, through the Service against the scripted OpenAI-compatible server on 127
 an honest draft of the same case still is; lying proposals and follow-ups are not offered."""
 
 import pytest
-from helpers import answer_all, attach_all_mandatory
-from llm_server import point_at
+from helpers import answer_all
 
 from assistant.service import DraftOutcome, ServiceError
 
@@ -31,44 +30,31 @@ LIES = [
 ]
 
 
-@pytest.fixture
-def llm_env(monkeypatch, llm_server):
-    return point_at(monkeypatch, llm_server, retries=0)
-
-
-@pytest.fixture
-def case_id(svc, actor, make_pdf):
-    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
-    answer_all(svc, case.id, actor)
-    attach_all_mandatory(svc, case.id, actor, make_pdf)
-    return case.id
-
-
-def draft(svc, case_id, who, lang):
-    return [e for e in svc.llm_draft_stream(case_id, who, lang, ["need"]) if isinstance(e, DraftOutcome)]
+def draft(svc, complete_case_id, who, lang):
+    return [e for e in svc.llm_draft_stream(complete_case_id, who, lang, ["need"]) if isinstance(e, DraftOutcome)]
 
 
 @pytest.mark.parametrize(("lang", "lie", "what"), LIES, ids=[f"{lang}-{what}-{n}" for n, (lang, _l, what) in enumerate(LIES)])
-def test_a_lying_draft_is_not_recorded_and_never_reaches_the_export(svc, case_id, actor, llm_env, tmp_path, lang, lie, what):
-    before = svc.case(case_id)
+def test_a_lying_draft_is_not_recorded_and_never_reaches_the_export(svc, complete_case_id, actor, llm_env, tmp_path, lang, lie, what):
+    before = svc.case(complete_case_id)
     llm_env.reply(f"{HONEST[lang]}\n\n{lie} [A:urgency].")
-    [outcome] = draft(svc, case_id, actor, lang)
+    [outcome] = draft(svc, complete_case_id, actor, lang)
     assert outcome.recorded is None and outcome.problems, what
-    case = svc.case(case_id)
+    case = svc.case(complete_case_id)
     assert case.version == before.version and "need" not in case.edits
     assert case.reviews == before.reviews  # nothing approved, whatever the text said
     out = tmp_path / f"request.{lang}.md"
-    svc.export(case_id, "md", out, lang=lang)
+    svc.export(complete_case_id, "md", out, lang=lang)
     assert lie not in out.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_an_honest_draft_of_the_same_case_is_still_recorded_and_exported(svc, case_id, actor, llm_env, tmp_path, lang):
+def test_an_honest_draft_of_the_same_case_is_still_recorded_and_exported(svc, complete_case_id, actor, llm_env, tmp_path, lang):
     llm_env.reply(HONEST[lang])
-    [outcome] = draft(svc, case_id, actor, lang)
+    [outcome] = draft(svc, complete_case_id, actor, lang)
     assert (outcome.recorded, outcome.problems) == (1, [])
     out = tmp_path / "request.md"
-    svc.export(case_id, "md", out, lang=lang)
+    svc.export(complete_case_id, "md", out, lang=lang)
     assert HONEST[lang].split("[")[0].strip() in out.read_text(encoding="utf-8")
 
 
@@ -81,13 +67,13 @@ def test_the_attached_letter_is_a_claim_checked_against_the_case(svc, actor, llm
     assert outcome.recorded is None and any("clinician_letter" in p for p in outcome.problems)
 
 
-def test_a_forged_model_draft_carrying_a_workflow_claim_is_refused_at_recording(svc, case_id, actor, llm_env):
+def test_a_forged_model_draft_carrying_a_workflow_claim_is_refused_at_recording(svc, complete_case_id, actor, llm_env):
     llm_env.reply(HONEST["fr"])
-    session = svc.llm_session(case_id)
-    offline = svc.draft(case_id, "fr", use_llm=False).section("need")
+    session = svc.llm_session(complete_case_id)
+    offline = svc.draft(complete_case_id, "fr", use_llm=False).section("need")
     from assistant.service.model_drafts import llm_drafting  # the drafter the service uses
 
-    case = svc.case(case_id)
+    case = svc.case(complete_case_id)
     profile = svc.profile(case)
     good, _ = llm_drafting.draft_section_checked(session, profile, case, profile.section("need"), "fr", [], offline)
     assert good.drafter.startswith("llm:")
@@ -97,12 +83,12 @@ def test_a_forged_model_draft_carrying_a_workflow_claim_is_refused_at_recording(
                                                      *good.paragraphs[1:]]})
     # refused: it is not the text the model wrote through this service (and it claims a workflow state)
     with pytest.raises(ServiceError, match="workflow|not drafted by the language model"):
-        svc.record_llm_draft(case_id, forged, "fr", actor)
-    assert "need" not in svc.case(case_id).edits
+        svc.record_llm_draft(complete_case_id, forged, "fr", actor)
+    assert "need" not in svc.case(complete_case_id).edits
 
 
 def test_lying_extraction_proposals_are_not_offered(svc, actor, llm_env):
-    case_id = svc.new_case("ansm", "individual", "", actor).id
+    complete_case_id = svc.new_case("ansm", "individual", "", actor).id
     text = ("Notre dispositif n'a jamais été marqué CE. Il s'agit d'une première implantation chez l'homme. "
             "Le dispositif est de classe IIb.")
     llm_env.reply({"facts": [
@@ -110,18 +96,18 @@ def test_lying_extraction_proposals_are_not_offered(svc, actor, llm_env):
         {"question_id": "first_in_man", "value": "no", "quote": "première implantation chez l'homme"},
         {"question_id": "device_class", "value": "III", "quote": "Le dispositif est de classe IIb"},
     ]})
-    found = svc.propose_facts(case_id, text, "fr")
+    found = svc.propose_facts(complete_case_id, text, "fr")
     assert found.proposals == []
     assert {d.split(":")[0] for d in found.dropped} >= {"previously_ce_marked", "first_in_man", "device_class"}
 
 
 def test_a_lying_follow_up_is_not_shown_and_the_offline_wording_is(svc, actor, llm_env):
-    case_id = svc.new_case("ansm", "individual", "Valvix TMV-28", actor).id
-    svc.answer(case_id, "patient_pseudonym", "P-014", actor)
-    svc.answer(case_id, "urgency", "Décompensations répétées.", actor)
+    complete_case_id = svc.new_case("ansm", "individual", "Valvix TMV-28", actor).id
+    svc.answer(complete_case_id, "patient_pseudonym", "P-014", actor)
+    svc.answer(complete_case_id, "urgency", "Décompensations répétées.", actor)
     llm_env.always({"specific": False, "missing": ["date"],
                     "followup": "L'ANSM ayant déjà accordé la dérogation pour ce patient, indiquez sa date de naissance."})
-    shown = svc.llm_followup(case_id, "urgency", "fr")
+    shown = svc.llm_followup(complete_case_id, "urgency", "fr")
     assert shown is not None and "déjà accordé" not in shown.text and "naissance" not in shown.text
-    profile = svc.profile(svc.case(case_id))
+    profile = svc.profile(svc.case(complete_case_id))
     assert shown.text == profile.question("urgency").followup.get("fr")

@@ -2,8 +2,6 @@
 Service against the scripted OpenAI-compatible server on 127.0.0.1."""
 
 import pytest
-from helpers import answer_all, attach_all_mandatory
-from llm_server import point_at
 
 from assistant.case.access import Forbidden
 from assistant.service import Actor, DraftOutcome, ServiceError
@@ -16,52 +14,39 @@ GROUNDED = (
 CONSULTANT = Actor(name="c.reviewer", role="consultant")
 
 
-@pytest.fixture
-def llm_env(monkeypatch, llm_server):
-    return point_at(monkeypatch, llm_server, retries=0)
-
-
-@pytest.fixture
-def case_id(svc, actor, make_pdf):
-    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
-    answer_all(svc, case.id, actor)
-    attach_all_mandatory(svc, case.id, actor, make_pdf)
-    return case.id
-
-
-def draft(svc, case_id, who, sections=("need",)):
-    events = list(svc.llm_draft_stream(case_id, who, "fr", list(sections)))
+def draft(svc, complete_case_id, who, sections=("need",)):
+    events = list(svc.llm_draft_stream(complete_case_id, who, "fr", list(sections)))
     outcomes = [e for e in events if isinstance(e, DraftOutcome)]
     streamed = "".join(e.text for e in events if not isinstance(e, DraftOutcome) and e.kind == "text")
     return outcomes, streamed
 
 
-def test_a_grounded_draft_becomes_version_1_by_the_model_and_is_what_is_exported(svc, case_id, actor, llm_env, tmp_path):
+def test_a_grounded_draft_becomes_version_1_by_the_model_and_is_what_is_exported(svc, complete_case_id, actor, llm_env, tmp_path):
     llm_env.reply(GROUNDED, chunk_size=10)
-    [outcome], streamed = draft(svc, case_id, actor)
+    [outcome], streamed = draft(svc, complete_case_id, actor)
     assert streamed == GROUNDED  # shown as it came
     assert (outcome.recorded, outcome.author, outcome.problems) == (1, "language model (scripted-model)", [])
-    case = svc.case(case_id)
+    case = svc.case(complete_case_id)
     [edit] = case.edits["need"]
     assert (edit.by, edit.role, edit.drafter) == ("language model (scripted-model)", "manufacturer", "llm:scripted-model")
     assert edit.note == "drafted at the request of tester"
-    [*_, event] = svc.history(case_id, "need")
+    [*_, event] = svc.history(complete_case_id, "need")
     assert event.type == "section_drafted"
 
-    versions = svc.section_versions(case_id, "need", "fr")
+    versions = svc.section_versions(complete_case_id, "need", "fr")
     assert [v.n for v in versions] == [0, 1] and versions[1].label.startswith("v1 — language model (scripted-model), ")
     assert "+L'autorité compétente peut autoriser ce dispositif à titre dérogatoire [@note:mdr-59-1.fr#0]." in \
-        svc.section_diff(case_id, "need", "fr", 0, 1)
+        svc.section_diff(complete_case_id, "need", "fr", 0, 1)
 
-    shown = svc.draft(case_id, "fr", use_llm=False).section("need")  # what the preview and the review desk read
+    shown = svc.draft(complete_case_id, "fr", use_llm=False).section("need")  # what the preview and the review desk read
     assert shown.paragraphs[1].plain() == "L'autorité compétente peut autoriser ce dispositif à titre dérogatoire."
     assert shown.citations["note:mdr-59-1.fr#0"].label == "RDM art. 59(1)" and shown.drafter == "llm:scripted-model"
     assert shown.paragraphs[-1].plain().startswith("Pièces justificatives")  # the evidence list stays mechanical
 
     requests = len(llm_env.chat_requests)
-    svc.export(case_id, "md", tmp_path / "a.md", pack="review")  # the draft as written, with its sources
-    svc.export(case_id, "md", tmp_path / "b.md", pack="review")
-    svc.export(case_id, "md", tmp_path / "s.md")  # the submission: the note on Art. 59(1) cited as the provision
+    svc.export(complete_case_id, "md", tmp_path / "a.md", pack="review")  # the draft as written, with its sources
+    svc.export(complete_case_id, "md", tmp_path / "b.md", pack="review")
+    svc.export(complete_case_id, "md", tmp_path / "s.md")  # the submission: the note on Art. 59(1) cited as the provision
     assert "à titre dérogatoire<sup>1</sup>." in (tmp_path / "s.md").read_text()
     text = (tmp_path / "a.md").read_text()
     assert "L'autorité compétente peut autoriser ce dispositif à titre dérogatoire [RDM art. 59(1)](" in text
@@ -70,78 +55,78 @@ def test_a_grounded_draft_becomes_version_1_by_the_model_and_is_what_is_exported
     assert len(llm_env.chat_requests) == requests  # exporting never calls the model
 
 
-def test_an_ungrounded_draft_is_not_recorded_and_says_why(svc, case_id, actor, llm_env):
-    before = svc.case(case_id).version
+def test_an_ungrounded_draft_is_not_recorded_and_says_why(svc, complete_case_id, actor, llm_env):
+    before = svc.case(complete_case_id).version
     llm_env.reply("L'intervention est prévue le 3 février 2026 [A:urgency], selon la jurisprudence [P7].")
-    [outcome], _ = draft(svc, case_id, actor)
+    [outcome], _ = draft(svc, complete_case_id, actor)
     assert outcome.recorded is None
     assert any("'P7'" in p for p in outcome.problems) and any("3 février 2026" in p for p in outcome.problems)
-    case = svc.case(case_id)
+    case = svc.case(complete_case_id)
     assert case.version == before and "need" not in case.edits
-    assert svc.draft(case_id, "fr", use_llm=False).section("need").drafter == "offline"
+    assert svc.draft(complete_case_id, "fr", use_llm=False).section("need").drafter == "offline"
 
 
-def test_several_sections_each_recorded_or_not_on_its_own(svc, case_id, actor, llm_env):
+def test_several_sections_each_recorded_or_not_on_its_own(svc, complete_case_id, actor, llm_env):
     llm_env.reply(GROUNDED).reply("Texte sans aucune source ni citation.")
-    outcomes, _ = draft(svc, case_id, actor, ("need", "clinical_investigation"))
+    outcomes, _ = draft(svc, complete_case_id, actor, ("need", "clinical_investigation"))
     assert [(o.section_id, o.recorded) for o in outcomes] == [("need", 1), ("clinical_investigation", None)]
     assert outcomes[1].problems == ["a paragraph with no citation and no placeholder"]
-    assert set(svc.case(case_id).edits) == {"need"}
+    assert set(svc.case(complete_case_id).edits) == {"need"}
 
 
-def test_a_recorded_draft_goes_stale_when_its_facts_change_and_an_approval_is_withdrawn(svc, case_id, actor, llm_env):
+def test_a_recorded_draft_goes_stale_when_its_facts_change_and_an_approval_is_withdrawn(svc, complete_case_id, actor, llm_env):
     llm_env.reply(GROUNDED)
-    draft(svc, case_id, actor)
-    svc.approve(case_id, "need", CONSULTANT)
-    assert not [f for f in svc.check(case_id) if f.section == "need" and f.kind in ("stale_edit", "stale_approval")]
-    svc.answer(case_id, "urgency", "Intervention nécessaire sous dix jours, pronostic vital engagé.", actor, replace=True)
-    kinds = {f.kind for f in svc.check(case_id) if f.section == "need"}
+    draft(svc, complete_case_id, actor)
+    svc.approve(complete_case_id, "need", CONSULTANT)
+    assert not [f for f in svc.check(complete_case_id) if f.section == "need" and f.kind in ("stale_edit", "stale_approval")]
+    svc.answer(complete_case_id, "urgency", "Intervention nécessaire sous dix jours, pronostic vital engagé.", actor, replace=True)
+    kinds = {f.kind for f in svc.check(complete_case_id) if f.section == "need"}
     assert {"stale_edit", "stale_approval"} <= kinds
-    [stale] = [f for f in svc.check(case_id) if f.kind == "stale_edit"]
+    [stale] = [f for f in svc.check(complete_case_id) if f.kind == "stale_edit"]
     assert stale.blocks and stale.message.startswith("the section's text was drafted by the language model (fr, v1, "
                                                      "language model (scripted-model)) before answers")
 
 
-def test_an_answer_the_model_cited_beyond_the_sections_own_also_makes_it_stale(svc, case_id, actor, llm_env):
+def test_an_answer_the_model_cited_beyond_the_sections_own_also_makes_it_stale(svc, complete_case_id, actor, llm_env):
     llm_env.reply(GROUNDED.replace("[A:expected_benefit].", "[A:expected_benefit], pour le fabricant "
                                    "valeur applicant name [A:applicant_name]."))
-    [outcome], _ = draft(svc, case_id, actor)
+    [outcome], _ = draft(svc, complete_case_id, actor)
     assert outcome.recorded == 1, outcome.problems
-    assert not [f for f in svc.check(case_id) if f.kind == "stale_edit"]
-    svc.answer(case_id, "applicant_name", "Cardiotech SAS", actor, replace=True)
-    assert [f.section for f in svc.check(case_id) if f.kind == "stale_edit"] == ["need"]
+    assert not [f for f in svc.check(complete_case_id) if f.kind == "stale_edit"]
+    svc.answer(complete_case_id, "applicant_name", "Cardiotech SAS", actor, replace=True)
+    assert [f.section for f in svc.check(complete_case_id) if f.kind == "stale_edit"] == ["need"]
 
 
-def test_a_consultant_edits_or_confirms_the_models_version_keeping_its_citations(svc, case_id, actor, llm_env):
+def test_a_consultant_edits_or_confirms_the_models_version_keeping_its_citations(svc, complete_case_id, actor, llm_env):
     llm_env.reply(GROUNDED)
-    draft(svc, case_id, actor)
-    text = svc.section_versions(case_id, "need", "fr")[-1].text
-    svc.edit_section(case_id, "need", "fr", text.replace("L'urgence est établie", "L'urgence vitale est établie"),
+    draft(svc, complete_case_id, actor)
+    text = svc.section_versions(complete_case_id, "need", "fr")[-1].text
+    svc.edit_section(complete_case_id, "need", "fr", text.replace("L'urgence est établie", "L'urgence vitale est établie"),
                      CONSULTANT)
-    shown = svc.draft(case_id, "fr", use_llm=False).section("need")
+    shown = svc.draft(complete_case_id, "fr", use_llm=False).section("need")
     assert "note:mdr-59-1.fr#0" in shown.citations and shown.drafter == "edited"
-    assert [v.by for v in svc.section_versions(case_id, "need", "fr")][1:] == ["language model (scripted-model)",
+    assert [v.by for v in svc.section_versions(complete_case_id, "need", "fr")][1:] == ["language model (scripted-model)",
                                                                                 "c.reviewer"]
-    svc.answer(case_id, "urgency", "Intervention nécessaire sous dix jours.", actor, replace=True)
-    assert any(f.kind == "stale_edit" for f in svc.check(case_id))
-    svc.edit_section(case_id, "need", "fr", svc.section_versions(case_id, "need", "fr")[-1].text, CONSULTANT,
+    svc.answer(complete_case_id, "urgency", "Intervention nécessaire sous dix jours.", actor, replace=True)
+    assert any(f.kind == "stale_edit" for f in svc.check(complete_case_id))
+    svc.edit_section(complete_case_id, "need", "fr", svc.section_versions(complete_case_id, "need", "fr")[-1].text, CONSULTANT,
                      "confirmed after the facts changed")
-    assert not any(f.kind == "stale_edit" for f in svc.check(case_id))
+    assert not any(f.kind == "stale_edit" for f in svc.check(complete_case_id))
 
 
-def test_who_may_ask_and_the_offline_mode(svc, case_id, llm_env, monkeypatch):
+def test_who_may_ask_and_the_offline_mode(svc, complete_case_id, llm_env, monkeypatch):
     with pytest.raises(Forbidden, match="section drafted"):
-        svc.llm_draft_stream(case_id, Actor(name="dr", role="clinician"), "fr", ["need"])
+        svc.llm_draft_stream(complete_case_id, Actor(name="dr", role="clinician"), "fr", ["need"])
     with pytest.raises(ServiceError, match="unknown section"):
-        svc.llm_draft_stream(case_id, CONSULTANT, "fr", ["nope"])
-    offline = svc.draft(case_id, "fr", use_llm=False).section("need")
+        svc.llm_draft_stream(complete_case_id, CONSULTANT, "fr", ["nope"])
+    offline = svc.draft(complete_case_id, "fr", use_llm=False).section("need")
     with pytest.raises(ServiceError, match="only a section the language model drafted"):
-        svc.record_llm_draft(case_id, offline, "fr", CONSULTANT)
+        svc.record_llm_draft(complete_case_id, offline, "fr", CONSULTANT)
     assert svc.llm_available() == (True, "")
     monkeypatch.setenv("DEROGATION_LLM", "none")
     assert svc.llm_available() == (False, "")
     with pytest.raises(ServiceError, match="offline"):
-        svc.llm_draft_stream(case_id, CONSULTANT, "fr", ["need"])
+        svc.llm_draft_stream(complete_case_id, CONSULTANT, "fr", ["need"])
     assert llm_env.chat_requests == []
 
 
