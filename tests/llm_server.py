@@ -181,13 +181,16 @@ class ScriptedLLMServer:
                                  "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
 
-def point_at(monkeypatch: pytest.MonkeyPatch, server: ScriptedLLMServer, retries: int = 0) -> ScriptedLLMServer:
-    """Configure the product (through its environment variables) to use `server`, with a short
-    timeout so that a test of a failure stays fast."""
+def point_at(monkeypatch: pytest.MonkeyPatch, server: ScriptedLLMServer, retries: int = 0,
+             timeout: float = 30) -> ScriptedLLMServer:
+    """Configure the product (through its environment variables) to use `server`. The timeout is
+    long enough that a reply is never late on a busy machine (a 1 s one failed under load); a test
+    of a timeout sets a short one (`timeout=1`, or DEROGATION_LLM_TIMEOUT) with a reply delayed
+    well past it."""
     monkeypatch.setenv("DEROGATION_LLM", "openai-compatible")
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
     monkeypatch.setenv("DEROGATION_LLM_MODEL", "scripted-model")
-    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "1")
+    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", f"{timeout:g}")
     monkeypatch.setenv("DEROGATION_LLM_MAX_RETRIES", str(retries))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     return server

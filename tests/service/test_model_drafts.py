@@ -157,7 +157,9 @@ def test_after_a_free_text_answer_the_model_proposes_the_other_facts_and_a_follo
     assert not {"applicant_name", "device_class"} & asked_now
 
 
-def test_when_the_model_fails_after_an_answer_it_says_so_and_the_answer_stays(svc, fresh_case, actor, llm_env):
+def test_when_the_model_fails_after_an_answer_it_says_so_and_the_answer_stays(svc, fresh_case, actor, llm_env,
+                                                                              monkeypatch):
+    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "1")  # and the reply comes after 3 s
     svc.answer(fresh_case, "urgency", "C'est urgent pour le patient.", actor)
     llm_env.always("trop tard", delay=3)
     after = svc.llm_after_answer(fresh_case, "urgency", "fr")

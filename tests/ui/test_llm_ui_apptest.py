@@ -208,7 +208,9 @@ def test_the_model_reads_an_attached_document_on_request(app_test, svc, actor, l
     assert answer.value == "entre 5 et 25 °C, à l'abri de la lumière" and answer.last.source.startswith("document:")
 
 
-def test_a_model_that_times_out_is_reported_and_the_answer_stays_saved(app_test, svc, llm_env, screened_case):
+def test_a_model_that_times_out_is_reported_and_the_answer_stays_saved(app_test, svc, llm_env, screened_case,
+                                                                       monkeypatch):
+    monkeypatch.setenv("DEROGATION_LLM_TIMEOUT", "1")  # and the reply comes after 3 s
     at = run_ok(app_test(case=screened_case))
     llm_env.always("trop tard", delay=3)
     at.chat_input[0].set_value("Cardiotech SAS")
