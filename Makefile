@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint clean chromium
+.PHONY: run test demo lint clean chromium notes-vectors
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,8 @@ chromium:
 
 clean:
 	rm -rf $(VENV) out
+
+# After editing a note: write the notes' vectors shipped beside them (corpus/notes-vectors.npz), so a
+# new data home's first build does not embed them (tests/knowledge/test_shipped_vectors.py checks it).
+notes-vectors: $(STAMP)
+	$(PY) -m assistant.knowledge.shipped

@@ -181,54 +181,6 @@ def notes_index() -> Path:
     return _notes_index().index()
 
 
-@pytest.fixture(scope="session")
-def notes_vectors(notes_index, tmp_path_factory) -> dict:
-    """{"model_id": …, "vectors": {chunk text: vector}}: what the default embedder gave each chunk of
-    the shipped notes in `notes_index` (read from a copy of it)."""
-    import chromadb
-    from chromadb.config import Settings
-
-    from assistant.knowledge.index import CORPUS
-
-    copy = tmp_path_factory.mktemp("notes-vectors") / "index"
-    shutil.copytree(notes_index, copy)
-    client = chromadb.PersistentClient(path=str(copy / "chroma"), settings=Settings(anonymized_telemetry=False))
-    collection = client.get_collection(CORPUS)
-    stored = collection.get(include=["documents", "embeddings"])
-    return {"model_id": collection.metadata["embedding_model"],
-            "vectors": {text: [float(x) for x in vector] for text, vector in zip(stored["documents"], stored["embeddings"], strict=True)}}
-
-
-class RemembersTheNotes:
-    """An embedder that answers for the shipped notes' chunks with the vectors this same model gave
-    them when the session's index was built, and embeds everything else (queries, other texts) itself:
-    a rebuild under test then does all its work except computing those vectors a second time."""
-
-    def __init__(self, embedder, notes_vectors: dict) -> None:
-        assert notes_vectors["model_id"] == embedder.model_id, (notes_vectors["model_id"], embedder.model_id)
-        self.embedder = embedder
-        self.known: dict[str, list[float]] = notes_vectors["vectors"]
-        self.remembered = 0  # how many vectors were not computed again
-
-    def __getattr__(self, name: str):
-        return getattr(self.embedder, name)  # model_id, dimension, local, …
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        missing = [t for t in texts if t not in self.known]
-        computed = iter(self.embedder.embed_documents(missing) if missing else [])
-        self.remembered += len(texts) - len(missing)
-        return [self.known[t] if t in self.known else next(computed) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embedder.embed_query(text)
-
-
-@pytest.fixture
-def remembering_notes(notes_vectors):
-    """`remembering_notes(embedder)`: that embedder, remembering the shipped notes' vectors."""
-    return lambda embedder: RemembersTheNotes(embedder, notes_vectors)
-
-
 @pytest.fixture
 def with_notes(notes_index):
     """`with_notes(home)`: make `home` a data home whose knowledge base already holds the shipped

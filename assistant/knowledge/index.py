@@ -27,6 +27,7 @@ from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
 from assistant.knowledge.search import LexicalIndexes, SearchSettings, Target, hybrid_search
+from assistant.knowledge.shipped import ShippedVectors
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
 from assistant.knowledge.superseded import superseded
 from assistant.knowledge.superseded import warning as superseded_warning
@@ -48,13 +49,18 @@ class IngestReport:
 
 
 class _Embeddings:
-    """Adapter from our embedder to LangChain's `Embeddings` interface."""
+    """Adapter from our embedder to LangChain's `Embeddings` interface; texts that `shipped` holds
+    (the notes' chunks, shipped.py) are not embedded again."""
 
-    def __init__(self, embedder: Any) -> None:
+    def __init__(self, embedder: Any, shipped: ShippedVectors | None = None) -> None:
         self.embedder = embedder
+        self.shipped = shipped
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed_documents(texts)
+        known = self.shipped.lookup(texts) if self.shipped else [None] * len(texts)
+        missing = [t for t, v in zip(texts, known, strict=True) if v is None]
+        fresh = iter(self.embedder.embed_documents(missing) if missing else [])
+        return [v if v is not None else next(fresh) for v in known]
 
     def embed_query(self, text: str) -> list[float]:
         return self.embedder.embed_query(text)
@@ -200,7 +206,9 @@ class KnowledgeBase:
         from langchain_chroma import Chroma
 
         self._collection(name)  # creates it with its metadata, and checks the model
-        return Chroma(client=self.client, collection_name=name, embedding_function=_Embeddings(self.embedder_for(name)))
+        embedder = self.embedder_for(name)
+        shipped = ShippedVectors.load(embedder.model_id) if name == CORPUS else None
+        return Chroma(client=self.client, collection_name=name, embedding_function=_Embeddings(embedder, shipped))
 
     # -- ingestion ---------------------------------------------------------------------------------
     def _index(self, namespace: str, collection: str, docs: list, cleanup: str) -> tuple[int, int, int]:

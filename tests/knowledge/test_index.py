@@ -131,20 +131,38 @@ def test_vectors_from_another_embedding_model_are_refused(kb, tmp_path):
         other.add([tmp_path / "texts" / "a.pdf"])
 
 
-def test_a_deleted_store_is_detected_and_rebuilt_from_its_sources(tmp_path, embedder, remembering_notes):
-    # The rebuild re-indexes the shipped notes too: their vectors, which this model gave them when the
-    # session's index was built, are not computed a second time (the PDF's and the queries' are).
-    kb = KnowledgeBase(tmp_path / "home", embedder=remembering_notes(embedder))
+def test_a_deleted_store_is_detected_and_rebuilt_from_its_sources(tmp_path, embedder):
+    # The rebuild re-indexes the notes too, from their shipped vectors (shipped.py): only the PDF's
+    # chunks (and the queries) are embedded.
+    counting = CountingEmbedder(embedder)
+    kb = KnowledgeBase(tmp_path / "home", embedder=counting)
     pdf = text_pdf(REGULATION_PDF, tmp_path / "texts" / "a.pdf")
     kb.add([pdf])
+    pdf_chunks = counting.embedded
+    assert pdf_chunks > 0
     kb._client = None
     shutil.rmtree(kb.dir / "chroma")  # someone deleted the index folder
-    fresh = KnowledgeBase(kb.home, embedder=kb.embedder)
+    fresh = KnowledgeBase(kb.home, embedder=counting)
     report = fresh.ensure_notes()  # what the product does before any search
-    assert report is not None and report.added > 0
-    assert kb.embedder.remembered > 0  # the notes were re-indexed, from their remembered vectors
+    assert report is not None and report.added > pdf_chunks  # the notes and the PDF, back
+    assert counting.embedded == 2 * pdf_chunks  # the notes' vectors were not computed
     assert {s for s, _ in fresh.sources()} >= {str(pdf.resolve())}
     assert fresh.search("Article 59 derogation competent authority", k=1)[0].article == "59"
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it embeds for documents."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self.embedded = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.embedder, name)  # model_id, dimension, embed_query, …
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += len(texts)
+        return self.embedder.embed_documents(texts)
 
 
 @pytest.mark.skipif(not (SHARED / "reference" / "eu").exists(), reason="shared reference texts absent")
