@@ -16,7 +16,9 @@ from typing import Any
 
 import yaml
 
-from assistant.case.profile import PROFILE_DIR, Question
+from assistant import words as i18n
+from assistant.case.profile import PROFILE_DIR, Profile, Question
+from assistant.errors import NotFound
 
 CONSISTENCY_DIR = PROFILE_DIR / "consistency"
 
@@ -82,6 +84,17 @@ def agree(text: str, authority: str, request_type: str, lang: str) -> str:
     for written in sorted(table, key=len, reverse=True):
         text = text.replace(written, table[written])
     return text
+
+
+def answer_label(profile: Profile, qid: str, lang: str, request_type: str) -> str:
+    """How an answer is named where it is cited: by its question as the reader knows it, in the
+    case's number ("Réponse : raison sociale du fabricant"), never by its key
+    ("identification.applicant_name")."""
+    try:
+        label = agree(profile.question(qid).label.get(lang), profile.id, request_type, lang)
+    except NotFound:
+        label = qid
+    return i18n.t("answer_label", lang, label)
 
 
 _STOPWORDS = {

@@ -19,7 +19,7 @@ from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile, Section
 from assistant.case.requirements import applicable_sections, applies, evidence_kinds_for
 from assistant.case.routes import load_routes, screen
-from assistant.drafting.content import agree, non_fact, translation_key, written_in
+from assistant.drafting.content import agree, answer_label, non_fact, translation_key, written_in
 from assistant.drafting.exhibits import read_facts
 from assistant.drafting.model import Citation, Draft, EvidenceLine, Paragraph, Placeholder, SectionDraft, Span
 from assistant.errors import ProfileError
@@ -191,12 +191,11 @@ class _Composer:
 
     def _cite_answer(self, qid: str) -> str:
         answer = self.case.answers[qid]
-        section = self.profile.section_of(qid).id
         cid = f"answer:{qid}"
         self.citations[cid] = Citation(
             id=cid,
             kind="answer",
-            label=i18n.t("answer_label", self.lang, f"{section}.{qid}"),
+            label=answer_label(self.profile, qid, self.lang, self.case.request_type),
             source=qid,
             text=answer.value,
         )

@@ -23,6 +23,7 @@ from assistant import words as i18n
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile, Section
 from assistant.case.requirements import applies
+from assistant.drafting.content import answer_label
 from assistant.drafting.grounding import Failure, check_section
 from assistant.drafting.model import Citation, Paragraph, Placeholder, SectionDraft, Span
 from assistant.drafting.spans import render_text
@@ -168,11 +169,11 @@ class _Parser:
             if answer is None:
                 return Span(kind="cite", ref=cid)
             try:
-                where = f"{self.profile.section_of(qid).id}.{qid}"
+                self.profile.section_of(qid)
             except NotFound:
                 return Span(kind="cite", ref=cid)
             self.citations[cid] = Citation(
-                id=cid, kind="answer", label=i18n.t("answer_label", self.lang, where), source=qid, text=answer.value,
+                id=cid, kind="answer", label=answer_label(self.profile, qid, self.lang, self.case.request_type), source=qid, text=answer.value,
             )
             if qid not in self.used_answers:
                 self.used_answers.append(qid)

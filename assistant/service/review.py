@@ -10,6 +10,7 @@ from assistant.case.profile import LANGS, Lang
 from assistant.case.store import StoreError
 from assistant.drafting import offline as drafting
 from assistant.drafting import readable, revisions
+from assistant.drafting.content import answer_label
 from assistant.drafting.model import Citation
 from assistant.errors import ServiceError
 from assistant.service.base import Actor, ServiceBase
@@ -151,11 +152,8 @@ class ReviewOps(ServiceBase):
                     citations.setdefault(cid, c)
 
         def name(c: Citation) -> str:
-            if c.kind == "answer":  # the question as a reader knows it, not "Réponse : need.urgency"
-                try:
-                    return t("answer_label", lang, profile.question(c.source.rsplit(".", 1)[-1]).label.get(lang))
-                except KeyError:
-                    return c.label
+            if c.kind == "answer":  # versions drafted before labels named the question carry the key
+                return answer_label(profile, c.source.rsplit(".", 1)[-1], lang, case.request_type)
             return c.label
 
         gaps = {s.ref: s.text for p in generated.paragraphs for s in p.spans if s.kind == "placeholder"}

@@ -30,7 +30,8 @@ def test_every_answer_is_cited_where_it_is_used_and_provisions_link_to_the_offic
     assert "answer:urgency" in need.citations and "urgency" in need.used_answers
     text = _markdown(svc, case.id)
     assert "Trois hospitalisations en dix mois" in text
-    assert "\\[Réponse : need.urgency\\]" in text
+    assert "\\[Réponse : urgence de la situation et conséquences d'une absence de traitement\\]" in text
+    assert "need.urgency" not in text  # the question's name, never its key
     assert "[RDM art. 59(1)](https://eur-lex.europa.eu/eli/reg/2017/745)" in text
     assert "[CSP art. L. 5211-3 II](https://www.legifrance.gouv.fr/" in text
 
