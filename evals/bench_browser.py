@@ -137,12 +137,17 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
         _idle(page)
         # the chat opens on the facts read in the attached documents, then on "describe your request":
         # this replay answers question by question, as the example's script does
-        for label in ("Discard all", "I prefer to answer question by question"):
+        # (each click waited for until its rerun has removed what was clicked: under load the rerun can
+        # start later than any fixed pause, and an answer typed before it would be read with the
+        # previous page's chat mode, as a description: the replay then stalled at its first answer)
+        for label, container in (("Discard all", ".st-key-told-card"),
+                                 ("I prefer to answer question by question", ".st-key-chat-opening")):
             button = page.get_by_role("button", name=label)
             if button.count():
                 button.first.click()
-                page.wait_for_timeout(50)
+                page.locator(container).wait_for(state="detached", timeout=TIMEOUT_MS)
                 _idle(page)
+        page.locator(".st-key-chat-question, .st-key-chat-block").first.wait_for(timeout=TIMEOUT_MS)
         turns = []
         while True:
             prompt = svc.next_question(case_id)
@@ -164,6 +169,10 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
                 turns.append(_timed(page, lambda box=box: box.press("Enter"), before, TURN_TIMEOUT_MS))
             except PlaywrightTimeout:  # the page did not move on (a tree that asks otherwise): stop here
                 out["chat replay stopped at"] = q.id
+                shot = Path(tempfile.mkdtemp(prefix="bench-browser-stall-"))
+                page.screenshot(path=str(shot / "page.png"), full_page=True)
+                (shot / "page.txt").write_text(page.locator("body").inner_text(), encoding="utf-8")
+                print(f"stalled at {q.id}: what the page showed is in {shot}", file=sys.stderr, flush=True)
                 _idle(page)
                 break
         out["chat turns replayed"] = len(turns)

@@ -205,8 +205,11 @@ def _section(
         section_sources(svc, case, section, key=f"src:{section.section_id}")
         _answers_used(profile, case, section, lang)
         _documents_used(case, section)
-    edit, versions, comments, history = st.tabs([say("rev_tab_edit"), say("rev_tab_versions"),
-                                                 say("rev_tab_comments", state.comments), say("rev_tab_history")])
+    labels = [say("rev_tab_edit"), say("rev_tab_versions"), say("rev_tab_comments", state.comments), say("rev_tab_history")]
+    # A comment just added changes its tab's label, which draws the tabs anew: they open on the
+    # comments then (the reader sees the comment added), not on the first tab.
+    commented = st.session_state.get(_commented_key(case.id, section.section_id))
+    edit, versions, comments, history = st.tabs(labels, default=labels[2] if commented else None)
     with edit:
         version_views.edit_box(svc, case, section, lang)
     with versions:
@@ -367,6 +370,11 @@ def _add_comment(case_id: str, section_id: str) -> None:
     )
     if done is not None:
         st.session_state[key] = ""
+        st.session_state[_commented_key(case_id, section_id)] = True
+
+
+def _commented_key(case_id: str, section_id: str) -> str:
+    return f"commented:{case_id}:{section_id}"
 
 
 def _history(svc: Service, profile: Profile, case: Case, section_id: str) -> None:
