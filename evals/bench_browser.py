@@ -8,7 +8,12 @@ baseline tree measured in the same run (a benchmark, not a test):
 - consultant actions, clicked as a user does (no reload): switch the role to the consultant's,
   approve a section, add a comment, switch the text language and back; and the consultant's page
   opened from its address (a full page load);
-- Check & export: the panel rendered, and the DOCX file ready to download.
+- Check & export: the panel rendered when opened from its address (a page load) and when reached
+  from the interview (one click on the view), and the DOCX file ready to download (when no blocker
+  remains: the 44 answers replayed leave some, so it is not timed).
+
+A turn that draws no new question within 90 s stops the replay; what the page showed then is saved
+(a screenshot and the page's text, in a temporary folder named on stderr).
 
     python evals/bench_browser.py --baseline /path/to/checkout-of-main
 
@@ -220,7 +225,7 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
         page.get_by_test_id("stChatInputTextArea").wait_for(timeout=TIMEOUT_MS)
         _idle(page)
         action("export panel from the interview, one click (s)", lambda: _timed(
-            page, lambda: page.get_by_test_id("stMain").get_by_role("button", name="Check & export").first.click()))
+            page, lambda: page.get_by_test_id("stMain").get_by_role("radio", name="Check & export").click()))
         if page.get_by_text("No blocker").count():
             prepare = page.get_by_role("button", name="Prepare Word (DOCX)")
             start = time.perf_counter()

@@ -52,10 +52,9 @@ def _fix(f: Finding, i: int, case: Case, offered: set[str]) -> None:
     elif f.evidence_kind:
         st.button(say("exp_fix_attach"), key=f"fix:{i}", icon=":material/upload_file:", on_click=go,
                   kwargs={"view": "interview", "ask": None, "attach": f.evidence_kind})
-    elif f.kind in ("not_approved", "stale_approval") and st.button(
-            say("exp_fix_review"), key=f"fix:{i}", icon=":material/rate_review:"):
-        go(role="consultant", view=None, section=f.section)
-        st.rerun(scope="app")  # another role's page: the whole app again (this one is a fragment)
+    elif f.kind in ("not_approved", "stale_approval"):
+        st.button(say("exp_fix_review"), key=f"fix:{i}", icon=":material/rate_review:", on_click=go,
+                  kwargs={"role": "consultant", "view": None, "section": f.section})
     if f.kind == "contradiction" and f.rule:
         if f.rule in offered:
             return

@@ -11,7 +11,7 @@ import streamlit as st
 from assistant.service import Case, Readiness
 from ui.components import llm as llm_panels
 from ui.components import progress, widgets
-from ui.state import begin_run, go, md, remember, say, service, show_flash, synced_choice
+from ui.state import go, md, remember, say, service, show_flash, synced_choice
 from ui.state import lang as page_lang
 from ui.views.manufacturer import chat as manufacturer_chat
 from ui.views.manufacturer import export as manufacturer_export
@@ -85,15 +85,6 @@ def stale_edit_hints(case: Case, state: Readiness) -> None:
 
 
 def render(case_id: str) -> None:
-    """The case's pages. A fragment: a click or an answer in it reruns the case's page only, not the
-    whole app (the sidebar's language, role and name stay as drawn; its progress is drawn by the
-    fragment, so it follows each answer)."""
-    _case_page(case_id)
-
-
-@st.fragment
-def _case_page(case_id: str) -> None:
-    begin_run()  # a fragment's own rerun: the per-run memo starts afresh
     svc = service()
     case = svc.case(case_id)
     remember(case)
