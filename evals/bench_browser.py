@@ -225,7 +225,7 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
         page.get_by_test_id("stChatInputTextArea").wait_for(timeout=TIMEOUT_MS)
         _idle(page)
         action("export panel from the interview, one click (s)", lambda: _timed(
-            page, lambda: page.get_by_test_id("stMain").get_by_role("radio", name="Check & export").click()))
+            page, lambda: page.get_by_text("Check & export", exact=True).first.click()))
         if page.get_by_text("No blocker").count():
             prepare = page.get_by_role("button", name="Prepare Word (DOCX)")
             start = time.perf_counter()
