@@ -66,5 +66,5 @@ def test_the_consultant_checks_a_source_and_approves_a_section(shared_streamlit_
     page.get_by_role("button", name="Ajouter le commentaire").click(timeout=10_000)
     wait_idle(page)
     assert page.get_by_role("tab", name="Commentaires (1)").get_attribute("aria-selected") == "true"
-    page.get_by_text("Préciser la source du chiffre de 212 patients.").wait_for()
+    page.get_by_test_id("stChatMessageContent").get_by_text("Préciser la source du chiffre de 212 patients.").wait_for()
     assert [c.text for c in svc.case(case.id).comments] == ["Préciser la source du chiffre de 212 patients."]
