@@ -8,7 +8,12 @@ baseline tree measured in the same run (a benchmark, not a test):
 - consultant actions, clicked as a user does (no reload): switch the role to the consultant's,
   approve a section, add a comment, switch the text language and back; and the consultant's page
   opened from its address (a full page load);
-- Check & export: the panel rendered, and the DOCX file ready to download.
+- Check & export: the panel rendered when opened from its address (a page load) and when reached
+  from the interview (one click on the view), and the DOCX file ready to download (when no blocker
+  remains: the 44 answers replayed leave some, so it is not timed).
+
+A turn that draws no new question within 90 s stops the replay; what the page showed then is saved
+(a screenshot and the page's text, in a temporary folder named on stderr).
 
     python evals/bench_browser.py --baseline /path/to/checkout-of-main
 
@@ -137,12 +142,17 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
         _idle(page)
         # the chat opens on the facts read in the attached documents, then on "describe your request":
         # this replay answers question by question, as the example's script does
-        for label in ("Discard all", "I prefer to answer question by question"):
+        # (each click waited for until its rerun has removed what was clicked: under load the rerun can
+        # start later than any fixed pause, and an answer typed before it would be read with the
+        # previous page's chat mode, as a description: the replay then stalled at its first answer)
+        for label, container in (("Discard all", ".st-key-told-card"),
+                                 ("I prefer to answer question by question", ".st-key-chat-opening")):
             button = page.get_by_role("button", name=label)
             if button.count():
                 button.first.click()
-                page.wait_for_timeout(50)
+                page.locator(container).wait_for(state="detached", timeout=TIMEOUT_MS)
                 _idle(page)
+        page.locator(".st-key-chat-question, .st-key-chat-block").first.wait_for(timeout=TIMEOUT_MS)
         turns = []
         while True:
             prompt = svc.next_question(case_id)
@@ -164,6 +174,10 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
                 turns.append(_timed(page, lambda box=box: box.press("Enter"), before, TURN_TIMEOUT_MS))
             except PlaywrightTimeout:  # the page did not move on (a tree that asks otherwise): stop here
                 out["chat replay stopped at"] = q.id
+                shot = Path(tempfile.mkdtemp(prefix="bench-browser-stall-"))
+                page.screenshot(path=str(shot / "page.png"), full_page=True)
+                (shot / "page.txt").write_text(page.locator("body").inner_text(), encoding="utf-8")
+                print(f"stalled at {q.id}: what the page showed is in {shot}", file=sys.stderr, flush=True)
                 _idle(page)
                 break
         out["chat turns replayed"] = len(turns)
@@ -206,6 +220,12 @@ def measure(tree: Path, index: Path, models: Path, browser) -> dict:
         for section in svc.sections(case_id):
             cli("--role", "consultant", "approve", case_id, section.id)
         out["export panel (s)"] = _timed(page, lambda: page.goto(f"{url}/?case={case_id}&view=export&user=bench&lang=en"))
+        # the same panel as a user reaches it from the interview: a click on the view, no page load
+        page.goto(f"{url}/?case={case_id}&view=interview&user=bench&lang=en")
+        page.get_by_test_id("stChatInputTextArea").wait_for(timeout=TIMEOUT_MS)
+        _idle(page)
+        action("export panel from the interview, one click (s)", lambda: _timed(
+            page, lambda: page.get_by_text("Check & export", exact=True).first.click()))
         if page.get_by_text("No blocker").count():
             prepare = page.get_by_role("button", name="Prepare Word (DOCX)")
             start = time.perf_counter()

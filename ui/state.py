@@ -214,8 +214,12 @@ def show_flash(where: str = "page") -> None:
     for item in st.session_state.get("flash", []):
         (shown if item[0] == where else kept).append(item)
     st.session_state["flash"] = kept
-    for _, kind, message in shown:
-        {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(message)
+    # Always one container, empty or not: a message shown once must not shift what follows it (the
+    # next rerun would draw the elements below at other places, and a tab the user opened, e.g. the
+    # consultant's Comments while typing one, would close).
+    with st.container():
+        for _, kind, message in shown:
+            {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(message)
 
 
 # -- the version check between sessions ------------------------------------------------------------

@@ -10,7 +10,8 @@ import re
 import subprocess
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
@@ -130,6 +131,11 @@ class ServiceBase:
         # warm-up thread and a request opening it together could both find the notes missing and
         # add them twice, or one could judge the store damaged while the other is writing it.
         self._ready_lock = threading.Lock()
+        # The start-up warm-up (warm_passages in a background thread) yields to a user's request: it
+        # starts no search while a request composes a draft or searches (they share one embedder, one
+        # inference at a time, and the lock between them is not first come, first served).
+        self._requests = 0
+        self._requests_done = threading.Condition()
 
     @classmethod
     def from_config(cls, config: Config, *, retrieval: bool | None = None) -> Self:
@@ -331,11 +337,30 @@ class ServiceBase:
             cache.put(cache.corpus_scope(), state["stamp"], k, found)
         return found
 
-    def warm_passages(self) -> int:
+    @contextmanager
+    def _serving(self) -> Iterator[None]:
+        """Around what a user waits for that may search: the warm-up starts no search meanwhile."""
+        with self._requests_done:
+            self._requests += 1
+        try:
+            yield
+        finally:
+            with self._requests_done:
+                self._requests -= 1
+                if not self._requests:
+                    self._requests_done.notify_all()
+
+    def _after_requests(self) -> None:
+        """Wait (holding no lock of the service) until no request is being served."""
+        with self._requests_done:
+            self._requests_done.wait_for(lambda: not self._requests)
+
+    def warm_passages(self, yielding: bool = False) -> int:
         """Find now the corpus passages of every section of every authority's profile, in both
         languages, for each set of instruments a case can exclude (none, each rule's, all of them),
         so that no answer waits for the embedder (the app runs this in a background thread when it
-        starts; found once per corpus generation, then read back). Returns how many were missing."""
+        starts; found once per corpus generation, then read back). Returns how many were missing.
+        `yielding`: before each search, wait while a user's request is served (the app's warm-up)."""
         if self._knowledge is None:
             return 0
         from assistant.case.profile import available_authorities
@@ -354,6 +379,8 @@ class ServiceBase:
                     for lang in ("fr", "en"):
                         query = section.query.get(lang)
                         k = retrieval_cache.key("corpus", query, list(excluded), CORPUS_PASSAGES)
+                        if yielding:
+                            self._after_requests()
                         if self.retrieval_cache.get(self.retrieval_cache.corpus_scope(), state["stamp"], k) is None:
                             missing += 1
                             self._corpus_passages(query, list(excluded), state)
@@ -511,7 +538,8 @@ class ServiceBase:
         profile, pages = self.profile(case), self.pages(case.id)
         translations = self.translations(case.id) if lang != profile.submission_language else None
         try:
-            draft = drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang), translations)
+            with self._serving():
+                draft = drafting.compose(profile, case, lang, pages, self.passages_for(case.id, lang), translations)
             waiting = self.documents_waiting(case.id)
             if waiting:
                 draft = draft.model_copy(update={"notices": [*draft.notices, words.t("documents_pending", lang, waiting)]})

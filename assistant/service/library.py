@@ -27,7 +27,8 @@ class KnowledgeOps(ServiceBase):
             raise ServiceError("no knowledge base is configured")
         if case_id and self.retrieval_cache.pending(self.case(case_id), self.config.embedder):
             self.index_evidence(case_id)  # documents attached before they were indexed at attach time
-        return kb.search(query, k=k, case_id=case_id, instrument=instrument, language=language)
+        with self._serving():
+            return kb.search(query, k=k, case_id=case_id, instrument=instrument, language=language)
 
     # -- the corpus (derogation corpus …) -------------------------------------------------------
     def _corpus(self) -> KnowledgeBase:
@@ -83,17 +84,21 @@ class KnowledgeOps(ServiceBase):
         self._ready_knowledge()
         self.warm_passages()
 
-    def warm_in_background(self) -> None:
+    def warm_in_background(self) -> threading.Thread | None:
         """`warm_passages` in a background thread (the app, when it starts on a built knowledge base:
-        a corpus changed since by `derogation corpus add` is searched then, not during an interview)."""
+        a corpus changed since by `derogation corpus add` is searched then, not during an interview).
+        It yields to the users: no search of its own starts while a request is served. Returns the
+        thread (None when there is nothing to warm)."""
         if self._knowledge is None or not self.knowledge_built():
-            return
+            return None
 
         def run() -> None:
             with contextlib.suppress(Exception):  # an optimisation only: a draft finds its passages itself
-                self.warm_passages()
+                self.warm_passages(yielding=True)
 
-        threading.Thread(target=run, name="warm-passages", daemon=True).start()
+        thread = threading.Thread(target=run, name="warm-passages", daemon=True)
+        thread.start()
+        return thread
 
     def knowledge_notices(self) -> list[str]:
         """What the user should know about the knowledge base (e.g. a damaged store was rebuilt)."""

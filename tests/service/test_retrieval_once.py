@@ -94,3 +94,44 @@ def test_the_warm_up_thread_and_a_request_never_check_the_knowledge_base_at_once
         t.join(timeout=120)
     assert most[0] == 1
     assert kb.notices == []  # nothing judged damaged, nothing rebuilt
+
+
+def test_the_app_warm_up_starts_no_search_while_an_answer_is_served(home, with_notes, actor):
+    """The app's start-up warm-up (every section's passages, ~80 searches on a copied index) and a
+    user's answer share one embedder: once the answer searches, the warm-up starts no search of its
+    own until the answer is served (the one under way finishes), then goes on to the end."""
+    import shutil
+    import threading
+
+    with_notes(home)
+    shutil.rmtree(home / "index" / "passages", ignore_errors=True)  # as after a corpus change
+    svc = _service(home)
+    case = svc.new_case("ansm", "individual", "Valve", actor)
+    svc.answer(case.id, "is_ivd", "yes", actor)  # its passages are the warm-up's last set: the answer finds them itself
+    kb = svc.knowledge
+    real = kb.search
+    events: list[tuple[str, str]] = []  # (who, "start" | "end"), in order
+    warm_searching, answer_searching = threading.Event(), threading.Event()
+
+    def search(*args, **kwargs):
+        who = "warm" if threading.current_thread().name == "warm-passages" else "answer"
+        events.append((who, "start"))
+        (warm_searching if who == "warm" else answer_searching).set()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            events.append((who, "end"))
+            if who == "warm":  # the warm-up goes on only once the answer is searching (the order forced)
+                answer_searching.wait(timeout=120)
+
+    kb.search = search
+    warm = svc.warm_in_background()
+    assert warm is not None and warm_searching.wait(timeout=120)
+    svc.readiness(case.id)  # what the page computes after the answer
+    warm.join(timeout=300)
+    assert not warm.is_alive()
+    first = events.index(("answer", "start"))
+    last = len(events) - 1 - events[::-1].index(("answer", "end"))
+    assert [e for e in events[first:last] if e == ("warm", "start")] == [], "the warm-up searched while the answer waited"
+    assert events.count(("warm", "start")) > 20  # and it went on afterwards: every other section's passages
+    assert svc.warm_passages() == 0  # nothing left to find

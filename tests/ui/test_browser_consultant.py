@@ -54,3 +54,17 @@ def test_the_consultant_checks_a_source_and_approves_a_section(shared_streamlit_
     page.get_by_text("Enregistré comme nouvelle version.").wait_for()
     stored = svc.section_versions(case.id, "need", "fr")
     assert stored[-1].text == stored[0].text.replace("Urgence :", "Urgence vitale :", 1)
+
+    # a comment typed just after that save: the message shown once goes away on the next rerun, and
+    # the Comments tab the reader opened stays open (it closed before: the button was out of sight)
+    page.get_by_role("tab", name="Commentaires (0)").click()
+    comment = page.get_by_role("textbox", name="Votre commentaire")
+    comment.fill("Préciser la source du chiffre de 212 patients.")
+    comment.press("Tab")  # the text is sent when the box loses focus: a rerun
+    wait_idle(page)
+    assert page.get_by_text("Enregistré comme nouvelle version.").count() == 0
+    page.get_by_role("button", name="Ajouter le commentaire").click(timeout=10_000)
+    wait_idle(page)
+    assert page.get_by_role("tab", name="Commentaires (1)").get_attribute("aria-selected") == "true"
+    page.get_by_test_id("stChatMessageContent").get_by_text("Préciser la source du chiffre de 212 patients.").wait_for()
+    assert [c.text for c in svc.case(case.id).comments] == ["Préciser la source du chiffre de 212 patients."]

@@ -133,8 +133,9 @@ def test_a_comment_is_kept_with_who_and_when(desk, svc, case_id):
     assert "Préciser le délai d'intervention \\(date prévue\\)\\." in texts(at)
     assert at.text_area(key=f"comment:{case_id}:need").value == ""
     assert ":violet-badge[1 comment(s)]" in texts(at)
-    history = at.dataframe[0].value
-    assert "commented: Préciser le délai" in " ".join(history["What"])
+    [table] = [m.value for m in at.markdown if m.value.startswith("| When (UTC) | Who | Role | What | Version |")]
+    newest = [cell.strip() for cell in table.splitlines()[2].strip("|").split("|")]  # the history, newest first
+    assert newest[1:3] == ["tester", "Regulatory consultant"] and newest[3].startswith("commented\\: Préciser le délai")
 
 
 def test_a_decision_on_an_older_version_is_refused_with_a_clear_message(desk, svc, case_id):

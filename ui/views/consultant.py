@@ -205,8 +205,11 @@ def _section(
         section_sources(svc, case, section, key=f"src:{section.section_id}")
         _answers_used(profile, case, section, lang)
         _documents_used(case, section)
-    edit, versions, comments, history = st.tabs([say("rev_tab_edit"), say("rev_tab_versions"),
-                                                 say("rev_tab_comments", state.comments), say("rev_tab_history")])
+    labels = [say("rev_tab_edit"), say("rev_tab_versions"), say("rev_tab_comments", state.comments), say("rev_tab_history")]
+    # A comment just added changes its tab's label, which draws the tabs anew: they open on the
+    # comments then (the reader sees the comment added), not on the first tab.
+    commented = st.session_state.get(_commented_key(case.id, section.section_id))
+    edit, versions, comments, history = st.tabs(labels, default=labels[2] if commented else None)
     with edit:
         version_views.edit_box(svc, case, section, lang)
     with versions:
@@ -367,6 +370,11 @@ def _add_comment(case_id: str, section_id: str) -> None:
     )
     if done is not None:
         st.session_state[key] = ""
+        st.session_state[_commented_key(case_id, section_id)] = True
+
+
+def _commented_key(case_id: str, section_id: str) -> str:
+    return f"commented:{case_id}:{section_id}"
 
 
 def _history(svc: Service, profile: Profile, case: Case, section_id: str) -> None:
@@ -375,17 +383,15 @@ def _history(svc: Service, profile: Profile, case: Case, section_id: str) -> Non
         st.caption(say("rev_nothing_yet"))
         return
     roles = service().roles(page_lang())
-    rows = [
-        {
-            say("rev_col_when"): f"{e.at:%Y-%m-%d %H:%M}",
-            say("rev_col_who"): e.by,
-            say("rev_col_role"): roles.get(e.role, e.role),
-            say("rev_col_what"): _what(profile, case, e),
-            say("rev_col_version"): e.v,
-        }
-        for e in reversed(events)
-    ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    # A Markdown table: as readable as a data grid for a few dozen events, without loading pandas
+    # and pyarrow into the server on the first section opened (a data grid's cost).
+    head = [say("rev_col_when"), say("rev_col_who"), say("rev_col_role"), say("rev_col_what"), say("rev_col_version")]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for e in reversed(events):
+        cells = [f"{e.at:%Y-%m-%d %H:%M}", md(e.by), md(roles.get(e.role, e.role)), md(_what(profile, case, e)), str(e.v)]
+        lines.append("| " + " | ".join(" ".join(c.split()) for c in cells) + " |")
+    with st.container(height=360 if len(events) > 8 else "content", key=f"history:{section_id}"):
+        st.markdown("\n".join(lines))
 
 
 def _what(profile: Profile, case: Case, e: Event) -> str:
