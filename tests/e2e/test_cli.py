@@ -6,19 +6,22 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import CLI_TIMEOUT, ROOT
 from docx import Document
+
+from assistant.service import indexer
 
 FRESH = f"{sys.executable} -m assistant"  # a new interpreter per command, as installed
 
 
 @pytest.fixture(scope="module")
 def warm(tmp_path_factory):
-    """`derogation` for the examples' build.sh: each of its few dozen commands is still a process of
-    its own with the script's stdin, stdout, stderr and environment, forked from an interpreter that
-    has imported the CLI once (tests/e2e/cli_server.py) instead of starting a new one."""
+    """`derogation` for the examples' build.sh and complete.sh: each of their few dozen commands is
+    still a process of its own with the script's stdin, stdout, stderr and environment, forked from
+    an interpreter that has imported the CLI once (tests/e2e/cli_server.py) instead of starting a new one."""
     path = tmp_path_factory.mktemp("cli") / "derogation.sock"
     server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "e2e" / "cli_server.py"), str(path)], cwd=ROOT,
                               stdout=subprocess.PIPE, text=True, start_new_session=True)
@@ -45,6 +48,20 @@ def run_example(script: str, home, *args: str, derogation: dict | None = None) -
     return done.stdout
 
 
+def build_example(script: str, home, warm: dict) -> str:
+    """The example's build.sh as a user's script runs it (no --wait: each `attach` returns once the
+    document is recorded, and one index worker picks up the documents attached while it runs,
+    instead of a worker per document waited for in turn); then waits for that indexing to end, with
+    no error, so that what follows sees every document indexed. Returns the case id."""
+    case_id = run_example(script, home, derogation={**warm, "DEROGATION_ATTACH_WAIT": "0"}).strip().splitlines()[-1]
+    deadline = time.monotonic() + CLI_TIMEOUT
+    while indexer.running(home, case_id):
+        assert time.monotonic() < deadline, "the index worker did not end"
+        time.sleep(0.2)
+    assert indexer.error_of(home, case_id) == ""
+    return case_id
+
+
 def findings(cli, case_id):
     out = cli("check", case_id, "--json", check=True).stdout
     return json.loads(out)
@@ -52,7 +69,7 @@ def findings(cli, case_id):
 
 def test_individual_example_end_to_end(cli, home, tmp_path, with_notes, warm):
     with_notes(home)  # the shipped notes already embedded: the first `check` does not embed them again
-    case_id = run_example("individual/build.sh", home, derogation=warm).strip().splitlines()[-1]
+    case_id = build_example("individual/build.sh", home, warm)
     found = findings(cli, case_id)
     blockers = [(f["section"], f["kind"], f["evidence_kind"]) for f in found if f["severity"] == "blocker" and not f["waived"]]
     assert blockers == [("conformity_declaration", "missing_evidence", "precautions_certificate")]
@@ -60,7 +77,7 @@ def test_individual_example_end_to_end(cli, home, tmp_path, with_notes, warm):
     refused = cli("export", case_id, "--format", "docx", "--out", str(tmp_path / "early.docx"))
     assert refused.returncode == 3 and "precautions" in refused.stderr.lower()
 
-    run_example("individual/complete.sh", home, case_id, str(tmp_path))
+    run_example("individual/complete.sh", home, case_id, str(tmp_path), derogation=warm)
     doc = Document(str(tmp_path / f"{case_id}.docx"))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert headings[0] == "1. Identification de la demande" and "10. Engagements du fabricant" in headings
@@ -81,10 +98,10 @@ def test_individual_example_end_to_end(cli, home, tmp_path, with_notes, warm):
 
 def test_global_example_end_to_end_with_a_waiver_in_the_annex(cli, home, tmp_path, with_notes, warm):
     with_notes(home)  # the shipped notes already embedded: the first `check` does not embed them again
-    case_id = run_example("global/build.sh", home, derogation=warm).strip().splitlines()[-1]
+    case_id = build_example("global/build.sh", home, warm)
     blockers = [f["evidence_kind"] for f in findings(cli, case_id) if f["severity"] == "blocker" and not f["waived"]]
     assert blockers == ["precautions_certificate"]
-    run_example("global/complete.sh", home, case_id, str(tmp_path))
+    run_example("global/complete.sh", home, case_id, str(tmp_path), derogation=warm)
     doc = Document(str(tmp_path / f"{case_id}.docx"))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert "10. Bilan des dérogations déjà accordées" in headings
