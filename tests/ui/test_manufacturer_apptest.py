@@ -267,3 +267,17 @@ def test_attach_from_a_blocker_offers_the_uploader_in_the_chat(app_test, svc, ca
     [ev] = svc.case(case_id).evidence
     assert (ev.kind, ev.kind_confirmed) == ("clinical_data", True)
     assert "attach" not in at.query_params
+
+
+def test_an_answer_typed_as_the_opening_is_left_answers_the_question_not_describes_the_request(app_test, svc,
+                                                                                              case_id):
+    # The user clicks "answer question by question" and sends "no" before the page is drawn again: the
+    # chat input still carries the opening's "describe your request" mode. The answer must go to the
+    # question the page is about to ask, not be read as a description.
+    at = run_ok(app_test(case=case_id, opening=True))
+    assert "Tell me about your request" in asked(at)
+    button(at, "I prefer to answer question by question").click()
+    at.chat_input[0].set_value("no")
+    run_ok(at)
+    assert svc.case(case_id).answers["is_ivd"].value == "no"
+    assert not [m for m in at.markdown if "Here is what I understood" in m.value]

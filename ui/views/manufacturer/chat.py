@@ -140,6 +140,11 @@ def _on_chat_submit(case_id: str, mode: str, question_id: str | None = None, rep
     value = st.session_state.get(_chat_key(case_id))
     text = (getattr(value, "text", None) if value is not None and not isinstance(value, str) else value) or ""
     files = list(getattr(value, "files", None) or [])
+    if mode == "tell" and st.session_state.get(_opened_key(case_id)) and not told_card.held(case_id):
+        # Sent as the opening was left ("answer question by question") and before the page was drawn
+        # again, so with the opening's mode: it answers the question now asked, it describes nothing.
+        prompts, replace = _current_prompts(service().case(case_id))
+        mode, question_id = "answer", (prompts[0].question.id if prompts else None)
     if files:  # feedback where they were dropped: in the chat
         _document_facts_to_card(case_id, attach_files(case_id, files, None, where="chat"))
         st.session_state[_opened_key(case_id)] = True
