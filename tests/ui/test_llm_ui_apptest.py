@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import answer_all, attach_all_mandatory
-from llm_server import point_at
 
 GROUNDED = (
     "Le patient P-001 présente la situation clinique décrite [A:patient_condition]. L'urgence est établie "
@@ -52,16 +50,9 @@ def offline(data_home, monkeypatch):
 
 
 @pytest.fixture
-def llm_env(offline, monkeypatch, llm_server):
-    return point_at(monkeypatch, llm_server, retries=0)
-
-
-@pytest.fixture
-def full_case(svc, actor, make_pdf) -> str:
-    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
-    answer_all(svc, case.id, actor)
-    attach_all_mandatory(svc, case.id, actor, make_pdf)
-    return case.id
+def llm_env(offline, llm_env):
+    """tests/conftest.py's, set after this page's model variables are cleared."""
+    return llm_env
 
 
 @pytest.fixture
@@ -101,48 +92,48 @@ def test_a_clinician_cannot_open_the_settings_page(app_test, offline):
     assert consultant.header[0].value == "Language model"
 
 
-def test_the_offline_mode_shows_no_model_button(app_test, offline, full_case):
-    at = run_ok(app_test(case=full_case, view="draft", section="need"))
+def test_the_offline_mode_shows_no_model_button(app_test, offline, complete_case_id):
+    at = run_ok(app_test(case=complete_case_id, view="draft", section="need"))
     assert not [label for label in labels(at) if "model" in label.lower() and label != "Language model"]
-    at = run_ok(app_test(role="consultant", case=full_case, section="need"))
+    at = run_ok(app_test(role="consultant", case=complete_case_id, section="need"))
     assert "Check against sources with the model" not in labels(at)
 
 
 # -- drafting with the model ------------------------------------------------------------------------------
-def test_a_grounded_draft_streams_becomes_version_1_and_is_what_is_exported(app_test, svc, llm_env, full_case, tmp_path):
-    at = run_ok(app_test(case=full_case, view="draft", section="need"))
+def test_a_grounded_draft_streams_becomes_version_1_and_is_what_is_exported(app_test, svc, llm_env, complete_case_id, tmp_path):
+    at = run_ok(app_test(case=complete_case_id, view="draft", section="need"))
     llm_env.reply(GROUNDED, chunk_size=8)
     at = run_ok(button(at, "Draft with the language model").click())
     [done] = [s.value for s in at.success if "recorded as version 1" in s.value]
     assert "language model \\(scripted\\-model\\)" in done
     assert "autoriser ce dispositif à titre dérogatoire" in texts(at)  # the preview reads the recorded version
-    [edit] = svc.case(full_case).edits["need"]
+    [edit] = svc.case(complete_case_id).edits["need"]
     assert (edit.by, edit.role) == ("language model (scripted-model)", "manufacturer")
-    svc.export(full_case, "md", tmp_path / "a.md", pack="review")  # the draft with its sources
-    svc.export(full_case, "md", tmp_path / "b.md", pack="review")
+    svc.export(complete_case_id, "md", tmp_path / "a.md", pack="review")  # the draft with its sources
+    svc.export(complete_case_id, "md", tmp_path / "b.md", pack="review")
     exported = (tmp_path / "a.md").read_text()
     assert "L'autorité compétente peut autoriser ce dispositif à titre dérogatoire [RDM art. 59(1)](" in exported
     assert exported == (tmp_path / "b.md").read_text()
 
-    desk = run_ok(app_test(role="consultant", case=full_case, section="need"))  # a version like any edit
+    desk = run_ok(app_test(role="consultant", case=complete_case_id, section="need"))  # a version like any edit
     assert any(m.value.startswith("**v1 — language model \\(scripted\\-model\\)") for m in desk.markdown)
     assert ":blue-badge[edited · v1]" in texts(desk)
 
 
-def test_an_ungrounded_draft_is_not_recorded_and_its_failures_are_listed(app_test, svc, llm_env, full_case):
-    at = run_ok(app_test(case=full_case, view="draft", section="need"))
+def test_an_ungrounded_draft_is_not_recorded_and_its_failures_are_listed(app_test, svc, llm_env, complete_case_id):
+    at = run_ok(app_test(case=complete_case_id, view="draft", section="need"))
     llm_env.reply("L'intervention est prévue le 3 février 2026 [A:urgency], selon la jurisprudence [P7].")
     at = run_ok(button(at, "Draft with the language model").click())
     [warning] = [w.value for w in at.warning if "was not recorded" in w.value]
     assert "the offline draft stays" in warning
     assert "'P7', which is not among the passages or facts given" in warning and "3 février 2026" in warning
-    assert "need" not in svc.case(full_case).edits
+    assert "need" not in svc.case(complete_case_id).edits
     at = run_ok(button(at, "Dismiss these messages").click())
     assert not [w for w in at.warning if "was not recorded" in w.value]
 
 
-def test_the_consultant_checks_a_section_against_its_sources_and_drafts_it(app_test, svc, llm_env, full_case):
-    desk = run_ok(app_test(role="consultant", case=full_case, section="need"))
+def test_the_consultant_checks_a_section_against_its_sources_and_drafts_it(app_test, svc, llm_env, complete_case_id):
+    desk = run_ok(app_test(role="consultant", case=complete_case_id, section="need"))
     llm_env.reply({"issues": [{"claim": "L'urgence est établie", "source": "A:urgency",
                                "problem": "la réponse ne donne aucun délai"}]})
     desk = run_ok(button(desk, "Check against sources with the model").click())
@@ -153,7 +144,7 @@ def test_the_consultant_checks_a_section_against_its_sources_and_drafts_it(app_t
     llm_env.reply(GROUNDED)
     desk = run_ok(button(desk, "Draft with the language model").click())
     assert any("recorded as version 1" in s.value for s in desk.success)
-    assert svc.case(full_case).edits["need"][0].role == "consultant"
+    assert svc.case(complete_case_id).edits["need"][0].role == "consultant"
 
 
 # -- the chat -----------------------------------------------------------------------------------------------
