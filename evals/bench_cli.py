@@ -43,23 +43,12 @@ def run(cmd: list[str], env: dict, cwd: Path) -> tuple[float, int, str]:
     return seconds, rss, out.stdout
 
 
-def _workers(home: Path) -> list[int]:
-    """The index workers (`derogation attach` in the background) of this data home still running."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"index-worker" in cmdline and f"DEROGATION_HOME={home}".encode() in environ:
-            found.append(int(pid))
-    return found
+def _wait_for_worker(home: Path, case: str, limit: float = 600) -> None:
+    """Until the case's index worker (`derogation attach` in the background) is done."""
+    from assistant.service import indexer
 
-
-def _wait_for_workers(home: Path, limit: float = 600) -> None:
     start = time.perf_counter()
-    while _workers(home) and time.perf_counter() - start < limit:
+    while indexer.running(home, case) and time.perf_counter() - start < limit:
         time.sleep(0.05)
 
 
@@ -105,12 +94,12 @@ def measure(tree: Path, models: Path, rounds: int, index: Path | None, prepared:
     pdf = text_pdf(["Instructions d'utilisation : à conserver entre 5 et 25 °C."], home / "notice.pdf")
     out["attach one small PDF"] = [run([d, "attach", case, str(pdf), "--kind", "clinical_data"], env, tree)[:2]]
     out["check just after that attach"] = [run([d, "check", case], env, tree)[:2]]
-    _wait_for_workers(home)
+    _wait_for_worker(home, case)
     out["check once it is indexed"] = [run([d, "check", case], env, tree)[:2]]
     pdf = text_pdf(["Notice : stérilisé à l'oxyde d'éthylène, à usage unique."], home / "notice-2.pdf")
     start = time.perf_counter()
     run([d, "attach", case, str(pdf), "--kind", "clinical_data"], env, tree)
-    _wait_for_workers(home)  # this tree indexes in a worker process; the baseline before attach returns
+    _wait_for_worker(home, case)  # this tree indexes in a worker process; the baseline before attach returns
     out["attach a small PDF until it is indexed"] = [(time.perf_counter() - start, 0)]
     return {name: {"median_s": round(statistics.median(s for s, _ in v), 3), "peak_rss_mb": max(r for _, r in v),
                    "runs": len(v)} for name, v in out.items()}
