@@ -27,6 +27,7 @@ import numpy as np
 from assistant.knowledge.bm25 import BM25, tokens
 from assistant.knowledge.expansion import expand, query_language, render
 from assistant.knowledge.passage import Passage, excerpt
+from assistant.knowledge.references import Named, named
 from assistant.knowledge.twins import about, twin_instruments
 
 __all__ = ["GET_PAGE", "RRF_K", "LexicalIndexes", "SearchSettings", "Target", "hybrid_search"]
@@ -80,7 +81,10 @@ class SearchSettings:
     # A question about one of the twin regulations (twins.py: "in vitro", "sur mesure", "MDR"…):
     # the other one's passages keep this share of their score (1: no change), so the parallel
     # article of the regulation asked about ranks above its twin; a question naming neither keeps both.
-    twin: float = 1.0
+    twin: float = 0.5
+    # A passage of a reference the question names (references.py: "Article 52(8)", "Annex XVI",
+    # "MDCG 2022-11") rises by this share of a first rank's fused score; 0: none.
+    reference_boost: float = 1.0
 
     def lexical_weight(self, lang: str) -> float:
         return self.lexical_fr if lang == "fr" else self.lexical_en
@@ -89,7 +93,8 @@ class SearchSettings:
         """The plain hybrid (main before this work) and each of these settings' steps alone on it,
         for the evaluation."""
         plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0,
-                               rendering=0.0, merge_languages=False, mixed_notes=True, twin=1.0)
+                               rendering=0.0, merge_languages=False, mixed_notes=True, twin=1.0,
+                               reference_boost=0.0)
         return {
             "hybrid (plain)": plain,
             "+ expansion": replace(plain, expansion=self.expansion),
@@ -100,6 +105,7 @@ class SearchSettings:
             "+ rendering": replace(plain, rendering=1.0),
             "+ notes apart": replace(plain, mixed_notes=False),
             "+ twin": replace(plain, twin=self.twin),
+            "+ named references": replace(plain, reference_boost=self.reference_boost),
         }
 
 
@@ -326,12 +332,15 @@ def hybrid_search(
     typed = set(terms)
     asked = about(query) if s.twin != 1.0 else None
     twin_of = twin_instruments() - {asked} if asked else frozenset()
+    refs = named(query) if s.reference_boost else None
     out: list[Passage] = []
     for shortlist, (_targets, shelf_k) in zip(shortlists, shelves, strict=True):
         if s.document_vote:
             shortlist = _vote(shortlist, found, s.document_vote)
         if s.heading_boost:
             shortlist = _rerank(shortlist, found, terms, s.heading_boost, rk)
+        if refs:
+            shortlist = _named(shortlist, found, refs, s.reference_boost, rk)
         if twin_of:
             shortlist = _demote(shortlist, found, twin_of, s.twin)
         ranked = _cap(shortlist, found, s.per_document, shelf_k)
@@ -427,6 +436,12 @@ def _rerank(shortlist, found, terms: dict[str, float], boost: float, rrf_k: int 
         head_terms = set(tokens(head + " " + (doc or "").split("\n", 1)[0]))
         share = sum(w for t, w in terms.items() if t in head_terms) / total
         out.append((vid, score + boost * share / (rrf_k + 1)))
+    return sorted(out, key=lambda kv: -kv[1])
+
+
+def _named(shortlist, found, refs: Named, boost: float, rrf_k: int = RRF_K) -> list[tuple[str, float]]:
+    """The passages of the references the question names rise by `boost` times a first rank's fused score."""
+    out = [(vid, score + boost / (rrf_k + 1) if refs.holds(found[vid][1] or {}) else score) for vid, score in shortlist]
     return sorted(out, key=lambda kv: -kv[1])
 
 
