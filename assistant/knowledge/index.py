@@ -395,11 +395,13 @@ class KnowledgeBase:
         include_corpus: bool = True,
         settings: SearchSettings | None = None,
         notes: int | None = None,
+        excluded: list[str] | None = None,
     ) -> list[Passage]:
         """Hybrid search over the corpus (and the case's evidence when `case_id` is given): the `k`
         best passages of the official texts (and the case's documents), then up to `notes` of the
-        project's notes (`Passage.is_note`) ranked on their own (settings.notes when None);
-        `settings`: how (search.SearchSettings; the evaluated default when None)."""
+        project's notes (`Passage.is_note`) ranked on their own (settings.notes when None); none
+        of the corpus's passages of the `excluded` instruments (a case's regulation rules the other
+        out); `settings`: how (search.SearchSettings; the evaluated default when None)."""
         if not query.strip():
             return []
         s = settings or SearchSettings()
@@ -411,7 +413,7 @@ class KnowledgeBase:
             # One ranked list per language, fused: a French query then surfaces the English official
             # text as well as the French note, instead of same-language hits crowding it out.
             for lang in [language] if language else ["fr", "en"]:
-                where = {"instrument": instrument or "", "language": lang}
+                where = {"instrument": instrument or ("!" + "|".join(sorted(excluded)) if excluded else ""), "language": lang}
                 if apart:
                     targets.append((CORPUS, {**where, "kind": "!note"}, None))
                     notes_targets.append((CORPUS, {**where, "kind": "note"}, None))

@@ -38,7 +38,7 @@ FILTER_KEYS = ("instrument", "language", "kind")  # the metadata a search may fi
 SMALL_PART = 5000  # a filter passing at most this many chunks is searched exactly over their vectors
 
 # (collection name, metadata filters, the case it is scoped to or None for the corpus). A filter's
-# value "!x" passes the chunks whose value is not x (the official texts: kind "!note").
+# value "!x" passes the chunks whose value is not x (the official texts: kind "!note"), "!x|y" neither.
 Target = tuple[str, dict[str, str], str | None]
 
 
@@ -196,7 +196,7 @@ class LexicalIndexes:
         if key not in self._masks:
             allowed = np.ones(len(next(iter(columns.values()))), dtype=bool)
             for k, v in key[1:]:
-                allowed &= (columns[k] != v[1:]) if v.startswith("!") else (columns[k] == v)
+                allowed &= ~np.isin(columns[k], v[1:].split("|")) if v.startswith("!") else (columns[k] == v)
             self._masks[key] = allowed
         return self._masks[key]
 

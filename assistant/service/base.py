@@ -329,7 +329,8 @@ class ServiceBase:
             wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
             # The official texts and the project's notes are ranked apart (a search lists the notes
             # after the texts): a section rests on the best of each, the texts first.
-            hits = [p for p in kb.search(query, k=wide, include_corpus=True, notes=wide) if p.instrument not in excluded]
+            hits = [p for p in kb.search(query, k=wide, include_corpus=True, notes=wide, excluded=excluded)
+                    if p.instrument not in excluded]
             found = ([p for p in hits if not p.is_note][:CORPUS_PASSAGES]
                      + [p for p in hits if p.is_note][:CORPUS_PASSAGES])
             cache.put(cache.corpus_scope(), state["stamp"], k, found)
