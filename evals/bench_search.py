@@ -8,6 +8,8 @@ baseline from the same run:
 
   hybrid      KnowledgeBase.search(q, k=5): the product's search (query embedding included)
   dense only  the query embedding plus one Chroma HNSW query (the baseline)
+  main's      the search before the notes were ranked apart (one ranking for texts and notes, no
+              twin demotion nor named-reference boost: `PREVIOUS`), the same run
   bm25 load   the first search of a new KnowledgeBase on that store: the postings saved beside the
               store are loaded, against building them from the chunks Chroma holds (the old way)
 
@@ -39,9 +41,11 @@ from scale import CACHE, REFERENCE, grow, percentiles, timed  # noqa: E402
 
 from assistant.knowledge.embeddings.factory import load_embedder  # noqa: E402
 from assistant.knowledge.index import CORPUS, KnowledgeBase  # noqa: E402
+from assistant.knowledge.search import SearchSettings  # noqa: E402
 from assistant.knowledge.sources import NOTES_DIR, source_files  # noqa: E402
 
 OUT = ROOT / "evals" / "results" / "bench_search.json"
+PREVIOUS = SearchSettings(mixed_notes=True, twin=1.0, reference_boost=0.0)  # main's search, for the same-run comparison
 
 
 def latency(args, rows: dict) -> None:
@@ -68,10 +72,11 @@ def latency(args, rows: dict) -> None:
     load_ms = (time.perf_counter() - t) * 1000
 
     collection = kb._collection(CORPUS)
-    hybrid, dense = [], []
-    for _ in range(args.rounds):  # interleaved: both see the same load
+    hybrid, dense, previous = [], [], []
+    for _ in range(args.rounds):  # interleaved: all see the same load
         dense += timed(lambda q: collection.query(query_embeddings=[embedder.embed_query(q)], n_results=5), queries)
         hybrid += timed(lambda q: kb.search(q, k=5), queries)
+        previous += timed(lambda q: kb.search(q, k=5, settings=PREVIOUS), queries)
     raw = KnowledgeBase(home, embedder=embedder.inner)  # the same store, the query embedded for real
     raw.search("warm up", k=5)
     dense_embedded = timed(lambda q: collection.query(query_embeddings=[embedder.inner.embed_query(q)], n_results=5), queries)
@@ -79,6 +84,7 @@ def latency(args, rows: dict) -> None:
     rows["latency"] = {
         "chunks": count, "queries": len(queries) * args.rounds,
         "hybrid_ms": percentiles(hybrid), "dense_only_ms": percentiles(dense),
+        "hybrid_notes_mixed_as_before_ms": percentiles(previous),
         "hybrid_with_query_embedding_ms": percentiles(embedded),
         "dense_only_with_query_embedding_ms": percentiles(dense_embedded),
         "first_search_ms": {"postings_loaded": round(load_ms),

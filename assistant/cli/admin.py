@@ -76,28 +76,44 @@ def cmd_llm(svc: Service, args: argparse.Namespace) -> int:
 
 
 def cmd_search(svc: Service, args: argparse.Namespace) -> int:
-    hits = svc.search(args.query, k=args.k, case_id=args.case, instrument=args.instrument, language=args.language)
+    hits = svc.search(args.query, k=args.k, case_id=args.case, instrument=args.instrument, language=args.language,
+                      notes=args.notes)
     for notice in svc.knowledge_notices():
         print(f"notice: {notice}", file=sys.stderr)
     if args.json:
         print_json([
-            {"citation": p.citation, "title": p.title, "url": p.url, "excerpt": p.excerpt, "source": p.source,
+            {"list": "notes" if p.is_note else "official", "kind": p.kind,
+             "citation": p.citation, "title": p.title, "url": p.url, "excerpt": p.excerpt, "source": p.source,
              "article": p.article, "page": p.page, "text": p.text, "score": p.score, "similarity": p.similarity,
              "id": p.id}
             for p in hits
         ])
         return 0
-    if not hits:
-        print("No passage found.")
+    lang = args.lang or svc.query_language(args.query)
+    official = [p for p in hits if not p.is_note]
+    notes = [p for p in hits if p.is_note]
+    # The official texts (and the case's own documents) are what a request cites; the project's notes
+    # are its own summaries, ranked apart and listed after them.
+    print(words("search_official", lang))
+    if not official:
+        print(f"   {words('search_no_official', lang)}")
+    _print_hits(official, lang)
+    if notes:
+        print()
+        print(words("search_notes", lang))
+        _print_hits(notes, lang)
+    return 0
+
+
+def _print_hits(hits: list, lang: str) -> None:
     for n, p in enumerate(hits, start=1):
         title = f" — {p.title}" if p.title and p.title not in p.citation else ""
         print(f"{n}. {p.citation}{title}")
         if p.case_id:  # the case's own document: its file and page
             print(f"   {Path(p.source).name}" + (f", p. {p.page}" if p.page else ""))
         else:
-            print(f"   {p.url or '(no official URL on record for this document)'}")
+            print(f"   {p.url or words('search_no_url', lang)}")
         print(f"   « {p.excerpt} »" if p.excerpt else "")
-    return 0
 
 
 def cmd_corpus(svc: Service, args: argparse.Namespace) -> int:

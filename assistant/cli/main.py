@@ -131,8 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--case", help="also search this case's attached documents")
     p.add_argument("--instrument", help="only this instrument (MDR, IVDR, CSP, ANSM, MDCG-2022-18, …)")
-    p.add_argument("--language", choices=["fr", "en"])
+    p.add_argument("--language", choices=["fr", "en"], help="only the texts in this language")
+    p.add_argument("--notes", type=int, default=None,
+                   help="how many of the project's notes to list after the official texts (default 3; 0: none)")
     p.add_argument("--json", action="store_true")
+    lang(p, None)
     p = add("corpus", cmd_corpus, "manage the knowledge base: add official texts (Markdown, HTML, PDF)")
     p.add_argument("action", choices=["add", "list", "remove", "sync", "rebuild"])
     p.add_argument("paths", nargs="*")

@@ -402,23 +402,38 @@ class KnowledgeBase:
         language: str | None = None,
         include_corpus: bool = True,
         settings: SearchSettings | None = None,
+        notes: int | None = None,
+        excluded: list[str] | None = None,
     ) -> list[Passage]:
-        """Hybrid search over the corpus (and the case's evidence when `case_id` is given);
-        `settings`: how (search.SearchSettings; the evaluated default when None)."""
+        """Hybrid search over the corpus (and the case's evidence when `case_id` is given): the `k`
+        best passages of the official texts (and the case's documents), then up to `notes` of the
+        project's notes (`Passage.is_note`) ranked on their own (settings.notes when None); none
+        of the corpus's passages of the `excluded` instruments (a case's regulation rules the other
+        out); `settings`: how (search.SearchSettings; the evaluated default when None)."""
         if not query.strip():
             return []
+        s = settings or SearchSettings()
+        n_notes = s.notes if notes is None else notes
+        apart = not s.mixed_notes
         targets: list[Target] = []
+        notes_targets: list[Target] = []
         if include_corpus:
             # One ranked list per language, fused: a French query then surfaces the English official
             # text as well as the French note, instead of same-language hits crowding it out.
             for lang in [language] if language else ["fr", "en"]:
-                targets.append((CORPUS, {"instrument": instrument or "", "language": lang}, None))
+                where = {"instrument": instrument or ("!" + "|".join(sorted(excluded)) if excluded else ""), "language": lang}
+                if apart:
+                    targets.append((CORPUS, {**where, "kind": "!note"}, None))
+                    notes_targets.append((CORPUS, {**where, "kind": "note"}, None))
+                else:
+                    targets.append((CORPUS, where, None))
         if case_id:
             targets.append((collection_for_case(case_id), {}, case_id))
         def run() -> list[Passage]:
             return hybrid_search(
                 query, k, targets, collection=self._open, embedder_for=self.embedder_for, lexical=self._lexical,
                 generation=lambda name: generation.read(self.home) if name == CORPUS else 0, settings=settings,
+                notes_targets=notes_targets, notes=n_notes,
             )
 
         try:

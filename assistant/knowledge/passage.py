@@ -23,9 +23,16 @@ class Passage(BaseModel):
     title: str = ""  # the document's title (a guidance document's, a note's), for a reader
     case_id: str = ""  # set for a case's own evidence
     evidence_kind: str = ""  # and what that document is (the profile's evidence kind id)
+    kind: str = ""  # "note" (the project's own summary), "official", "guidance", "evidence"
     excerpt: str = ""  # one line of the text, the sentence that best matches the query (search results)
     score: float = 0.0  # the fused rank score
     similarity: float | None = None  # cosine similarity to the query, for relevance thresholds
+
+
+    @property
+    def is_note(self) -> bool:
+        """The project's own note: a summary to draft from, not a source to cite to an authority."""
+        return self.kind == "note"
 
 
 def excerpt(text: str, terms: set[str], width: int = 160) -> str:

@@ -27,15 +27,18 @@ import numpy as np
 from assistant.knowledge.bm25 import BM25, tokens
 from assistant.knowledge.expansion import expand, query_language, render
 from assistant.knowledge.passage import Passage, excerpt
+from assistant.knowledge.references import Named, named
+from assistant.knowledge.twins import about, twin_instruments
 
 __all__ = ["GET_PAGE", "RRF_K", "LexicalIndexes", "SearchSettings", "Target", "hybrid_search"]
 
 RRF_K = 60
 GET_PAGE = 5000  # chunks read from Chroma per call when building the lexical index
-FILTER_KEYS = ("instrument", "language")  # the metadata a search may filter on, kept with the postings
+FILTER_KEYS = ("instrument", "language", "kind")  # the metadata a search may filter on, kept with the postings
 SMALL_PART = 5000  # a filter passing at most this many chunks is searched exactly over their vectors
 
-# (collection name, metadata filters, the case it is scoped to or None for the corpus)
+# (collection name, metadata filters, the case it is scoped to or None for the corpus). A filter's
+# value "!x" passes the chunks whose value is not x (the official texts: kind "!note"), "!x|y" neither.
 Target = tuple[str, dict[str, str], str | None]
 
 
@@ -68,6 +71,20 @@ class SearchSettings:
     # note as a hit) but a French question then sees French notes only, not the English official
     # text (tests/knowledge/test_index.py), which the per-language lists guarantee.
     merge_languages: bool = False
+    # The project's notes are its own summaries: useful to draft, never the source a regulatory
+    # manager cites. They are ranked on their own and up to `notes` of them follow the official
+    # texts' `k` passages (0: none), instead of competing with them for the same places (where the
+    # French notes took 3 of the 5 first places of most French questions). `mixed_notes`: one
+    # ranking for both (main before this change; for the evaluation).
+    notes: int = 3
+    mixed_notes: bool = False
+    # A question about one of the twin regulations (twins.py: "in vitro", "sur mesure", "MDR"…):
+    # the other one's passages keep this share of their score (1: no change), so the parallel
+    # article of the regulation asked about ranks above its twin; a question naming neither keeps both.
+    twin: float = 0.5
+    # A passage of a reference the question names (references.py: "Article 52(8)", "Annex XVI",
+    # "MDCG 2022-11") rises by this share of a first rank's fused score; 0: none.
+    reference_boost: float = 1.0
 
     def lexical_weight(self, lang: str) -> float:
         return self.lexical_fr if lang == "fr" else self.lexical_en
@@ -76,7 +93,8 @@ class SearchSettings:
         """The plain hybrid (main before this work) and each of these settings' steps alone on it,
         for the evaluation."""
         plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0,
-                               rendering=0.0, merge_languages=False)
+                               rendering=0.0, merge_languages=False, mixed_notes=True, twin=1.0,
+                               reference_boost=0.0)
         return {
             "hybrid (plain)": plain,
             "+ expansion": replace(plain, expansion=self.expansion),
@@ -85,6 +103,9 @@ class SearchSettings:
             "+ per-document cap": replace(plain, per_document=self.per_document),
             "+ merged languages": replace(plain, merge_languages=True),
             "+ rendering": replace(plain, rendering=1.0),
+            "+ notes apart": replace(plain, mixed_notes=False),
+            "+ twin": replace(plain, twin=self.twin),
+            "+ named references": replace(plain, reference_boost=self.reference_boost),
         }
 
 
@@ -147,6 +168,8 @@ class LexicalIndexes:
             return None
         if tuple(int(x) for x in extra.get("signature", ())) != signature:
             return None
+        if any(f"col_{k}" not in extra for k in FILTER_KEYS):  # saved before a filter key was added
+            return None
         return bm25, extra["ids"].tolist(), {k: extra[f"col_{k}"] for k in FILTER_KEYS}
 
     def _build(self, name: str, collection: Any, signature: tuple) -> tuple:
@@ -173,7 +196,7 @@ class LexicalIndexes:
         if key not in self._masks:
             allowed = np.ones(len(next(iter(columns.values()))), dtype=bool)
             for k, v in key[1:]:
-                allowed &= columns[k] == v
+                allowed &= ~np.isin(columns[k], v[1:].split("|")) if v.startswith("!") else (columns[k] == v)
             self._masks[key] = allowed
         return self._masks[key]
 
@@ -232,17 +255,20 @@ def hybrid_search(
     lexical: LexicalIndexes,
     generation: Callable[[str], int] = lambda _name: 0,
     settings: SearchSettings | None = None,
+    notes_targets: list[Target] | None = None,
+    notes: int = 0,
 ) -> list[Passage]:
-    """The `k` best passages over `targets`. `collection(name, create)` opens a collection (None
-    when it does not exist and `create` is false); `embedder_for(name)` is the embedder of its
-    vectors (the query is embedded once per embedding model: a case's documents may use another);
-    `generation(name)` says when a collection changed in another process."""
+    """The `k` best passages over `targets`, then up to `notes` passages of `notes_targets` ranked
+    on their own (a second shelf: the project's notes; the query is embedded and each collection
+    read once for both). `collection(name, create)` opens a collection (None when it does not exist
+    and `create` is false); `embedder_for(name)` is the embedder of its vectors (the query is
+    embedded once per embedding model: a case's documents may use another); `generation(name)` says
+    when a collection changed in another process."""
     s = settings or DEFAULT_SETTINGS
     lang = query_language(query)
     terms = expand(query, s.expansion) if s.expansion else {t: 1.0 for t in tokens(query)}
     w_lex = s.lexical_weight(lang)
     qvecs: dict[str, list[float]] = {}  # per embedding model: a case's documents may use another
-    fused: dict[str, float] = {}
     found: dict[str, tuple[str | None, dict | None, float | None]] = {}
     model_of: dict[str, str] = {}
     stores: dict[str, tuple[Any, int]] = {}  # each collection opened and counted once per search
@@ -250,53 +276,82 @@ def hybrid_search(
     lexical_scores: dict[str, np.ndarray] = {}  # each collection's BM25 scores, shared by its targets
     renderings: dict[str, str] = {}  # the query in each other language the targets hold
     rk = s.rrf_k
-    # Ranked lists as (list key, weight, [(chunk id, score)]): the lists of one key are merged by
-    # score before the fusion (the same kind of list over the parts of one collection).
-    lists: list[tuple[tuple, float, list[tuple[str, float]]]] = []
-    for t, (name, filters, scoped_case) in enumerate(targets):
-        if name not in stores:
-            store = collection(name, scoped_case is None)
-            stores[name] = (store, lexical.count(name, store, generation(name)) if store is not None else 0)
-        store, count = stores[name]
-        if not count:
-            continue
-        part = (name,) if s.merge_languages and "language" in filters else (name, t)
-        embedder = embedder_for(name)
-        if embedder.model_id not in qvecs:
-            qvecs[embedder.model_id] = embedder.embed_query(query)
-        qvec = qvecs[embedder.model_id]
-        n = min(s.depth or max(k * 4, 20), count)
-        bm25, ids, columns = lexical.get(name, store, generation(name), count)
-        mask = lexical.mask(name, columns, filters)
-        dense = _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide)
-        for vid, sim in dense:
-            found[vid] = (None, None, sim)
-            model_of[vid] = name
-        lists.append(((*part, "dense"), 1.0, dense))
-        other = filters.get("language", "")
-        if s.rendering and other and other != lang:
-            if other not in renderings:
-                renderings[other] = render(query, lang)
-            if renderings[other]:
-                key = f"{embedder.model_id}\0{other}"
-                if key not in qvecs:
-                    qvecs[key] = embedder.embed_query(renderings[other])
-                hits = _dense(name, store, count, qvecs[key], n, filters, mask, ids, lexical, wide, key=key)
-                for vid, _sim in hits:
-                    if vid not in found:
-                        found[vid] = (None, None, None)  # its similarity is to the query as typed (_fill)
-                        model_of[vid] = name
-                # merged with the dense list: each chunk keeps its best similarity to the typed query
-                # or to its rendering (no list of its own: a part is not given more ranks by it)
-                lists.append(((*part, "dense"), 1.0, hits))
-        if name not in lexical_scores:
-            lexical_scores[name] = bm25.scores(terms)
-        lexical_hits = [(ids[i], score) for i, score in bm25.top(lexical_scores[name], n, mask)]
-        for vid, _score in lexical_hits:
-            if vid not in found:
-                found[vid] = (None, None, None)
+    shelves = [(targets, k)] + ([(notes_targets, notes)] if notes_targets and notes > 0 else [])
+    shortlists: list[list[tuple[str, float]]] = []
+    for shelf, (shelf_targets, shelf_k) in enumerate(shelves):
+        depth = s.depth or max(shelf_k * 4, 20)
+        # Ranked lists as (list key, weight, [(chunk id, score)]): the lists of one key are merged by
+        # score before the fusion (the same kind of list over the parts of one collection).
+        lists: list[tuple[tuple, float, list[tuple[str, float]]]] = []
+        for t, (name, filters, scoped_case) in enumerate(shelf_targets):
+            if name not in stores:
+                store = collection(name, scoped_case is None)
+                stores[name] = (store, lexical.count(name, store, generation(name)) if store is not None else 0)
+            store, count = stores[name]
+            if not count:
+                continue
+            part = (shelf, name) if s.merge_languages and "language" in filters else (shelf, name, t)
+            embedder = embedder_for(name)
+            if embedder.model_id not in qvecs:
+                qvecs[embedder.model_id] = embedder.embed_query(query)
+            qvec = qvecs[embedder.model_id]
+            n = min(depth, count)
+            bm25, ids, columns = lexical.get(name, store, generation(name), count)
+            mask = lexical.mask(name, columns, filters)
+            dense = _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide)
+            for vid, sim in dense:
+                found[vid] = (None, None, sim)
                 model_of[vid] = name
-        lists.append(((*part, "lexical"), w_lex, lexical_hits))
+            lists.append(((*part, "dense"), 1.0, dense))
+            other = filters.get("language", "")
+            if s.rendering and other and other != lang:
+                if other not in renderings:
+                    renderings[other] = render(query, lang)
+                if renderings[other]:
+                    key = f"{embedder.model_id}\0{other}"
+                    if key not in qvecs:
+                        qvecs[key] = embedder.embed_query(renderings[other])
+                    hits = _dense(name, store, count, qvecs[key], n, filters, mask, ids, lexical, wide, key=key)
+                    for vid, _sim in hits:
+                        if vid not in found:
+                            found[vid] = (None, None, None)  # its similarity is to the query as typed (_fill)
+                            model_of[vid] = name
+                    # merged with the dense list: each chunk keeps its best similarity to the typed query
+                    # or to its rendering (no list of its own: a part is not given more ranks by it)
+                    lists.append(((*part, "dense"), 1.0, hits))
+            if name not in lexical_scores:
+                lexical_scores[name] = bm25.scores(terms)
+            lexical_hits = [(ids[i], score) for i, score in bm25.top(lexical_scores[name], n, mask)]
+            for vid, _score in lexical_hits:
+                if vid not in found:
+                    found[vid] = (None, None, None)
+                    model_of[vid] = name
+            lists.append(((*part, "lexical"), w_lex, lexical_hits))
+        shortlists.append(_fuse(lists, depth, rk)[: max(3 * shelf_k, 15)])
+    _fill([h for shortlist in shortlists for h in shortlist], found, model_of, stores, embedder_for, qvecs)
+    typed = set(terms)
+    asked = about(query) if s.twin != 1.0 else None
+    twin_of = twin_instruments() - {asked} if asked else frozenset()
+    refs = named(query) if s.reference_boost else None
+    out: list[Passage] = []
+    for shortlist, (_targets, shelf_k) in zip(shortlists, shelves, strict=True):
+        if s.document_vote:
+            shortlist = _vote(shortlist, found, s.document_vote)
+        if s.heading_boost:
+            shortlist = _rerank(shortlist, found, terms, s.heading_boost, rk)
+        if refs:
+            shortlist = _named(shortlist, found, refs, s.reference_boost, rk)
+        if twin_of:
+            shortlist = _demote(shortlist, found, twin_of, s.twin)
+        ranked = _cap(shortlist, found, s.per_document, shelf_k)
+        out += [_passage(vid, *found[vid], score=score, terms=typed) for vid, score in ranked]
+    return out
+
+
+def _fuse(lists: list[tuple[tuple, float, list[tuple[str, float]]]], depth: int, rk: int) -> list[tuple[str, float]]:
+    """Weighted reciprocal-rank fusion of ranked lists, best first; lists sharing a key are first
+    merged by score (each chunk keeping its best) and cut at `depth`."""
+    fused: dict[str, float] = {}
     merged: dict[tuple, tuple[float, list[tuple[str, float]]]] = {}
     for key, weight, hits in lists:
         merged[key] = (weight, merged[key][1] + hits if key in merged else list(hits))
@@ -305,18 +360,10 @@ def hybrid_search(
             best: dict[str, float] = {}
             for vid, score in hits:
                 best[vid] = max(score, best.get(vid, score))
-            hits = sorted(best.items(), key=lambda h: -h[1])[: s.depth or max(k * 4, 20)]
+            hits = sorted(best.items(), key=lambda h: -h[1])[:depth]
         for rank, (vid, _score) in enumerate(hits):
             fused[vid] = fused.get(vid, 0.0) + weight / (rk + rank + 1)
-    shortlist = sorted(fused.items(), key=lambda kv: -kv[1])[: max(3 * k, 15)]
-    _fill(shortlist, found, model_of, stores, embedder_for, qvecs)
-    if s.document_vote:
-        shortlist = _vote(shortlist, found, s.document_vote)
-    if s.heading_boost:
-        shortlist = _rerank(shortlist, found, terms, s.heading_boost, rk)
-    ranked = _cap(shortlist, found, s.per_document, k)
-    typed = set(terms)
-    return [_passage(vid, *found[vid], score=score, terms=typed) for vid, score in ranked]
+    return sorted(fused.items(), key=lambda kv: -kv[1])
 
 
 def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide, key: str = "") -> list[tuple[str, float]]:
@@ -392,6 +439,19 @@ def _rerank(shortlist, found, terms: dict[str, float], boost: float, rrf_k: int 
     return sorted(out, key=lambda kv: -kv[1])
 
 
+def _named(shortlist, found, refs: Named, boost: float, rrf_k: int = RRF_K) -> list[tuple[str, float]]:
+    """The passages of the references the question names rise by `boost` times a first rank's fused score."""
+    out = [(vid, score + boost / (rrf_k + 1) if refs.holds(found[vid][1] or {}) else score) for vid, score in shortlist]
+    return sorted(out, key=lambda kv: -kv[1])
+
+
+def _demote(shortlist, found, instruments: frozenset[str], share: float) -> list[tuple[str, float]]:
+    """The passages of `instruments` (the twin of the regulation asked about) keep `share` of their score."""
+    out = [(vid, score * share if str((found[vid][1] or {}).get("instrument", "")) in instruments else score)
+           for vid, score in shortlist]
+    return sorted(out, key=lambda kv: -kv[1])
+
+
 def _vote(shortlist, found, weight: float) -> list[tuple[str, float]]:
     """Each passage's score plus `weight` times the scores of its document's other shortlisted passages."""
     total: dict[str, float] = {}
@@ -441,6 +501,7 @@ def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: f
         title=str(meta.get("title", "")),
         case_id=str(meta.get("case_id", "")),
         evidence_kind=str(meta.get("evidence_kind", "")),
+        kind=str(meta.get("kind", "")),
         score=round(score, 6),
         similarity=None if similarity is None else round(similarity, 4),
     )

@@ -88,6 +88,7 @@ RELEVANCE_THRESHOLD = 0.80  # cosine similarity under which a passage does not s
 
 
 CORPUS_PASSAGES = 4
+CORPUS_KEY = "corpus+notes"  # a section's corpus passages in the retrieval cache: the texts', then the notes'
 
 
 EVIDENCE_PASSAGES = 2
@@ -327,13 +328,17 @@ class ServiceBase:
     def _corpus_passages(self, query: str, excluded: list[str], state: dict[str, Any]) -> list[Passage]:
         """The corpus passages for a section's query, without the excluded instruments' (cached)."""
         cache = self.retrieval_cache
-        k = retrieval_cache.key("corpus", query, excluded, CORPUS_PASSAGES)
+        k = retrieval_cache.key(CORPUS_KEY, query, excluded, CORPUS_PASSAGES)
         found = cache.get(cache.corpus_scope(), state["stamp"], k)
         if found is None:
             kb = self._opened(state)
             wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
-            found = [p for p in kb.search(query, k=wide, include_corpus=True)
-                     if p.instrument not in excluded][:CORPUS_PASSAGES]
+            # The official texts and the project's notes are ranked apart (a search lists the notes
+            # after the texts): a section rests on the best of each, the texts first.
+            hits = [p for p in kb.search(query, k=wide, include_corpus=True, notes=wide, excluded=excluded)
+                    if p.instrument not in excluded]
+            found = ([p for p in hits if not p.is_note][:CORPUS_PASSAGES]
+                     + [p for p in hits if p.is_note][:CORPUS_PASSAGES])
             cache.put(cache.corpus_scope(), state["stamp"], k, found)
         return found
 
@@ -378,7 +383,7 @@ class ServiceBase:
                         continue
                     for lang in ("fr", "en"):
                         query = section.query.get(lang)
-                        k = retrieval_cache.key("corpus", query, list(excluded), CORPUS_PASSAGES)
+                        k = retrieval_cache.key(CORPUS_KEY, query, list(excluded), CORPUS_PASSAGES)
                         if yielding:
                             self._after_requests()
                         if self.retrieval_cache.get(self.retrieval_cache.corpus_scope(), state["stamp"], k) is None:

@@ -181,6 +181,58 @@ def test_hybrid_search_finds_the_english_article_and_the_french_note_for_a_frenc
     assert all(h.instrument == "MDR" for h in mdr_only)
 
 
+EU = SHARED / "reference" / "eu"
+SOME_TEXTS = [EU / "01-regulation" / "mdr-2017-745" / f"article-{n:03d}.md" for n in (52, 59, 97, 120)] + [
+    EU / "01-regulation" / "ivdr-2017-746" / "article-054.md"]
+
+
+@pytest.mark.skipif(not EU.exists(), reason="shared reference texts absent")
+def test_a_french_paraphrase_finds_the_english_article_among_the_official_texts_and_the_french_note_apart(kb_with_notes):
+    kb = kb_with_notes
+    kb.add(SOME_TEXTS)
+    hits = kb.search("un patient a besoin d'un dispositif sans marquage CE : l'autorité peut-elle l'autoriser à titre exceptionnel ?", k=3)
+    official, notes = hits[:3], hits[3:]
+    # The first places are the official texts only: no French note takes them any more.
+    assert [h.is_note for h in hits] == [False] * 3 + [True] * len(notes) and notes
+    assert any((h.instrument, h.article) == ("MDR", "59") for h in official), [h.citation for h in official]
+    assert all(h.url.startswith("https://eur-lex.europa.eu/") for h in official)
+    # The project's own French note on the same provision is there, in its own short list.
+    assert any(h.language == "fr" and h.article.startswith("59") for h in notes), [h.citation for h in notes]
+    assert len(notes) <= 3
+    assert not any(h.is_note for h in kb.search("dérogation article 59", k=3, notes=0))
+
+
+@pytest.mark.skipif(not EU.exists(), reason="shared reference texts absent")
+def test_a_question_about_an_in_vitro_test_ranks_the_ivdr_above_its_twin_article_and_one_naming_neither_keeps_both(
+        kb_with_notes):
+    kb = kb_with_notes
+    kb.add(SOME_TEXTS)
+
+    def ranks(question: str) -> list[tuple[str, str]]:
+        return [(h.instrument, h.article) for h in kb.search(question, k=5, notes=0)]
+
+    def above(hits: list, one: tuple[str, str], twin: tuple[str, str]) -> bool:
+        return one in hits and (twin not in hits or hits.index(one) < hits.index(twin))
+
+    # MDR Art. 59 and IVDR Art. 54 say the same thing in the same words: the question's own words decide
+    mdr, ivdr = ("MDR", "59"), ("IVDR", "54")
+    ivd = ranks("dérogation pour un test de diagnostic in vitro non marqué CE : que peut faire l'autorité ?")
+    assert ivd[0] == ivdr and above(ivd, ivdr, mdr), ivd
+    implant = ranks("derogation for a custom-made implant that has no CE marking")
+    assert above(implant, mdr, ivdr), implant
+    neither = ranks("derogation from the conformity assessment procedures for a device in the interest of public health")
+    assert {mdr, ivdr} <= set(neither), neither
+
+
+@pytest.mark.skipif(not EU.exists(), reason="shared reference texts absent")
+def test_a_question_naming_an_article_gets_that_article_first(kb_with_notes):
+    kb = kb_with_notes
+    kb.add(SOME_TEXTS)
+    # its words are those of Article 59 (a derogation by the competent authority); it names Article 52
+    hits = kb.search("Article 52 MDR : quelles procédures avant la dérogation de l'autorité compétente ?", k=3, notes=0)
+    assert (hits[0].instrument, hits[0].article) == ("MDR", "52"), [h.citation for h in hits]
+
+
 def test_an_ivd_case_is_grounded_in_the_ivdr_and_a_device_case_in_the_mdr(kb_with_notes, tmp_path):
     from assistant.case.store import CaseStore
     from assistant.service import Actor, Service

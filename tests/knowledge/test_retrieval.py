@@ -174,16 +174,26 @@ def test_the_real_mdcg_2022_18_is_cut_into_its_seven_roman_numbered_parts():
     assert "Position Paper on the application of Article 97" in vii.metadata["title"]
 
 
-def test_derogation_search_shows_each_hit_with_its_document_url_and_a_one_line_excerpt(tmp_path, with_notes):
-
+def test_derogation_search_lists_the_official_texts_then_the_project_notes_each_with_url_and_excerpt(
+        tmp_path, with_notes, embedder):
+    articles = [SHARED / "reference" / "eu" / "01-regulation" / "mdr-2017-745" / f"article-{n:03d}.md" for n in (52, 59)]
+    if not all(a.exists() for a in articles):
+        pytest.skip("the reference corpus (../shared) is not here")
     home = with_notes(tmp_path / "home")
+    KnowledgeBase(home, embedder=embedder).add(articles)
     done = run_cli("search", "dérogation aux procédures d'évaluation de la conformité", "--k", "3", home=home)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert len(lines) == 9, done.stdout  # per hit: citation and title, official URL, excerpt
-    for n in range(3):
-        head, url, quote = lines[3 * n : 3 * n + 3]
-        assert head.startswith(f"{n + 1}. ")
-        assert url.strip().startswith("https://"), url
-        assert quote.strip().startswith("«") and quote.strip().endswith("»") and len(quote) < 175
-    assert any("59" in line for line in lines[::3])
+    # a French question: the headings in French; the official texts first, then the notes apart
+    assert lines[0] == "Textes officiels", done.stdout
+    notes_at = lines.index(next(line for line in lines if line.startswith("Notes du projet")))
+    official, notes = lines[1:notes_at - 1], lines[notes_at + 1:]
+    assert len(official) == 9 and len(notes) == 9, done.stdout  # per hit: citation and title, official URL, excerpt
+    for block in (official, notes):
+        for n in range(3):
+            head, url, quote = block[3 * n : 3 * n + 3]
+            assert head.startswith(f"{n + 1}. ")
+            assert url.strip().startswith("https://"), url
+            assert quote.strip().startswith("«") and quote.strip().endswith("»") and len(quote) < 175
+    assert official[0].startswith("1. MDR Art. 59"), done.stdout  # the regulation itself, not a note on it
+    assert any("59" in line for line in notes[::3])
