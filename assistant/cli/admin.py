@@ -76,8 +76,10 @@ def cmd_llm(svc: Service, args: argparse.Namespace) -> int:
 
 
 def cmd_search(svc: Service, args: argparse.Namespace) -> int:
+    lang = args.lang or svc.query_language(args.query)
+    # the notes in the reader's language: each exists in French and in English
     hits = svc.search(args.query, k=args.k, case_id=args.case, instrument=args.instrument, language=args.language,
-                      notes=args.notes)
+                      notes=args.notes, notes_language=args.language or lang)
     for notice in svc.knowledge_notices():
         print(f"notice: {notice}", file=sys.stderr)
     if args.json:
@@ -89,7 +91,6 @@ def cmd_search(svc: Service, args: argparse.Namespace) -> int:
             for p in hits
         ])
         return 0
-    lang = args.lang or svc.query_language(args.query)
     official = [p for p in hits if not p.is_note]
     notes = [p for p in hits if p.is_note]
     # The official texts (and the case's own documents) are what a request cites; the project's notes

@@ -404,12 +404,15 @@ class KnowledgeBase:
         settings: SearchSettings | None = None,
         notes: int | None = None,
         excluded: list[str] | None = None,
+        notes_language: str | None = None,
     ) -> list[Passage]:
         """Hybrid search over the corpus (and the case's evidence when `case_id` is given): the `k`
         best passages of the official texts (and the case's documents), then up to `notes` of the
         project's notes (`Passage.is_note`) ranked on their own (settings.notes when None); none
         of the corpus's passages of the `excluded` instruments (a case's regulation rules the other
-        out); `settings`: how (search.SearchSettings; the evaluated default when None)."""
+        out); `settings`: how (search.SearchSettings; the evaluated default when None);
+        `notes_language`: the notes in that language only (each note exists in French and in English:
+        a reader is shown one of the two, not both)."""
         if not query.strip():
             return []
         s = settings or SearchSettings()
@@ -424,7 +427,8 @@ class KnowledgeBase:
                 where = {"instrument": instrument or ("!" + "|".join(sorted(excluded)) if excluded else ""), "language": lang}
                 if apart:
                     targets.append((CORPUS, {**where, "kind": "!note"}, None))
-                    notes_targets.append((CORPUS, {**where, "kind": "note"}, None))
+                    if notes_language in (None, lang):
+                        notes_targets.append((CORPUS, {**where, "kind": "note"}, None))
                 else:
                     targets.append((CORPUS, where, None))
         if case_id:

@@ -35,12 +35,15 @@ class Passage(BaseModel):
         return self.kind == "note"
 
 
+_MARKUP = re.compile(r"\*\*|__|`|(?:^|(?<=\s))- (?=\S)")
+
+
 def excerpt(text: str, terms: set[str], width: int = 160) -> str:
     """One line of `text`: its sentence holding most of the query's `terms` (BM25 tokens), cut at
     `width` characters around the first of them."""
     from assistant.knowledge.bm25 import tokens
 
-    flat = " ".join(text.split())
+    flat = _MARKUP.sub("", " ".join(text.split()))  # a note's Markdown emphasis and list dashes are not shown
     sentences = [s for s in re.split(r"(?<=[.;:!?])\s+", flat) if s.strip()] or [flat]
     best = max(sentences, key=lambda s: (len(terms & set(tokens(s))), -abs(len(s) - width)))
     if len(best) <= width:

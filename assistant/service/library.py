@@ -20,18 +20,19 @@ if TYPE_CHECKING:
 class KnowledgeOps(ServiceBase):
     def search(
         self, query: str, k: int = 5, case_id: str | None = None, instrument: str | None = None,
-        language: str | None = None, notes: int | None = None,
+        language: str | None = None, notes: int | None = None, notes_language: str | None = None,
     ) -> list[Passage]:
         """The `k` best passages of the official texts (and of the case's documents with `case_id`),
         then up to `notes` of the project's notes ranked on their own (`Passage.is_note`; the search
-        settings' number when None, 0: none)."""
+        settings' number when None, 0: none), in `notes_language` only when it is given."""
         kb = self._ready_knowledge()
         if kb is None:
             raise ServiceError("no knowledge base is configured")
         if case_id and self.retrieval_cache.pending(self.case(case_id), self.config.embedder):
             self.index_evidence(case_id)  # documents attached before they were indexed at attach time
         with self._serving():
-            return kb.search(query, k=k, case_id=case_id, instrument=instrument, language=language, notes=notes)
+            return kb.search(query, k=k, case_id=case_id, instrument=instrument, language=language, notes=notes,
+                             notes_language=notes_language)
 
     @staticmethod
     def query_language(text: str) -> str:

@@ -197,3 +197,6 @@ def test_derogation_search_lists_the_official_texts_then_the_project_notes_each_
             assert quote.strip().startswith("«") and quote.strip().endswith("»") and len(quote) < 175
     assert official[0].startswith("1. MDR Art. 59"), done.stdout  # the regulation itself, not a note on it
     assert any("59" in line for line in notes[::3])
+    # each note exists in French and in English: a French reader is shown the French one, not both
+    assert all(" MDR " not in line and "Derogation:" not in line for line in notes[::3]), done.stdout
+    assert not any("**" in line for line in notes[2::3]), done.stdout  # no Markdown in an excerpt
