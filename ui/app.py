@@ -29,7 +29,8 @@ st.set_page_config(page_title="Derogation assistant", page_icon=":material/medic
 # are long, and a reader must see what a button does.
 _LAYOUT = """<style>
 button .stMarkdownEllipsis, button .stMarkdownEllipsis p { white-space: normal; text-overflow: clip; overflow: visible; }
-.st-key-review-nav button { justify-content: flex-start; text-align: left; }
+.st-key-review-nav button, .st-key-review-nav button > div, .st-key-review-nav button > div > span {
+  justify-content: flex-start; text-align: left; }
 </style>"""
 
 

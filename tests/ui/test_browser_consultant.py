@@ -41,6 +41,12 @@ def test_the_consultant_checks_a_source_and_approves_a_section(shared_streamlit_
                      "donnée par maker").wait_for()
     page.wait_for_timeout(800)  # the expander's opening animation
     screenshot(page, "consultant")
+    # the sections' list reads as a list: every title starts at the same left edge, short or long
+    starts = page.evaluate("""() => [...document.querySelectorAll(
+            '.st-key-review-nav button[data-testid="stBaseButton-tertiary"]')]  // the sections not open
+        .filter(b => b.getBoundingClientRect().width > 0)  // Streamlit also keeps hidden copies
+        .map(b => Math.round(b.querySelector('p').getBoundingClientRect().left))""")
+    assert len(starts) >= 9 and max(starts) - min(starts) <= 2, starts
 
     # the edit box: references by name, never an id; one word changed, the citations kept
     page.get_by_role("tab", name="Modifier").click()
