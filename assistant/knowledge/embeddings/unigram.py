@@ -17,6 +17,7 @@ tokenised by ``tokenizers`` (batched, in Rust): this is for the one short text o
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -138,19 +139,13 @@ def _write_compact(folder: Path) -> None:
     pieces = [piece for piece, _ in model.get("vocab", [])]
     if any("\n" in piece for piece in pieces):
         specials = {}
-    # Written to temporary names, then renamed: the specials file last, as the mark of a
-    # complete set (two processes may do this at once; both write the same bytes).
-    files = {
-        PIECES: "\n".join(pieces).encode("utf-8"),
-        SCORES: None,
-        SPECIALS: json.dumps(specials).encode(),
-    }
-    for name, payload in files.items():
+    scores = io.BytesIO()
+    np.save(scores, np.array([score for _, score in model.get("vocab", [])], dtype=np.float64))
+    # Written to temporary names, then renamed, the specials file last: it marks a complete set (two
+    # processes may do this at once; both write the same bytes).
+    for name, payload in ((PIECES, "\n".join(pieces).encode("utf-8")), (SCORES, scores.getvalue()),
+                          (SPECIALS, json.dumps(specials).encode())):
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
         with os.fdopen(fd, "wb") as handle:
-            if name == SCORES:
-                np.save(handle, np.array([score for _, score in model.get("vocab", [])], dtype=np.float64))
-            else:
-                assert payload is not None
-                handle.write(payload)
+            handle.write(payload)
         os.replace(tmp, folder / name)
