@@ -25,6 +25,10 @@ class KnowledgeOps(ServiceBase):
         """The `k` best passages of the official texts (and of the case's documents with `case_id`),
         then up to `notes` of the project's notes ranked on their own (`Passage.is_note`; the search
         settings' number when None, 0: none), in `notes_language` only when it is given."""
+        if not query.strip():
+            raise ServiceError("give a question to search for")
+        if k < 1 or (notes is not None and notes < 0):
+            raise ServiceError("the number of passages must be 1 or more, and of notes 0 or more")
         kb = self._ready_knowledge()
         if kb is None:
             raise ServiceError("no knowledge base is configured")

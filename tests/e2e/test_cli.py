@@ -124,6 +124,9 @@ def test_global_example_end_to_end_with_a_waiver_in_the_annex(cli, home, tmp_pat
         (["waive", "{case}", "clinician_letter", "--reason", ""], "reason"),
         (["approve", "{case}", "nowhere"], "unknown section"),
         (["answer", "{case}", "patient_pseudonym", "Jean Dupont"], "pseudonymised"),
+        (["search", "  "], "give a question to search for"),
+        (["search", "dérogation", "--k", "0"], "number of passages must be 1 or more"),
+        (["search", "dérogation", "--notes", "-1"], "of notes 0 or more"),
     ],
 )
 def test_bad_input_is_one_clear_line_a_nonzero_exit_and_an_untouched_case(cli, in_process, tmp_path, encrypted_pdf, args, message):
