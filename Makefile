@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint clean chromium notes-vectors
+.PHONY: run test demo lint clean chromium notes-vectors questions
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,8 @@ clean:
 # new data home's first build does not embed them (tests/knowledge/test_shipped_vectors.py checks it).
 notes-vectors: $(STAMP)
 	$(PY) -m assistant.knowledge.shipped
+
+# After editing a file of corpus/questions/: compile the questions with their vectors into
+# corpus/questions.npz (tests/knowledge/test_questions.py checks that it matches the YAML files).
+questions: $(STAMP)
+	$(PY) -m assistant.knowledge.questions

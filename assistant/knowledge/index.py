@@ -26,6 +26,7 @@ from assistant.errors import EmbeddingMismatch, KnowledgeError
 from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
+from assistant.knowledge.questions import QuestionBank
 from assistant.knowledge.search import LexicalIndexes, SearchSettings, Target, hybrid_search
 from assistant.knowledge.shipped import ShippedVectors
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
@@ -88,7 +89,8 @@ class KnowledgeBase:
         self.chroma_url = chroma_url if chroma_url is not None else self.config.chroma_url
         self._client: Any = None
         self._lock = threading.RLock()
-        self._lexical = LexicalIndexes(self.dir / "bm25")  # BM25 per collection, saved beside the vectors
+        self._lexical = LexicalIndexes(self.dir / "bm25", questions=self._bank)  # BM25 per collection, beside the vectors
+        self._questions: tuple[QuestionBank | None, QuestionBank | None] | None = None  # (as shipped, for the embedder)
         self._handles: dict[str, tuple[Any, Any]] = {}  # collections opened for search, per client
         self.notices: list[str] = []  # what the user should know (e.g. a damaged store was rebuilt)
 
@@ -127,6 +129,30 @@ class KnowledgeBase:
 
                 self._local_embedder = default_embedder(self._models_dir(), threads=self.config.embed_threads)
             return self._local_embedder
+
+    def _bank(self) -> QuestionBank | None:
+        """The questions the reference texts answer, as shipped (questions.py); None without them."""
+        with self._lock:
+            if self._questions is None:
+                self._questions = (QuestionBank.load(), None)
+            return self._questions[0]
+
+    def questions(self) -> QuestionBank | None:
+        """The question bank with vectors of the corpus's embedder (computed once for another model)."""
+        bank = self._bank()
+        if bank is None:
+            return None
+        with self._lock:
+            assert self._questions is not None
+            if self._questions[1] is None:
+                embedder = self.embedder
+
+                def embed(texts: list[str]) -> Any:
+                    encode = getattr(embedder, "encode", None)  # the local models embed a batch of queries
+                    return encode(texts, query=True) if encode else embedder.embed_documents(texts)
+
+                self._questions = (bank, bank.for_model(embedder.model_id, embed, self.dir / "questions-vectors.npz"))
+            return self._questions[1]
 
     def embedder_for(self, collection: str) -> Any:
         return self.embedder if collection == CORPUS else self.local_embedder
@@ -437,7 +463,7 @@ class KnowledgeBase:
             return hybrid_search(
                 query, k, targets, collection=self._open, embedder_for=self.embedder_for, lexical=self._lexical,
                 generation=lambda name: generation.read(self.home) if name == CORPUS else 0, settings=settings,
-                notes_targets=notes_targets, notes=n_notes,
+                notes_targets=notes_targets, notes=n_notes, questions=self.questions() if include_corpus else None,
             )
 
         try:

@@ -1,5 +1,8 @@
 """Hybrid search: one dense (Chroma) and one lexical (BM25) ranked list per target, fused by
-weighted reciprocal rank, then a section-aware rerank of the short fused list.
+weighted reciprocal rank, then a section-aware rerank of the short fused list. Two more lists join
+the fusion where the reference texts are in the store: the passages that the questions nearest to
+the user's own lead to (questions.py), by dense similarity and by BM25; and the passages of an
+article or document the question names.
 
 A target is a collection and the metadata filters to apply in it; the knowledge base decides
 which targets a query has (index.py). Fusing ranks rather than scores needs no calibration
@@ -27,14 +30,15 @@ import numpy as np
 from assistant.knowledge.bm25 import BM25, tokens
 from assistant.knowledge.expansion import expand, query_language, render
 from assistant.knowledge.passage import Passage, excerpt
+from assistant.knowledge.questions import QuestionBank
 from assistant.knowledge.references import Named, named
-from assistant.knowledge.twins import about, twin_instruments
+from assistant.knowledge.twins import about, general, twin_instruments
 
 __all__ = ["GET_PAGE", "RRF_K", "LexicalIndexes", "SearchSettings", "Target", "hybrid_search"]
 
-RRF_K = 60
+RRF_K = 30  # 60 before the question lists: with them, the first ranks of each list deserve more weight (train split)
 GET_PAGE = 5000  # chunks read from Chroma per call when building the lexical index
-FILTER_KEYS = ("instrument", "language", "kind")  # the metadata a search may filter on, kept with the postings
+FILTER_KEYS = ("instrument", "language", "kind", "article")  # the metadata a search may filter on, kept with the postings
 SMALL_PART = 5000  # a filter passing at most this many chunks is searched exactly over their vectors
 
 # (collection name, metadata filters, the case it is scoped to or None for the corpus). A filter's
@@ -82,9 +86,23 @@ class SearchSettings:
     # the other one's passages keep this share of their score (1: no change), so the parallel
     # article of the regulation asked about ranks above its twin; a question naming neither keeps both.
     twin: float = 0.5
+    # A question naming neither twin: the passages of the twin other than the general one (twins.yaml:
+    # the MDR) keep this share of their score, so a question about devices in general reads the MDR's
+    # article first and the IVDR's parallel one after it; 1: both alike.
+    unnamed_twin: float = 0.6
     # A passage of a reference the question names (references.py: "Article 52(8)", "Annex XVI",
     # "MDCG 2022-11") rises by this share of a first rank's fused score; 0: none.
     reference_boost: float = 1.0
+    # The questions each reference text answers (questions.py): the passages that the questions
+    # nearest to the user's own lead to form one more ranked list, by dense similarity (weight
+    # `questions`) and one by BM25 (weight `questions_lexical`), fused with the passages' own lists;
+    # 0: that list is not used.
+    questions: float = 1.0
+    questions_lexical: float = 0.5
+    # The passages of an article, annex or document the question names join the candidates (the
+    # best `named_depth` of them by BM25), so that the reference boost can reach them even when the
+    # ranked lists missed them (an article cited by many others); 0: none.
+    named_depth: int = 3
 
     def lexical_weight(self, lang: str) -> float:
         return self.lexical_fr if lang == "fr" else self.lexical_en
@@ -94,7 +112,8 @@ class SearchSettings:
         for the evaluation."""
         plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0,
                                rendering=0.0, merge_languages=False, mixed_notes=True, twin=1.0,
-                               reference_boost=0.0)
+                               reference_boost=0.0, questions=0.0, questions_lexical=0.0, named_depth=0,
+                               unnamed_twin=1.0, rrf_k=60)
         return {
             "hybrid (plain)": plain,
             "+ expansion": replace(plain, expansion=self.expansion),
@@ -104,8 +123,9 @@ class SearchSettings:
             "+ merged languages": replace(plain, merge_languages=True),
             "+ rendering": replace(plain, rendering=1.0),
             "+ notes apart": replace(plain, mixed_notes=False),
-            "+ twin": replace(plain, twin=self.twin),
-            "+ named references": replace(plain, reference_boost=self.reference_boost),
+            "+ twin": replace(plain, twin=self.twin, unnamed_twin=self.unnamed_twin),
+            "+ named references": replace(plain, reference_boost=self.reference_boost, named_depth=self.named_depth),
+            "+ questions": replace(plain, questions=self.questions, questions_lexical=self.questions_lexical),
         }
 
 
@@ -117,8 +137,10 @@ class LexicalIndexes:
     collection's first search; rebuilt from the chunks Chroma holds when its signature (size, and
     the corpus generation) changed. Ingestion drops a collection's index (`drop`)."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, questions: Callable[[], QuestionBank | None] | None = None) -> None:
         self.folder = folder
+        self._questions = questions  # the question bank whose targets each index resolves (questions.py)
+        self._answers: dict[str, np.ndarray] = {}  # collection -> per question, the chunk it leads to (-1: none)
         self._cache: dict[str, tuple[tuple, BM25, list[str], dict[str, np.ndarray]]] = {}
         self._masks: dict[tuple, np.ndarray] = {}
         self._vectors: dict[tuple, tuple[int, list[str], np.ndarray]] = {}  # small filtered parts, normalised
@@ -153,10 +175,23 @@ class LexicalIndexes:
             loaded = self._load(name, signature)
             if loaded is None:
                 loaded = self._build(name, collection, signature)
-            self._cache[name] = (signature, *loaded)
+            bm25, ids, columns, answers = loaded
+            self._cache[name] = (signature, bm25, ids, columns)
+            if answers is None or not (answers >= 0).any():  # no question leads into this collection
+                self._answers.pop(name, None)
+            else:
+                self._answers[name] = answers
             self._masks = {k: v for k, v in self._masks.items() if k[0] != name}
             self._vectors = {k: v for k, v in self._vectors.items() if k[0] != name}
-            return loaded
+            return bm25, ids, columns
+
+    def answers(self, name: str) -> np.ndarray | None:
+        """Where each question of the bank leads in collection `name` (a position in its ids, or -1),
+        as resolved when its index was built; None without a bank. Valid after `get`."""
+        return self._answers.get(name)
+
+    def _bank(self) -> QuestionBank | None:
+        return self._questions() if self._questions else None
 
     def _load(self, name: str, signature: tuple) -> tuple | None:
         path = self._path(name)
@@ -170,7 +205,11 @@ class LexicalIndexes:
             return None
         if any(f"col_{k}" not in extra for k in FILTER_KEYS):  # saved before a filter key was added
             return None
-        return bm25, extra["ids"].tolist(), {k: extra[f"col_{k}"] for k in FILTER_KEYS}
+        bank = self._bank()
+        if bank is not None and str(extra.get("questions", "")) != bank.signature:  # the questions changed
+            return None
+        answers = extra["answers"] if bank is not None else None
+        return bm25, extra["ids"].tolist(), {k: extra[f"col_{k}"] for k in FILTER_KEYS}, answers
 
     def _build(self, name: str, collection: Any, signature: tuple) -> tuple:
         docs, metas, ids = [], [], []
@@ -181,12 +220,15 @@ class LexicalIndexes:
             ids += data["ids"] or []
         bm25 = BM25(docs)
         columns = {k: np.asarray([str((m or {}).get(k, "")) for m in metas], dtype=str) for k in FILTER_KEYS}
+        bank = self._bank()
+        answers = bank.resolve([str((m or {}).get("source", "")) for m in metas], docs) if bank is not None else None
+        questions = {"questions": np.asarray(bank.signature), "answers": answers} if bank is not None else {}
         path = self._path(name)
         if path is not None:
             with contextlib.suppress(OSError):  # a read-only home: the index lives in memory only
                 bm25.save(path, {"signature": np.asarray(signature), "ids": np.asarray(ids, dtype=str),
-                                 **{f"col_{k}": v for k, v in columns.items()}})
-        return bm25, ids, columns
+                                 **{f"col_{k}": v for k, v in columns.items()}, **questions})
+        return bm25, ids, columns, answers
 
     def mask(self, name: str, columns: dict[str, np.ndarray], filters: dict[str, str]) -> np.ndarray | None:
         """Which chunks pass the metadata filters (computed once per filter set)."""
@@ -227,6 +269,7 @@ class LexicalIndexes:
     def drop(self, name: str) -> None:
         with self._lock:
             self._cache.pop(name, None)
+            self._answers.pop(name, None)
             self._counts.pop(name, None)
             self._vectors = {k: v for k, v in self._vectors.items() if k[0] != name}
             path = self._path(name)
@@ -240,6 +283,7 @@ class LexicalIndexes:
             self._vectors.clear()
             self._positions.clear()
             self._counts.clear()
+            self._answers.clear()
             if self.folder and self.folder.exists():
                 for path in self.folder.glob("*.npz"):
                     path.unlink(missing_ok=True)
@@ -257,13 +301,15 @@ def hybrid_search(
     settings: SearchSettings | None = None,
     notes_targets: list[Target] | None = None,
     notes: int = 0,
+    questions: QuestionBank | None = None,
 ) -> list[Passage]:
     """The `k` best passages over `targets`, then up to `notes` passages of `notes_targets` ranked
     on their own (a second shelf: the project's notes; the query is embedded and each collection
     read once for both). `collection(name, create)` opens a collection (None when it does not exist
     and `create` is false); `embedder_for(name)` is the embedder of its vectors (the query is
     embedded once per embedding model: a case's documents may use another); `generation(name)` says
-    when a collection changed in another process."""
+    when a collection changed in another process; `questions`: the question bank, with vectors of the
+    model that embeds the collections the lexical indexes resolved it in (questions.py)."""
     s = settings or DEFAULT_SETTINGS
     lang = query_language(query)
     terms = expand(query, s.expansion) if s.expansion else {t: 1.0 for t in tokens(query)}
@@ -276,6 +322,9 @@ def hybrid_search(
     lexical_scores: dict[str, np.ndarray] = {}  # each collection's BM25 scores, shared by its targets
     renderings: dict[str, str] = {}  # the query in each other language the targets hold
     rk = s.rrf_k
+    refs = named(query) if s.reference_boost else None
+    use_questions = questions is not None and len(questions) > 0 and bool(s.questions or s.questions_lexical)
+    asked_questions: list[tuple[str, float, list[tuple[int, float]]]] | None = None  # matched once, below
     shelves = [(targets, k)] + ([(notes_targets, notes)] if notes_targets and notes > 0 else [])
     shortlists: list[list[tuple[str, float]]] = []
     for shelf, (shelf_targets, shelf_k) in enumerate(shelves):
@@ -327,12 +376,31 @@ def hybrid_search(
                     found[vid] = (None, None, None)
                     model_of[vid] = name
             lists.append(((*part, "lexical"), w_lex, lexical_hits))
+            answers = lexical.answers(name) if use_questions else None
+            if answers is not None and asked_questions is None:
+                asked_questions = _ask(questions, qvec if embedder.model_id == questions.model_id else None, terms, s, k)
+            for kind, weight, asked in asked_questions if answers is not None else ():
+                led = _led_to(asked, answers, mask, ids, n)
+                for vid, _score in led:
+                    if vid not in found:
+                        found[vid] = (None, None, None)  # its similarity to the query is measured in _fill
+                        model_of[vid] = name
+                lists.append(((*part, kind), weight, led))
+            if refs and s.named_depth:
+                pulled = _named_chunks(refs, columns, mask, lexical_scores[name], ids, s.named_depth)
+                for vid, _score in pulled:
+                    if vid not in found:
+                        found[vid] = (None, None, None)
+                        model_of[vid] = name
+                lists.append(((*part, "named"), 1.0, pulled))
         shortlists.append(_fuse(lists, depth, rk)[: max(3 * shelf_k, 15)])
     _fill([h for shortlist in shortlists for h in shortlist], found, model_of, stores, embedder_for, qvecs)
     typed = set(terms)
-    asked = about(query) if s.twin != 1.0 else None
-    twin_of = twin_instruments() - {asked} if asked else frozenset()
-    refs = named(query) if s.reference_boost else None
+    asked = about(query) if s.twin != 1.0 or s.unnamed_twin != 1.0 else None
+    twin_of = twin_instruments() - {asked} if asked and s.twin != 1.0 else frozenset()
+    share = s.twin
+    if asked is None and s.unnamed_twin != 1.0 and general():
+        twin_of, share = twin_instruments() - {general()}, s.unnamed_twin
     out: list[Passage] = []
     for shortlist, (_targets, shelf_k) in zip(shortlists, shelves, strict=True):
         if s.document_vote:
@@ -342,10 +410,54 @@ def hybrid_search(
         if refs:
             shortlist = _named(shortlist, found, refs, s.reference_boost, rk)
         if twin_of:
-            shortlist = _demote(shortlist, found, twin_of, s.twin)
+            shortlist = _demote(shortlist, found, twin_of, share)
         ranked = _cap(shortlist, found, s.per_document, shelf_k)
         out += [_passage(vid, *found[vid], score=score, terms=typed) for vid, score in ranked]
     return out
+
+
+def _ask(bank: QuestionBank, qvec: list[float] | None, terms: dict[str, float], s: SearchSettings,
+         k: int) -> list[tuple[str, float, list[tuple[int, float]]]]:
+    """The bank's questions nearest to the query, as ranked lists (list kind, weight, [(question,
+    score)]): by dense similarity when the query vector is of the bank's model, and by BM25."""
+    many = max(10 * k, 100)  # several questions lead to one passage: read deeper than the list
+    out = []
+    if s.questions and qvec is not None and bank.vectors is not None:
+        out.append(("questions", s.questions, bank.dense(qvec, many)))
+    if s.questions_lexical:
+        out.append(("questions-lexical", s.questions_lexical, bank.lexical(terms, many)))
+    return out
+
+
+def _led_to(asked: list[tuple[int, float]], answers: np.ndarray, mask: np.ndarray | None, ids: list[str],
+            n: int) -> list[tuple[str, float]]:
+    """The passages the `asked` questions lead to (best question first, each passage once), among
+    those `mask` passes, at most `n`."""
+    out: list[tuple[str, float]] = []
+    seen: set[int] = set()
+    for question, score in asked:
+        pos = int(answers[question])
+        if pos < 0 or pos in seen or (mask is not None and not mask[pos]):
+            continue
+        seen.add(pos)
+        out.append((ids[pos], score))
+        if len(out) == n:
+            break
+    return out
+
+
+def _named_chunks(refs: Named, columns: dict[str, np.ndarray], mask: np.ndarray | None, scores: np.ndarray,
+                  ids: list[str], depth: int) -> list[tuple[str, float]]:
+    """The `depth` passages of the named references (by their BM25 score for the query) that `mask` passes."""
+    hit = np.isin(columns["article"], list(refs.articles)) | np.isin(np.char.upper(columns["instrument"]),
+                                                                      list(refs.documents))
+    if mask is not None:
+        hit &= mask
+    candidates = np.flatnonzero(hit)
+    if not len(candidates):
+        return []
+    order = candidates[np.argsort(-scores[candidates], kind="stable")][:depth]
+    return [(ids[i], float(scores[i])) for i in order]
 
 
 def _fuse(lists: list[tuple[tuple, float, list[tuple[str, float]]]], depth: int, rk: int) -> list[tuple[str, float]]:

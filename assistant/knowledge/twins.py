@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["TWINS", "about", "twin_instruments"]
+__all__ = ["TWINS", "about", "general", "twin_instruments"]
 
 TWINS = Path(__file__).with_name("twins.yaml")
 
@@ -22,18 +22,23 @@ def _fold(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _data() -> tuple[frozenset[str], dict[str, re.Pattern[str]]]:
+def _data() -> tuple[frozenset[str], dict[str, re.Pattern[str]], str]:
     raw = yaml.load(TWINS.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
     patterns = {
         instrument: re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(_fold(t)) for t in sorted(terms, key=len, reverse=True))
                                + r")(?![\w/])")
         for instrument, terms in (raw.get("terms") or {}).items() if terms
     }
-    return frozenset(raw.get("twins") or ()), patterns
+    return frozenset(raw.get("twins") or ()), patterns, str(raw.get("general") or "")
 
 
 def twin_instruments() -> frozenset[str]:
     return _data()[0]
+
+
+def general() -> str:
+    """The twin a question naming neither is taken to be about (empty: neither)."""
+    return _data()[2]
 
 
 def about(query: str) -> str | None:
