@@ -387,7 +387,8 @@ def hybrid_search(
                         model_of[vid] = name
                 lists.append(((*part, kind), weight, led))
             if refs and s.named_depth:
-                pulled = _named_chunks(refs, columns, mask, lexical_scores[name], ids, s.named_depth)
+                pulled = _named_chunks(refs, lambda col, value, name=name, columns=columns: lexical.mask(name, columns, {col: value}), mask,
+                                       lexical_scores[name], ids, s.named_depth)
                 for vid, _score in pulled:
                     if vid not in found:
                         found[vid] = (None, None, None)
@@ -446,11 +447,16 @@ def _led_to(asked: list[tuple[int, float]], answers: np.ndarray, mask: np.ndarra
     return out
 
 
-def _named_chunks(refs: Named, columns: dict[str, np.ndarray], mask: np.ndarray | None, scores: np.ndarray,
-                  ids: list[str], depth: int) -> list[tuple[str, float]]:
-    """The `depth` passages of the named references (by their BM25 score for the query) that `mask` passes."""
-    hit = np.isin(columns["article"], list(refs.articles)) | np.isin(np.char.upper(columns["instrument"]),
-                                                                      list(refs.documents))
+def _named_chunks(refs: Named, of: Callable[[str, str], np.ndarray | None], mask: np.ndarray | None,
+                  scores: np.ndarray, ids: list[str], depth: int) -> list[tuple[str, float]]:
+    """The `depth` passages of the named references (by their BM25 score for the query) that `mask`
+    passes; `of(column, value)` is the (cached) mask of the chunks holding that value."""
+    hit = np.zeros(len(ids), dtype=bool)
+    for column, values in (("article", refs.articles), ("instrument", refs.documents)):
+        for value in values:
+            part = of(column, value)
+            if part is not None:
+                hit |= part
     if mask is not None:
         hit &= mask
     candidates = np.flatnonzero(hit)
