@@ -91,14 +91,14 @@ class SearchSettings:
     # article first and the IVDR's parallel one after it; 1: both alike.
     unnamed_twin: float = 0.6
     # A passage of a reference the question names (references.py: "Article 52(8)", "Annex XVI",
-    # "MDCG 2022-11") rises by this share of a first rank's fused score; 0: none.
+    # "MDCG 2022-11") rises by this share of the best fused score (1: above the others); 0: none.
     reference_boost: float = 1.0
     # The questions each reference text answers (questions.py): the passages that the questions
     # nearest to the user's own lead to form one more ranked list, by dense similarity (weight
     # `questions`) and one by BM25 (weight `questions_lexical`), fused with the passages' own lists;
     # 0: that list is not used.
     questions: float = 1.0
-    questions_lexical: float = 0.5
+    questions_lexical: float = 1.0
     # The passages of an article, annex or document the question names join the candidates (the
     # best `named_depth` of them by BM25), so that the reference boost can reach them even when the
     # ranked lists missed them (an article cited by many others); 0: none.
@@ -409,7 +409,7 @@ def hybrid_search(
         if s.heading_boost:
             shortlist = _rerank(shortlist, found, terms, s.heading_boost, rk)
         if refs:
-            shortlist = _named(shortlist, found, refs, s.reference_boost, rk)
+            shortlist = _named(shortlist, found, refs, s.reference_boost)
         if twin_of:
             shortlist = _demote(shortlist, found, twin_of, share)
         ranked = _cap(shortlist, found, s.per_document, shelf_k)
@@ -557,9 +557,11 @@ def _rerank(shortlist, found, terms: dict[str, float], boost: float, rrf_k: int 
     return sorted(out, key=lambda kv: -kv[1])
 
 
-def _named(shortlist, found, refs: Named, boost: float, rrf_k: int = RRF_K) -> list[tuple[str, float]]:
-    """The passages of the references the question names rise by `boost` times a first rank's fused score."""
-    out = [(vid, score + boost / (rrf_k + 1) if refs.holds(found[vid][1] or {}) else score) for vid, score in shortlist]
+def _named(shortlist, found, refs: Named, boost: float) -> list[tuple[str, float]]:
+    """The passages of the references the question names rise by `boost` times the best fused score
+    (1: above every passage of a reference not named; how many lists found a passage varies)."""
+    top = max((score for _vid, score in shortlist), default=0.0)
+    out = [(vid, score + boost * top if refs.holds(found[vid][1] or {}) else score) for vid, score in shortlist]
     return sorted(out, key=lambda kv: -kv[1])
 
 
