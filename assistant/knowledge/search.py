@@ -403,7 +403,7 @@ def hybrid_search(
     if asked is None and s.unnamed_twin != 1.0 and general():
         twin_of, share = twin_instruments() - {general()}, s.unnamed_twin
     out: list[Passage] = []
-    for shortlist, (_targets, shelf_k) in zip(shortlists, shelves, strict=True):
+    for shelf, (shortlist, (_targets, shelf_k)) in enumerate(zip(shortlists, shelves, strict=True)):
         if s.document_vote:
             shortlist = _vote(shortlist, found, s.document_vote)
         if s.heading_boost:
@@ -412,7 +412,9 @@ def hybrid_search(
             shortlist = _named(shortlist, found, refs, s.reference_boost)
         if twin_of:
             shortlist = _demote(shortlist, found, twin_of, share)
-        ranked = _cap(shortlist, found, s.per_document, shelf_k)
+        # a note is one short summary: two of its chunks read as the same hit twice (same heading,
+        # often the same best sentence), so the notes' shelf shows one passage per note
+        ranked = _cap(shortlist, found, s.per_document if shelf == 0 else 1, shelf_k)
         out += [_passage(vid, *found[vid], score=score, terms=typed) for vid, score in ranked]
     return out
 

@@ -224,6 +224,14 @@ def test_a_question_about_an_in_vitro_test_ranks_the_ivdr_above_its_twin_article
     assert {mdr, ivdr} <= set(neither), neither
 
 
+def test_the_notes_list_shows_one_passage_per_note(kb_with_notes):
+    # two chunks of the labelling note used to follow each other, with the same heading and excerpt
+    hits = kb_with_notes.search("notre distributeur traduit la notice et colle son étiquette : devient-il fabricant ?", k=3,
+                                notes_language="fr")
+    notes = [h for h in hits if h.is_note]
+    assert notes and len({h.source for h in notes}) == len(notes), [h.citation for h in notes]
+
+
 @pytest.mark.skipif(not EU.exists(), reason="shared reference texts absent")
 def test_a_question_naming_an_article_gets_that_article_first(kb_with_notes):
     kb = kb_with_notes
