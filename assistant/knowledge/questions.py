@@ -103,9 +103,8 @@ class QuestionBank:
         """The shipped bank, or None (no file: a checkout without questions, or a damaged file)."""
         try:
             with np.load(path, allow_pickle=False) as data:
-                questions = [Question(t, lang, k, q) for t, lang, k, q in zip(
-                    data["text"].tolist(), data["lang"].tolist(), data["key"].tolist(), data["quote"].tolist(),
-                    strict=True)]
+                columns = [_strings(data[name]) for name in ("text", "lang", "key", "quote")]
+                questions = [Question(*row) for row in zip(*columns, strict=True)]
                 bm25 = BM25()
                 bm25.n = len(questions)
                 bm25.terms = {t: n for n, t in enumerate(data["terms"].tolist())}
@@ -118,10 +117,10 @@ class QuestionBank:
     def save(self, path: Path = COMPILED) -> None:
         qs = self.questions
         tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez_compressed(
-            tmp, model_id=np.asarray(self.model_id), text=np.asarray([q.text for q in qs]),
-            lang=np.asarray([q.lang for q in qs]), key=np.asarray([q.key for q in qs]),
-            quote=np.asarray([q.quote for q in qs]), vectors=np.asarray(self.vectors, dtype=np.float16),
+        np.savez(  # not compressed: float16 vectors do not compress, and loading stays a read
+            tmp, model_id=np.asarray(self.model_id), text=_packed([q.text for q in qs]),
+            lang=_packed([q.lang for q in qs]), key=_packed([q.key for q in qs]),
+            quote=_packed([q.quote for q in qs]), vectors=np.asarray(self.vectors, dtype=np.float16),
             terms=np.asarray(list(self.bm25.terms), dtype=str), offsets=self.bm25.offsets,
             doc_ids=self.bm25.doc_ids, weights=self.bm25.weights,
         )
@@ -184,6 +183,19 @@ class QuestionBank:
 
     def lexical(self, terms: dict[str, float], n: int) -> list[tuple[int, float]]:
         return self.bm25.top(terms, n)
+
+
+_SEPARATOR = "\x1e"  # ASCII record separator: never in a question, a quote or a path
+
+
+def _packed(texts: list[str]) -> np.ndarray:
+    """Strings as one UTF-8 byte array (numpy's own string arrays take 4 bytes a character, padded
+    to the longest)."""
+    return np.frombuffer(_SEPARATOR.join(texts).encode("utf-8"), dtype=np.uint8)
+
+
+def _strings(packed: np.ndarray) -> list[str]:
+    return packed.tobytes().decode("utf-8").split(_SEPARATOR) if packed.size else []
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
