@@ -84,7 +84,7 @@ class SearchSettings:
     mixed_notes: bool = False
     # A question about one of the twin regulations (twins.py: "in vitro", "sur mesure", "MDR"…):
     # the other one's passages keep this share of their score (1: no change), so the parallel
-    # article of the regulation asked about ranks above its twin; a question naming neither keeps both.
+    # article of the regulation asked about ranks above its twin (a question naming neither: `unnamed_twin`).
     twin: float = 0.5
     # A question naming neither twin: the passages of the twin other than the general one (twins.yaml:
     # the MDR) keep this share of their score, so a question about devices in general reads the MDR's
