@@ -89,7 +89,8 @@ class KnowledgeBase:
         self.chroma_url = chroma_url if chroma_url is not None else self.config.chroma_url
         self._client: Any = None
         self._lock = threading.RLock()
-        self._lexical = LexicalIndexes(self.dir / "bm25", questions=self._bank)  # BM25 per collection, beside the vectors
+        self._lexical = LexicalIndexes(self.dir / "bm25", questions=self._bank,  # BM25 per collection, beside the vectors
+                                       questions_signature=QuestionBank.shipped_signature)
         self._questions: tuple[QuestionBank | None, QuestionBank | None] | None = None  # (as shipped, for the embedder)
         self._handles: dict[str, tuple[Any, Any]] = {}  # collections opened for search, per client
         self.notices: list[str] = []  # what the user should know (e.g. a damaged store was rebuilt)
@@ -463,7 +464,7 @@ class KnowledgeBase:
             return hybrid_search(
                 query, k, targets, collection=self._open, embedder_for=self.embedder_for, lexical=self._lexical,
                 generation=lambda name: generation.read(self.home) if name == CORPUS else 0, settings=settings,
-                notes_targets=notes_targets, notes=n_notes, questions=self.questions() if include_corpus else None,
+                notes_targets=notes_targets, notes=n_notes, questions=self.questions if include_corpus else None,
             )
 
         try:

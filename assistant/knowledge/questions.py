@@ -114,6 +114,16 @@ class QuestionBank:
         except (OSError, KeyError, ValueError):
             return None
 
+    @staticmethod
+    def shipped_signature(path: Path = COMPILED) -> str | None:
+        """The signature of the shipped bank, read alone (an .npz member is read on access): enough
+        to know whether an index resolved the current questions, without loading them."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return str(data["signature"])
+        except (OSError, KeyError, ValueError):
+            return None
+
     def save(self, path: Path = COMPILED) -> None:
         qs = self.questions
         tmp = path.with_name(path.name + ".tmp.npz")
@@ -121,6 +131,7 @@ class QuestionBank:
             tmp, model_id=np.asarray(self.model_id), text=_packed([q.text for q in qs]),
             lang=_packed([q.lang for q in qs]), key=_packed([q.key for q in qs]),
             quote=_packed([q.quote for q in qs]), vectors=np.asarray(self.vectors, dtype=np.float16),
+            signature=np.asarray(self.signature),
             terms=np.asarray(list(self.bm25.terms), dtype=str), offsets=self.bm25.offsets,
             doc_ids=self.bm25.doc_ids, weights=self.bm25.weights,
         )

@@ -137,9 +137,12 @@ class LexicalIndexes:
     collection's first search; rebuilt from the chunks Chroma holds when its signature (size, and
     the corpus generation) changed. Ingestion drops a collection's index (`drop`)."""
 
-    def __init__(self, folder: Path | None = None, questions: Callable[[], QuestionBank | None] | None = None) -> None:
+    def __init__(self, folder: Path | None = None, questions: Callable[[], QuestionBank | None] | None = None,
+                 questions_signature: Callable[[], str | None] | None = None) -> None:
         self.folder = folder
         self._questions = questions  # the question bank whose targets each index resolves (questions.py)
+        # its signature alone, so that loading a saved index does not load the bank (None: the bank's own)
+        self._questions_signature = questions_signature
         self._answers: dict[str, np.ndarray] = {}  # collection -> per question, the chunk it leads to (-1: none)
         self._cache: dict[str, tuple[tuple, BM25, list[str], dict[str, np.ndarray]]] = {}
         self._masks: dict[tuple, np.ndarray] = {}
@@ -193,6 +196,12 @@ class LexicalIndexes:
     def _bank(self) -> QuestionBank | None:
         return self._questions() if self._questions else None
 
+    def _signature(self) -> str | None:
+        if self._questions_signature is not None:
+            return self._questions_signature()
+        bank = self._bank()
+        return bank.signature if bank is not None else None
+
     def _load(self, name: str, signature: tuple) -> tuple | None:
         path = self._path(name)
         if path is None or not path.exists():
@@ -205,10 +214,10 @@ class LexicalIndexes:
             return None
         if any(f"col_{k}" not in extra for k in FILTER_KEYS):  # saved before a filter key was added
             return None
-        bank = self._bank()
-        if bank is not None and str(extra.get("questions", "")) != bank.signature:  # the questions changed
+        questions = self._signature()
+        if questions is not None and str(extra.get("questions", "")) != questions:  # the questions changed
             return None
-        answers = extra["answers"] if bank is not None else None
+        answers = extra["answers"] if questions is not None else None
         return bm25, extra["ids"].tolist(), {k: extra[f"col_{k}"] for k in FILTER_KEYS}, answers
 
     def _build(self, name: str, collection: Any, signature: tuple) -> tuple:
@@ -301,15 +310,16 @@ def hybrid_search(
     settings: SearchSettings | None = None,
     notes_targets: list[Target] | None = None,
     notes: int = 0,
-    questions: QuestionBank | None = None,
+    questions: Callable[[], QuestionBank | None] | None = None,
 ) -> list[Passage]:
     """The `k` best passages over `targets`, then up to `notes` passages of `notes_targets` ranked
     on their own (a second shelf: the project's notes; the query is embedded and each collection
     read once for both). `collection(name, create)` opens a collection (None when it does not exist
     and `create` is false); `embedder_for(name)` is the embedder of its vectors (the query is
     embedded once per embedding model: a case's documents may use another); `generation(name)` says
-    when a collection changed in another process; `questions`: the question bank, with vectors of the
-    model that embeds the collections the lexical indexes resolved it in (questions.py)."""
+    when a collection changed in another process; `questions()`: the question bank, with vectors of the
+    model that embeds the collections the lexical indexes resolved it in (questions.py), asked for
+    only when a collection holds passages its questions lead to."""
     s = settings or DEFAULT_SETTINGS
     lang = query_language(query)
     terms = expand(query, s.expansion) if s.expansion else {t: 1.0 for t in tokens(query)}
@@ -323,7 +333,8 @@ def hybrid_search(
     renderings: dict[str, str] = {}  # the query in each other language the targets hold
     rk = s.rrf_k
     refs = named(query) if s.reference_boost else None
-    use_questions = questions is not None and len(questions) > 0 and bool(s.questions or s.questions_lexical)
+    use_questions = questions is not None and bool(s.questions or s.questions_lexical)
+    bank: QuestionBank | None = None
     asked_questions: list[tuple[str, float, list[tuple[int, float]]]] | None = None  # matched once, below
     shelves = [(targets, k)] + ([(notes_targets, notes)] if notes_targets and notes > 0 else [])
     shortlists: list[list[tuple[str, float]]] = []
@@ -378,7 +389,9 @@ def hybrid_search(
             lists.append(((*part, "lexical"), w_lex, lexical_hits))
             answers = lexical.answers(name) if use_questions else None
             if answers is not None and asked_questions is None:
-                asked_questions = _ask(questions, qvec if embedder.model_id == questions.model_id else None, terms, s, k)
+                bank = questions() if questions is not None else None
+                asked_questions = [] if bank is None else _ask(
+                    bank, qvec if embedder.model_id == bank.model_id else None, terms, s, k)
             for kind, weight, asked in asked_questions if answers is not None else ():
                 led = _led_to(asked, answers, mask, ids, n)
                 for vid, _score in led:

@@ -130,3 +130,6 @@ def test_a_store_without_the_reference_texts_searches_as_before(tmp_path, embedd
     kb.ensure_notes()
     question = "qui décide d'une dérogation pour un dispositif sans marquage CE ?"
     assert [p.id for p in kb.search(question, k=5)] == [p.id for p in kb.search(question, k=5, settings=OFF)]
+    again = KnowledgeBase(tmp_path / "home", embedder=embedder)  # as the next process: the index is on disk
+    assert [p.id for p in again.search(question, k=5)] == [p.id for p in kb.search(question, k=5)]
+    assert again._questions is None  # nor loaded: a search there does not pay for reading 9,000 questions
