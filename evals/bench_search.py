@@ -8,8 +8,8 @@ baseline from the same run:
 
   hybrid      KnowledgeBase.search(q, k=5): the product's search (query embedding included)
   dense only  the query embedding plus one Chroma HNSW query (the baseline)
-  main's      the search before the question lists (questions.py), the named-article pull-in and
-              the general twin (`PREVIOUS`), the same run
+  main's      the search before the question lists (questions.py) and the general twin
+              (`PREVIOUS`), the same run
   bm25 load   the first search of a new KnowledgeBase on that store: the postings saved beside the
               store are loaded, against building them from the chunks Chroma holds (the old way)
 
@@ -45,8 +45,8 @@ from assistant.knowledge.search import SearchSettings  # noqa: E402
 from assistant.knowledge.sources import NOTES_DIR, source_files  # noqa: E402
 
 OUT = ROOT / "evals" / "results" / "bench_search.json"
-# main's search before the question lists (and the named-article pull-in, the general twin), for the same-run comparison
-PREVIOUS = SearchSettings(questions=0.0, questions_lexical=0.0, named_depth=0, unnamed_twin=1.0, rrf_k=60)
+# main's search before the question lists (and the general twin, RRF 30), for the same-run comparison
+PREVIOUS = SearchSettings(questions=0.0, questions_lexical=0.0, unnamed_twin=1.0, rrf_k=60)
 
 
 def latency(args, rows: dict) -> None:

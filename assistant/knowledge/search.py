@@ -99,10 +99,11 @@ class SearchSettings:
     # 0: that list is not used.
     questions: float = 1.0
     questions_lexical: float = 1.0
-    # The passages of an article, annex or document the question names join the candidates (the
-    # best `named_depth` of them by BM25), so that the reference boost can reach them even when the
-    # ranked lists missed them (an article cited by many others); 0: none.
-    named_depth: int = 3
+    # Non-zero: the passages of an article, annex or document the question names join the
+    # candidates (the best `named_depth` of them by BM25) even when the ranked lists missed them.
+    # Off: no gain on train, and a section query naming "article 120" then led with paragraphs of
+    # the 2017 text that say nothing of the transition (its amended paragraphs are not indexed).
+    named_depth: int = 0
 
     def lexical_weight(self, lang: str) -> float:
         return self.lexical_fr if lang == "fr" else self.lexical_en
@@ -124,7 +125,7 @@ class SearchSettings:
             "+ rendering": replace(plain, rendering=1.0),
             "+ notes apart": replace(plain, mixed_notes=False),
             "+ twin": replace(plain, twin=self.twin, unnamed_twin=self.unnamed_twin),
-            "+ named references": replace(plain, reference_boost=self.reference_boost, named_depth=self.named_depth),
+            "+ named references": replace(plain, reference_boost=self.reference_boost),
             "+ questions": replace(plain, questions=self.questions, questions_lexical=self.questions_lexical),
         }
 
