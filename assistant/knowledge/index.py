@@ -32,6 +32,7 @@ from assistant.knowledge.shipped import ShippedVectors
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
 from assistant.knowledge.superseded import superseded
 from assistant.knowledge.superseded import warning as superseded_warning
+from assistant.knowledge.twins import twin_instruments
 
 CORPUS = "corpus"
 BATCH_CHUNKS = 256  # chunks indexed per call when ingesting many files
@@ -460,11 +461,16 @@ class KnowledgeBase:
                     targets.append((CORPUS, where, None))
         if case_id:
             targets.append((collection_for_case(case_id), {}, case_id))
+        # a case under one regulation (the other excluded) reads a question naming neither as its own
+        left = twin_instruments() - set(excluded or ())
+        own = next(iter(left)) if len(left) == 1 else None
+
         def run() -> list[Passage]:
             return hybrid_search(
                 query, k, targets, collection=self._open, embedder_for=self.embedder_for, lexical=self._lexical,
                 generation=lambda name: generation.read(self.home) if name == CORPUS else 0, settings=settings,
                 notes_targets=notes_targets, notes=n_notes, questions=self.questions if include_corpus else None,
+                general_twin=own,
             )
 
         try:

@@ -133,6 +133,7 @@ class SearchSettings:
 DEFAULT_SETTINGS = SearchSettings()
 
 
+
 class LexicalIndexes:
     """One BM25 index per collection, saved in `folder` (beside the vector store) and loaded on a
     collection's first search; rebuilt from the chunks Chroma holds when its signature (size, and
@@ -312,6 +313,7 @@ def hybrid_search(
     notes_targets: list[Target] | None = None,
     notes: int = 0,
     questions: Callable[[], QuestionBank | None] | None = None,
+    general_twin: str | None = None,
 ) -> list[Passage]:
     """The `k` best passages over `targets`, then up to `notes` passages of `notes_targets` ranked
     on their own (a second shelf: the project's notes; the query is embedded and each collection
@@ -320,7 +322,8 @@ def hybrid_search(
     embedded once per embedding model: a case's documents may use another); `generation(name)` says
     when a collection changed in another process; `questions()`: the question bank, with vectors of the
     model that embeds the collections the lexical indexes resolved it in (questions.py), asked for
-    only when a collection holds passages its questions lead to."""
+    only when a collection holds passages its questions lead to; `general_twin`: the twin regulation a
+    question naming neither is about, when not the general one (twins.yaml): a case's own."""
     s = settings or DEFAULT_SETTINGS
     lang = query_language(query)
     terms = expand(query, s.expansion) if s.expansion else {t: 1.0 for t in tokens(query)}
@@ -414,8 +417,10 @@ def hybrid_search(
     asked = about(query) if s.twin != 1.0 or s.unnamed_twin != 1.0 else None
     twin_of = twin_instruments() - {asked} if asked and s.twin != 1.0 else frozenset()
     share = s.twin
-    if asked is None and s.unnamed_twin != 1.0 and general():
-        twin_of, share = twin_instruments() - {general()}, s.unnamed_twin
+    ground = general_twin or general()
+    by_title = general_twin is not None  # a case's own regulation: the other's guidance is off its ground too
+    if asked is None and s.unnamed_twin != 1.0 and ground:
+        twin_of, share = twin_instruments() - {ground}, s.unnamed_twin
     out: list[Passage] = []
     for shelf, (shortlist, (_targets, shelf_k)) in enumerate(zip(shortlists, shelves, strict=True)):
         if s.document_vote:
@@ -425,7 +430,7 @@ def hybrid_search(
         if refs:
             shortlist = _named(shortlist, found, refs, s.reference_boost)
         if twin_of:
-            shortlist = _demote(shortlist, found, twin_of, share)
+            shortlist = _demote(shortlist, found, twin_of, share, guidance=by_title)
         # a note is one short summary: two of its chunks read as the same hit twice (same heading,
         # often the same best sentence), so the notes' shelf shows one passage per note
         ranked = _cap(shortlist, found, s.per_document if shelf == 0 else 1, shelf_k)
@@ -581,10 +586,16 @@ def _named(shortlist, found, refs: Named, boost: float) -> list[tuple[str, float
     return sorted(out, key=lambda kv: -kv[1])
 
 
-def _demote(shortlist, found, instruments: frozenset[str], share: float) -> list[tuple[str, float]]:
-    """The passages of `instruments` (the twin of the regulation asked about) keep `share` of their score."""
-    out = [(vid, score * share if str((found[vid][1] or {}).get("instrument", "")) in instruments else score)
-           for vid, score in shortlist]
+def _demote(shortlist, found, instruments: frozenset[str], share: float, guidance: bool = False) -> list[tuple[str, float]]:
+    """The passages of `instruments` (the twin of the regulation asked about) keep `share` of their
+    score; with `guidance`, so do those of a guidance document whose title is about that twin only
+    (the Commission's Q&A on the IVDR's transition is not the MDR's, though neither is an article)."""
+    def other(meta: dict) -> bool:
+        if str(meta.get("instrument", "")) in instruments:
+            return True
+        return guidance and meta.get("kind") == "guidance" and about(str(meta.get("title", ""))) in instruments
+
+    out = [(vid, score * share if other(found[vid][1] or {}) else score) for vid, score in shortlist]
     return sorted(out, key=lambda kv: -kv[1])
 
 

@@ -32,6 +32,7 @@ from assistant.gate.findings import Finding
 from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
+from assistant.knowledge.version import search_version
 from assistant.service import indexer, retrieval_cache
 
 if TYPE_CHECKING:
@@ -322,7 +323,7 @@ class ServiceBase:
         """The knowledge base, opened (and built the first time) only when the cache misses."""
         if "kb" not in state:
             state["kb"] = self._ready_knowledge()
-            state["stamp"] = f"{self._corpus_generation()}|{self.config.embedder}"  # a first build bumps it
+            state["stamp"] = self._corpus_stamp()  # a first build bumps it
         return state["kb"]
 
     def _corpus_passages(self, query: str, excluded: list[str], state: dict[str, Any]) -> list[Passage]:
@@ -370,7 +371,7 @@ class ServiceBase:
             return 0
         from assistant.case.profile import available_authorities
 
-        state: dict[str, Any] = {"stamp": f"{self._corpus_generation()}|{self.config.embedder}"}
+        state: dict[str, Any] = {"stamp": self._corpus_stamp()}
         missing = 0
         for authority in available_authorities():
             profile = load_profile(authority)
@@ -418,7 +419,7 @@ class ServiceBase:
         cache = self.retrieval_cache
         documents = cache.case_stamp(case)
         busy = self._busy(case_id)
-        state: dict[str, Any] = {"stamp": f"{self._corpus_generation()}|{self.config.embedder}"}
+        state: dict[str, Any] = {"stamp": self._corpus_stamp()}
 
         def ready() -> KnowledgeBase:
             return self._opened(state)
@@ -501,6 +502,11 @@ class ServiceBase:
         if self._knowledge is None:
             return None
         return generation.read(self.store.home)
+
+    def _corpus_stamp(self) -> str:
+        """What the corpus passages kept in the retrieval cache depend on: the corpus generation, the
+        embedder, and the search itself (its settings and ranking data: an upgrade changes them)."""
+        return f"{self._corpus_generation()}|{self.config.embedder}|{search_version()}"
 
     def _retrieval_state(self, case: Case) -> tuple | None:
         """What a draft's passages depend on besides the case version: the corpus generation and the

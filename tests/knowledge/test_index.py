@@ -4,6 +4,7 @@ tests render themselves."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import SHARED
@@ -222,6 +223,17 @@ def test_a_question_about_an_in_vitro_test_ranks_the_ivdr_above_its_twin_article
     assert above(implant, mdr, ivdr), implant
     neither = ranks("derogation from the conformity assessment procedures for a device in the interest of public health")
     assert {mdr, ivdr} <= set(neither), neither
+
+
+@pytest.mark.skipif(not EU.exists(), reason="shared reference texts absent")
+def test_a_case_reads_the_guidance_of_its_own_regulation_first(kb_with_notes):
+    # the Commission's Q&As on the MDR's and on the IVDR's transition answer the same words alike
+    topics = EU / "02-mdcg" / "other-topics"
+    kb_with_notes.add([topics / "mdr_proposal_extension-q-n-a_1.md", topics / "mdr_qna-ext-ivdr.md"])
+    query = "statut réglementaire certificat CE expiré renouvellement tardif période de transition organisme notifié"
+    for excluded, own in ((["IVDR"], "mdr_proposal_extension-q-n-a_1.md"), (["MDR"], "mdr_qna-ext-ivdr.md")):
+        hits = kb_with_notes.search(query, k=3, notes=0, excluded=excluded)
+        assert hits and Path(hits[0].source).name == own, (excluded, [h.citation for h in hits])
 
 
 def test_the_notes_list_shows_one_passage_per_note(kb_with_notes):

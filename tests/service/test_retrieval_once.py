@@ -32,6 +32,22 @@ def test_a_second_process_checks_the_case_without_the_embedder_and_finds_the_sam
     assert any("cert.pdf" in c for c in cited)  # the document's own passages are cited
 
 
+def test_passages_kept_by_a_previous_version_of_the_search_are_found_again(home, with_notes, actor, monkeypatch):
+    with_notes(home)
+    first = _service(home)
+    case = first.new_case("ansm", "individual", "Valve", actor)
+    first.draft(case.id, use_llm=False)  # the sections' passages found, and kept
+    same = _service(home)
+    same.draft(case.id, use_llm=False)
+    assert isinstance(same._knowledge, str)  # read back: the knowledge base was not opened
+    import assistant.service.base as base
+
+    monkeypatch.setattr(base, "search_version", lambda: "an-upgraded-search", raising=False)  # settings or data changed
+    upgraded = _service(home)
+    upgraded.draft(case.id, use_llm=False)
+    assert not isinstance(upgraded._knowledge, str), "the previous version's passages were served"
+
+
 def test_an_answer_changing_the_excluded_instruments_finds_new_passages(home, with_notes, actor):
     with_notes(home)
     svc = _service(home)
@@ -61,9 +77,7 @@ def test_documents_attached_in_the_app_are_indexed_in_the_background_then_cited(
 
 
 def _stamp(svc: Service) -> str:
-    from assistant.knowledge import generation
-
-    return f"{generation.read(svc.store.home)}|{svc.config.embedder}"
+    return svc._corpus_stamp()
 
 
 def test_the_warm_up_thread_and_a_request_never_check_the_knowledge_base_at_once(home, with_notes, actor):
