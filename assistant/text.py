@@ -34,6 +34,15 @@ def clean_text(raw: str) -> str:
     return re.sub(r"[ \t]+\n", "\n", text).strip()
 
 
+_MARKUP = re.compile(r"\*\*|__|`|(?:^|(?<=\s))- (?=\S)")
+
+
+def plain(text: str) -> str:
+    """`text` on one line without Markdown emphasis, code marks and list dashes: a project note's
+    own formatting, which a reader of an excerpt or an exported document must not see as such."""
+    return _MARKUP.sub("", " ".join(text.split()))
+
+
 def shown(text: str, limit: int = 60) -> str:
     """The text quoted in an error message: one line, short (the user typed the rest)."""
     return repr(text[:limit] + "…" if len(text) > limit else text)

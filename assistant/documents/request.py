@@ -18,7 +18,7 @@ from assistant.documents.writer import clip
 from assistant.drafting.content import rule_label
 from assistant.drafting.model import Citation, Draft, Paragraph, Span
 from assistant.drafting.spans import render, render_text
-from assistant.text import format_date
+from assistant.text import format_date, plain
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # "&copy;" would render as ©
@@ -108,7 +108,7 @@ def to_markdown(profile: Profile, case: Case, draft: Draft) -> str:
         lines.append(section_markdown(section))
     lines += [f"## {i18n.t('references', lang)}", ""]
     for c in references(draft):
-        lines.append(f"- {md_escape(c.label)} — {md_escape(c.text)} — <{c.url}>" if c.url else f"- {md_escape(c.label)}")
+        lines.append(f"- {md_escape(c.label)} — {md_escape(plain(c.text))} — <{c.url}>" if c.url else f"- {md_escape(c.label)}")
     lines += ["", f"## {i18n.t('annex_evidence', lang)}", ""]
     lines.append(f"| {i18n.t('section', lang)} | {i18n.t('documents', lang)} |")
     lines.append("|---|---|")
@@ -242,7 +242,7 @@ def to_docx(profile: Profile, case: Case, draft: Draft, out: Path) -> None:
         else:
             p.add_run(c.label)
         if c.text:
-            p.add_run(f" — {c.text}")
+            p.add_run(f" — {plain(c.text)}")
 
     doc.add_heading(i18n.t("annex_evidence", lang), level=1)
     annex = doc.add_table(rows=1, cols=2)
@@ -298,7 +298,7 @@ def to_pdf(profile: Profile, case: Case, draft: Draft, out: Path) -> None:
             blocks.append(Block("p", tuple(_pdf_runs(paragraph, section.citations))))
     blocks.append(Block.of("h1", i18n.t("references", lang)))
     for c in references(draft):
-        parts = [Run(c.label, link=c.url)] + ([Run(f" — {c.text}")] if c.text else [])
+        parts = [Run(c.label, link=c.url)] + ([Run(f" — {plain(c.text)}")] if c.text else [])
         blocks.append(Block("bullet", tuple(parts)))
     blocks.append(Block.of("h1", i18n.t("annex_evidence", lang)))
     for section, docs in evidence_annex(case, draft):

@@ -20,6 +20,7 @@ from assistant.documents.request import md_escape, waiver_rows
 from assistant.drafting.exhibits import Exhibit, by_evidence_id, exhibits
 from assistant.drafting.model import Citation, Draft, SectionDraft, Span
 from assistant.drafting.spans import sentences
+from assistant.text import plain
 
 
 class FindingLike(Protocol):
@@ -38,7 +39,7 @@ class TracedSentence:
 
 
 def _excerpt(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
+    text = plain(text)  # a note's Markdown is not shown as such
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -65,7 +66,7 @@ def _source(span: Span, section: SectionDraft, case: Case, profile: Profile, exh
         return i18n.t("review_source_document", lang, exhibit.label(lang, c.page), exhibit.filename,
                       i18n.t("page", lang, page), _excerpt(passage))
     if c.kind == "provision":
-        return i18n.t("review_source_provision", lang, f"{c.label} — {c.text}")
+        return i18n.t("review_source_provision", lang, f"{c.label} — {plain(c.text)}")
     return i18n.t("review_source_passage", lang, c.label, _excerpt(c.text))
 
 

@@ -6,6 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
+from assistant.text import plain
+
 
 class Passage(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -35,15 +37,12 @@ class Passage(BaseModel):
         return self.kind == "note"
 
 
-_MARKUP = re.compile(r"\*\*|__|`|(?:^|(?<=\s))- (?=\S)")
-
-
 def excerpt(text: str, terms: set[str], width: int = 160) -> str:
     """One line of `text`: its sentence holding most of the query's `terms` (BM25 tokens), cut at
     `width` characters around the first of them."""
     from assistant.knowledge.bm25 import tokens
 
-    flat = _MARKUP.sub("", " ".join(text.split()))  # a note's Markdown emphasis and list dashes are not shown
+    flat = plain(text)  # a note's Markdown emphasis and list dashes are not shown
     sentences = [s for s in re.split(r"(?<=[.;:!?])\s+", flat) if s.strip()] or [flat]
     best = max(sentences, key=lambda s: (len(terms & set(tokens(s))), -abs(len(s) - width)))
     if len(best) <= width:

@@ -228,3 +228,27 @@ def test_the_cli_writes_the_review_pack_while_the_submission_is_refused(in_proce
     assert done.returncode == 0, done.stderr
     review = (tmp_path / "r.md").read_text(encoding="utf-8")
     assert "Dossier de revue" in review and "« n/a »" in review
+
+
+def test_a_cited_notes_markdown_is_not_printed_in_the_references(demo, tmp_path):
+    from assistant.case.model import Citation
+    from assistant.documents.request import to_docx, to_markdown, to_pdf
+
+    svc, case_id, _files = demo["individual"]
+    case = svc.case(case_id)
+    draft = svc.draft(case_id, use_llm=False)
+    section = draft.sections[0]
+    section.citations["p-note"] = Citation(  # a project note's passage, as retrieval cites it
+        id="p-note", kind="passage", label="ANSM — procedure", url="https://ansm.sante.fr/",
+        text="**Channel.** Since **27 January 2025**, requests use an `online` form:\n- one\n- two")
+    reference = "Channel. Since 27 January 2025, requests use an online form: one two"
+    md = to_markdown(svc.profile(case), case, draft)
+    assert f"ANSM — procedure — {reference}" in md.replace("\\", "")
+    to_docx(svc.profile(case), case, draft, tmp_path / "r.docx")
+    doc, _headings, _tables = _docx(tmp_path / "r.docx")
+    assert any(p.text.endswith(f"— {reference}") for p in doc.paragraphs)
+    to_pdf(svc.profile(case), case, draft, tmp_path / "r.pdf")
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(str(tmp_path / "r.pdf")).pages).split())
+    assert reference in text and "**" not in text
