@@ -26,7 +26,7 @@ from assistant.errors import EmbeddingMismatch, KnowledgeError
 from assistant.knowledge import generation
 from assistant.knowledge.embeddings.remote import RemoteEmbedding
 from assistant.knowledge.passage import Passage
-from assistant.knowledge.questions import QuestionBank
+from assistant.knowledge.questions import QuestionBank, embed_as_queries
 from assistant.knowledge.search import LexicalIndexes, SearchSettings, Target, hybrid_search
 from assistant.knowledge.shipped import ShippedVectors
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
@@ -148,12 +148,8 @@ class KnowledgeBase:
             assert self._questions is not None
             if self._questions[1] is None:
                 embedder = self.embedder
-
-                def embed(texts: list[str]) -> Any:
-                    encode = getattr(embedder, "encode", None)  # the local models embed a batch of queries
-                    return encode(texts, query=True) if encode else embedder.embed_documents(texts)
-
-                self._questions = (bank, bank.for_model(embedder.model_id, embed, self.dir / "questions-vectors.npz"))
+                self._questions = (bank, bank.for_model(
+                    embedder.model_id, lambda texts: embed_as_queries(embedder, texts), self.dir / "questions-vectors.npz"))
             return self._questions[1]
 
     def embedder_for(self, collection: str) -> Any:

@@ -28,16 +28,19 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from assistant.config import package_folder
 from assistant.knowledge.bm25 import BM25, tokens
+from assistant.knowledge.vectors import nearest, unit
+from assistant.knowledge.version import QUESTIONS
 
-__all__ = ["COMPILED", "SOURCES", "QuestionBank", "file_key", "read_sources"]
+__all__ = ["COMPILED", "SOURCES", "QuestionBank", "embed_as_queries", "file_key", "read_sources"]
 
 SOURCES = package_folder("assistant.corpus") / "questions"  # the YAML files
-COMPILED = package_folder("assistant.corpus") / "questions.npz"
+COMPILED = QUESTIONS
 
 
 def file_key(path: str) -> str:
@@ -149,7 +152,7 @@ class QuestionBank:
                         return QuestionBank(self.questions, np.asarray(data["vectors"], np.float32), model_id, self.bm25)
             except (OSError, KeyError, ValueError):
                 pass
-        vectors = _unit(np.asarray(embed_queries([q.text for q in self.questions]), dtype=np.float32))
+        vectors = unit(np.asarray(embed_queries([q.text for q in self.questions]), dtype=np.float32))
         if cache is not None:
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)
@@ -186,11 +189,7 @@ class QuestionBank:
         """The `n` questions nearest to the query vector, as (question, cosine similarity)."""
         if self.vectors is None or not len(self.vectors):
             return []
-        q = np.asarray(qvec, dtype=np.float32)
-        sims = self.vectors @ (q / (np.linalg.norm(q) or 1))
-        best = np.argpartition(-sims, n - 1)[:n] if len(sims) > n else np.arange(len(sims))
-        best = best[np.argsort(-sims[best], kind="stable")]
-        return [(int(i), float(sims[i])) for i in best]
+        return nearest(self.vectors, qvec, n)
 
     def lexical(self, terms: dict[str, float], n: int) -> list[tuple[int, float]]:
         return self.bm25.top(terms, n)
@@ -209,9 +208,12 @@ def _strings(packed: np.ndarray) -> list[str]:
     return packed.tobytes().decode("utf-8").split(_SEPARATOR) if packed.size else []
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1, norms)
+def embed_as_queries(embedder: Any, texts: list[str]) -> np.ndarray:
+    """`texts` embedded as a user's question is (the e5 models prefix a query and a passage
+    differently), in one batch: the local models' `encode`; a remote model embeds both alike."""
+    encode = getattr(embedder, "encode", None)
+    raw = encode(texts, query=True) if encode else embedder.embed_documents(texts)
+    return np.asarray(raw, dtype=np.float32)
 
 
 def compile_bank(folder: Path = SOURCES, path: Path = COMPILED, models_dir: Path | None = None) -> int:
@@ -222,10 +224,8 @@ def compile_bank(folder: Path = SOURCES, path: Path = COMPILED, models_dir: Path
     questions = read_sources(folder)
     config = Config.from_env()
     embedder = default_embedder(models_dir or config.models_dir or config.home / "models")
-    texts = [q.text for q in questions]
-    encode = getattr(embedder, "encode", None)
-    raw = encode(texts, query=True) if encode else [embedder.embed_query(t) for t in texts]
-    QuestionBank(questions, _unit(np.asarray(raw, dtype=np.float32)), embedder.model_id).save(path)
+    vectors = embed_as_queries(embedder, [q.text for q in questions])
+    QuestionBank(questions, unit(vectors), embedder.model_id).save(path)
     return len(questions)
 
 

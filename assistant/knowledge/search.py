@@ -1,8 +1,7 @@
 """Hybrid search: one dense (Chroma) and one lexical (BM25) ranked list per target, fused by
-weighted reciprocal rank, then a section-aware rerank of the short fused list. Two more lists join
-the fusion where the reference texts are in the store: the passages that the questions nearest to
-the user's own lead to (questions.py), by dense similarity and by BM25; and the passages of an
-article or document the question names.
+weighted reciprocal rank, then a section-aware rerank of the short fused list. Where the reference
+texts are in the store, two more lists join the fusion: the passages that the questions nearest to
+the user's own lead to (questions.py), by dense similarity and by BM25.
 
 A target is a collection and the metadata filters to apply in it; the knowledge base decides
 which targets a query has (index.py). Fusing ranks rather than scores needs no calibration
@@ -33,12 +32,13 @@ from assistant.knowledge.passage import Passage, excerpt
 from assistant.knowledge.questions import QuestionBank
 from assistant.knowledge.references import Named, named
 from assistant.knowledge.twins import about, general, twin_instruments
+from assistant.knowledge.vectors import nearest, unit
 
 __all__ = ["GET_PAGE", "RRF_K", "LexicalIndexes", "SearchSettings", "Target", "hybrid_search"]
 
 RRF_K = 30  # 60 before the question lists: with them, the first ranks of each list deserve more weight (train split)
 GET_PAGE = 5000  # chunks read from Chroma per call when building the lexical index
-FILTER_KEYS = ("instrument", "language", "kind", "article")  # the metadata a search may filter on, kept with the postings
+FILTER_KEYS = ("instrument", "language", "kind")  # the metadata a search may filter on, kept with the postings
 SMALL_PART = 5000  # a filter passing at most this many chunks is searched exactly over their vectors
 
 # (collection name, metadata filters, the case it is scoped to or None for the corpus). A filter's
@@ -99,11 +99,6 @@ class SearchSettings:
     # 0: that list is not used.
     questions: float = 1.0
     questions_lexical: float = 1.0
-    # Non-zero: the passages of an article, annex or document the question names join the
-    # candidates (the best `named_depth` of them by BM25) even when the ranked lists missed them.
-    # Off: no gain on train, and a section query naming "article 120" then led with paragraphs of
-    # the 2017 text that say nothing of the transition (its amended paragraphs are not indexed).
-    named_depth: int = 0
 
     def lexical_weight(self, lang: str) -> float:
         return self.lexical_fr if lang == "fr" else self.lexical_en
@@ -113,7 +108,7 @@ class SearchSettings:
         for the evaluation."""
         plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0,
                                rendering=0.0, merge_languages=False, mixed_notes=True, twin=1.0,
-                               reference_boost=0.0, questions=0.0, questions_lexical=0.0, named_depth=0,
+                               reference_boost=0.0, questions=0.0, questions_lexical=0.0,
                                unnamed_twin=1.0, rrf_k=60)
         return {
             "hybrid (plain)": plain,
@@ -272,8 +267,7 @@ class LexicalIndexes:
                 got.update(zip(data["ids"], data["embeddings"], strict=True))
             kept = [i for i in ids if i in got]
             vecs = np.asarray([got[i] for i in kept], dtype=np.float32).reshape(len(kept), -1)
-            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-            cached = (len(ids), kept, vecs / np.where(norms == 0, 1, norms))
+            cached = (len(ids), kept, unit(vecs))
             self._vectors[key] = cached
         return cached[1], cached[2]
 
@@ -403,14 +397,6 @@ def hybrid_search(
                         found[vid] = (None, None, None)  # its similarity to the query is measured in _fill
                         model_of[vid] = name
                 lists.append(((*part, kind), weight, led))
-            if refs and s.named_depth:
-                pulled = _named_chunks(refs, lambda col, value, name=name, columns=columns: lexical.mask(name, columns, {col: value}), mask,
-                                       lexical_scores[name], ids, s.named_depth)
-                for vid, _score in pulled:
-                    if vid not in found:
-                        found[vid] = (None, None, None)
-                        model_of[vid] = name
-                lists.append(((*part, "named"), 1.0, pulled))
         shortlists.append(_fuse(lists, depth, rk)[: max(3 * shelf_k, 15)])
     _fill([h for shortlist in shortlists for h in shortlist], found, model_of, stores, embedder_for, qvecs)
     typed = set(terms)
@@ -468,25 +454,6 @@ def _led_to(asked: list[tuple[int, float]], answers: np.ndarray, mask: np.ndarra
     return out
 
 
-def _named_chunks(refs: Named, of: Callable[[str, str], np.ndarray | None], mask: np.ndarray | None,
-                  scores: np.ndarray, ids: list[str], depth: int) -> list[tuple[str, float]]:
-    """The `depth` passages of the named references (by their BM25 score for the query) that `mask`
-    passes; `of(column, value)` is the (cached) mask of the chunks holding that value."""
-    hit = np.zeros(len(ids), dtype=bool)
-    for column, values in (("article", refs.articles), ("instrument", refs.documents)):
-        for value in values:
-            part = of(column, value)
-            if part is not None:
-                hit |= part
-    if mask is not None:
-        hit &= mask
-    candidates = np.flatnonzero(hit)
-    if not len(candidates):
-        return []
-    order = candidates[np.argsort(-scores[candidates], kind="stable")][:depth]
-    return [(ids[i], float(scores[i])) for i in order]
-
-
 def _fuse(lists: list[tuple[tuple, float, list[tuple[str, float]]]], depth: int, rk: int) -> list[tuple[str, float]]:
     """Weighted reciprocal-rank fusion of ranked lists, best first; lists sharing a key are first
     merged by score (each chunk keeping its best) and cut at `depth`."""
@@ -519,11 +486,7 @@ def _dense(name, store, count, qvec, n, filters, mask, ids, lexical, wide, key: 
         vid_list, vectors = lexical.vectors(name, filters, store, [ids[i] for i in np.flatnonzero(mask)])
         if not vid_list:
             return []
-        q = np.asarray(qvec, dtype=np.float32)
-        sims = vectors @ (q / (np.linalg.norm(q) or 1))
-        best = np.argpartition(-sims, n - 1)[:n] if len(sims) > n else np.arange(len(sims))
-        best = best[np.argsort(-sims[best], kind="stable")]
-        return [(vid_list[i], float(sims[i])) for i in best]
+        return [(vid_list[i], sim) for i, sim in nearest(vectors, qvec, n)]
     slot = f"{name}\0{key}"  # one unfiltered query per collection and query vector
     if slot not in wide:
         got = store.query(query_embeddings=[qvec], n_results=min(count, max(3 * n, 60)), include=["distances"])

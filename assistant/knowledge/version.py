@@ -17,10 +17,11 @@ from pathlib import Path
 
 from assistant.config import package_folder
 
-__all__ = ["search_version"]
+__all__ = ["QUESTIONS", "search_version"]
 
 _HERE = Path(__file__).parent
 RANKING = (_HERE / "search.py", _HERE / "twins.yaml", _HERE / "glossary.yaml")
+QUESTIONS = package_folder("assistant.corpus") / "questions.npz"  # the compiled question bank (questions.py)
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,7 +30,6 @@ def search_version() -> str:
     for path in RANKING:
         with contextlib.suppress(OSError):
             h.update(path.read_bytes())
-    bank = package_folder("assistant.corpus") / "questions.npz"
-    with contextlib.suppress(OSError, KeyError, zipfile.BadZipFile), zipfile.ZipFile(bank) as compiled:
-        h.update(compiled.read("signature.npy"))
+    with contextlib.suppress(OSError, KeyError, zipfile.BadZipFile), zipfile.ZipFile(QUESTIONS) as compiled:
+        h.update(compiled.read("signature.npy"))  # the `signature` array QuestionBank.save writes
     return h.hexdigest()[:12]
