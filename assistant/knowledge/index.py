@@ -30,7 +30,7 @@ from assistant.knowledge.questions import QuestionBank, embed_as_queries
 from assistant.knowledge.search import LexicalIndexes, SearchSettings, Target, hybrid_search
 from assistant.knowledge.shipped import ShippedVectors
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
-from assistant.knowledge.superseded import superseded
+from assistant.knowledge.superseded import PARTIAL, superseded
 from assistant.knowledge.superseded import warning as superseded_warning
 from assistant.knowledge.twins import twin_instruments
 
@@ -289,10 +289,13 @@ class KnowledgeBase:
             # a user adds are screened.
             notes = path.is_relative_to(NOTES_DIR.resolve())
             kept = chunks if notes else [c for c in chunks if superseded(c.text) is None]
+            partial: dict[str, str] = {}
             if len(kept) < len(chunks):  # never retrieved as current law: the user is told why
-                what = next(w for c in chunks if (w := superseded(c.text)) is not None)
-                report.problems.append(superseded_warning(path.name, what, len(chunks) - len(kept)))
-            group.extend(Document(page_content=c.text, metadata=_clean_meta(c.metadata)) for c in kept)
+                found = [w for c in chunks if (w := superseded(c.text)) is not None]
+                report.problems.append(superseded_warning(path.name, found, len(chunks) - len(kept)))
+                # what is left of the text says so (search.py: a question naming it is not steered to it)
+                partial = {PARTIAL: "; ".join(dict.fromkeys(w.provision for w in found))}
+            group.extend(Document(page_content=c.text, metadata=_clean_meta({**c.metadata, **partial})) for c in kept)
             names.append(path.name)
             if len(group) >= (batch_chunks or BATCH_CHUNKS):
                 flush()

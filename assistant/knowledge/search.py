@@ -31,6 +31,7 @@ from assistant.knowledge.expansion import expand, query_language, render
 from assistant.knowledge.passage import Passage, excerpt
 from assistant.knowledge.questions import QuestionBank
 from assistant.knowledge.references import Named, named
+from assistant.knowledge.superseded import PARTIAL
 from assistant.knowledge.twins import about, general, twin_instruments
 from assistant.knowledge.vectors import nearest, unit
 
@@ -543,9 +544,16 @@ def _rerank(shortlist, found, terms: dict[str, float], boost: float, rrf_k: int 
 
 def _named(shortlist, found, refs: Named, boost: float) -> list[tuple[str, float]]:
     """The passages of the references the question names rise by `boost` times the best fused score
-    (1: above every passage of a reference not named; how many lists found a passage varies)."""
+    (1: above every passage of a reference not named; how many lists found a passage varies). Not
+    what is left of a partly superseded text (superseded.py): a question naming MDR Art. 120 asks
+    about the paragraphs the 2017 text no longer holds, which the guidance quoting the amended
+    article answers."""
     top = max((score for _vid, score in shortlist), default=0.0)
-    out = [(vid, score + boost * top if refs.holds(found[vid][1] or {}) else score) for vid, score in shortlist]
+
+    def raised(meta: dict) -> bool:
+        return refs.holds(meta) and not meta.get(PARTIAL)
+
+    out = [(vid, score + boost * top if raised(found[vid][1] or {}) else score) for vid, score in shortlist]
     return sorted(out, key=lambda kv: -kv[1])
 
 

@@ -4,9 +4,14 @@ draft in them.
 The reference texts of the MDR and IVDR published in 2017 hold the base wording of MDR Art. 120
 and IVDR Art. 110. Their paragraphs 2 to 4 were replaced by Regulations (EU) 2020/561, 2022/112,
 2023/607 and 2024/1860: the base wording says certificates "become void at the latest on
-27 May 2024" and devices may be made available "until 27 May 2025", which a draft would then cite
-as current law. A chunk carrying that wording is not indexed; the person adding the file is told
-why and what to add instead (the consolidated text).
+27 May 2024", that a device with such a certificate "may only be placed on the market or put into
+service provided that" it continues to comply with the Directives (paragraph 3, which the amended
+text makes a derogation until the dates of paragraphs 3a and 3b, under the conditions of 3c:
+MDCG 2021-25 Rev.1 and MDCG 2022-8 quote it), and that devices may be made available "until
+27 May 2025", which a draft would then cite as current law. A chunk carrying that wording is not
+indexed; the person adding the file is told why and what to add instead (the consolidated text).
+The rest of such a file is indexed, marked as the remainder of a partly superseded text
+(`PARTIAL`): a question naming that article is not steered to what is left of it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,13 @@ _BASE_WORDING = (
     (re.compile(r"caduc\w*\s+(?:au\s+plus\s+tard\s+)?le\s+27\s+mai\s+2024", re.I),
      Superseded("RDM art. 120(2) / RDIV art. 110(2), version de 2017",
                 "règlements (UE) 2020/561, 2022/112, 2023/607 et 2024/1860")),
+    # Paragraph 3 as enacted in 2017; the amended MDR Art. 120(3) and IVDR Art. 110(3) say the devices
+    # "may be placed on the market or put into service until" the dates of the later paragraphs.
+    (re.compile(r"may\s+only\s+be\s+placed\s+on\s+the\s+market\s+or\s+put\s+into\s+service\s+provided\s+that", re.I),
+     Superseded("MDR Art. 120(3) / IVDR Art. 110(3), 2017 wording",
+                "Regulations (EU) 2022/112 and 2023/607")),
+    (re.compile(r"en\s+vertu\s+du\s+paragraphe\s+2\s+du\s+présent\s+article\s+ne\s+peut\s+être\s+mis\s+sur\s+le\s+marché", re.I),
+     Superseded("RDM art. 120(3) / RDIV art. 110(3), version de 2017", "règlements (UE) 2022/112 et 2023/607")),
     (re.compile(r"(made\s+available\s+on\s+the\s+market\s+or\s+put\s+into\s+service|put\s+into\s+service)"
                 r"[^.]{0,80}until\s+27\s+May\s+2025", re.I),
      Superseded("MDR Art. 120(4) / IVDR Art. 110(4), 2017 wording", "Regulation (EU) 2023/607")),
@@ -46,8 +58,12 @@ def superseded(text: str) -> Superseded | None:
     return None
 
 
-def warning(filename: str, what: Superseded, skipped: int) -> str:
+# The metadata key a chunk of a partly superseded text carries (the provisions not indexed with it).
+PARTIAL = "superseded_parts"
+
+
+def warning(filename: str, found: list[Superseded], skipped: int) -> str:
     """The message for the person adding the file (the CLI prints it, the app shows it)."""
+    what = "; ".join(f"{w.provision} (replaced by {w.replaced_by})" for w in dict.fromkeys(found))
     return (f"{filename}: {skipped} passage(s) not added: they hold the superseded wording of "
-            f"{what.provision} (replaced by {what.replaced_by}). Add the consolidated text instead "
-            "(EUR-Lex, 'current consolidated version').")
+            f"{what}. Add the consolidated text instead (EUR-Lex, 'current consolidated version').")

@@ -323,13 +323,41 @@ BASE_ARTICLE_120 = [  # the 2017 wording, as the EUR-Lex base text still prints 
     "from 25 May 2017 shall remain valid until the end of the period indicated on the certificate. "
     "They shall however become void at the latest on 27 May 2024.",
 ]
+BASE_ARTICLE_120_3 = (  # replaced by Regulation (EU) 2023/607: now a derogation until the dates of 3a/3b
+    "3. By way of derogation from Article 5 of this Regulation, a device with a certificate that was issued "
+    "in accordance with Directive 90/385/EEC or Directive 93/42/EEC and which is valid by virtue of paragraph 2 "
+    "of this Article may only be placed on the market or put into service provided that from the date of "
+    "application of this Regulation it continues to comply with either of those Directives."
+)
 
 
 def test_the_superseded_wording_of_article_120_is_refused_with_a_reason(kb, tmp_path):
-    pdf = text_pdf(BASE_ARTICLE_120, tmp_path / "texts" / "CELEX_32017R0745.pdf")
+    pages = [BASE_ARTICLE_120[0], BASE_ARTICLE_120[1] + "\n\n" + BASE_ARTICLE_120_3]
+    pdf = text_pdf(pages, tmp_path / "texts" / "CELEX_32017R0745.pdf")
     report = kb.add([pdf])
     assert len(report.problems) == 1
-    assert "superseded wording of MDR Art. 120(2)" in report.problems[0] and "consolidated text" in report.problems[0]
-    for hit in kb.search("certificates void 27 May 2024 Article 120", k=5):
-        assert "27 May 2024" not in hit.text  # never retrieved as the law
+    problem = report.problems[0]
+    assert "superseded wording of MDR Art. 120(2)" in problem and "consolidated text" in problem
+    assert "MDR Art. 120(3) / IVDR Art. 110(3), 2017 wording (replaced by Regulations (EU) 2022/112 and 2023/607)" in problem
+    for query in ("certificates void 27 May 2024 Article 120", "legacy device may only be placed on the market provided"):
+        for hit in kb.search(query, k=5):
+            assert "27 May 2024" not in hit.text and "may only be placed" not in hit.text  # never retrieved as the law
     assert report.added == 1  # the rest of the file is indexed
+
+
+def test_a_question_naming_a_partly_superseded_article_reads_the_guidance_quoting_the_amended_text(kb):
+    """The 2017 Art. 120 left after its superseded paragraphs are refused says nothing of the
+    transition's current dates: naming the article no longer puts those remains first, above MDCG
+    2021-25, which quotes the article as Regulation 2023/607 amended it."""
+    eu = SHARED / "reference" / "eu"
+    files = [eu / "01-regulation" / "mdr-2017-745" / "article-120.md",
+             eu / "02-mdcg" / "other-topics" / "md_mdcg_2021_25_en.md"]
+    if not all(f.exists() for f in files):
+        pytest.skip("the reference corpus (../shared) is not here")
+    kb.add(files)
+    hits = kb.search("MDR Article 120: until when may a class III legacy device with a directive certificate "
+                     "be placed on the market?", k=3)
+    assert hits[0].instrument == "MDCG-2021-25", [h.citation for h in hits]
+    # a question naming a current article still gets it first
+    assert kb.search("Article 120(1) notified bodies designated under the Directives: publication of "
+                     "notifications", k=1)[0].citation.startswith("MDR Art. 120(1)")
