@@ -74,6 +74,23 @@ def test_every_question_leads_to_a_passage_of_the_text_it_names() -> None:
 
 
 @needs_eu
+def test_no_question_leads_to_a_superseded_passage() -> None:
+    """The 2017 wording of MDR Art. 120(2)-(4) and IVDR Art. 110(2)-(4) is not indexed (superseded.py):
+    a question quoting it would lead to another paragraph of the article, which does not answer it.
+    Those questions are asked of the guidance quoting the amended articles instead."""
+    from assistant.knowledge.sources import chunks_of_file
+    from assistant.knowledge.superseded import superseded
+
+    problems = []
+    for path in sorted(SOURCES.rglob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        stale = [_norm(c.text) for c in chunks_of_file(EU / data["file"]) if superseded(c.text)]
+        problems += [f"{data['file']}: {q['q']!r}" for q in data["questions"]
+                     if stale and any(_norm(q["quote"]) in text for text in stale)]
+    assert problems == []
+
+
+@needs_eu
 def test_every_reference_text_has_its_questions() -> None:
     texts = {file_key(str(p)) for p in EU.rglob("*.md") if p.name not in ("recitals.md", "preamble.md")}
     covered = {q.key for q in read_sources()}
