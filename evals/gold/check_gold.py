@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Checker for evals/gold/retrieval_v2.yaml (standard library + PyYAML).
+"""Checker for evals/gold/retrieval_v2.yaml (standard library + PyYAML; the product's own rule for
+superseded wording, assistant/knowledge/superseded.py, for the quotes).
 
 Verifies: YAML loads as a list; required fields and allowed values; ids unique; every expected
 file exists under the reference corpus; every quote (5-20 words) occurs in its file after
-collapsing whitespace; paraphrase items name no article/annex/document; composition counts;
-the deterministic stratified split rule. Prints counts and exits non-zero on any failure.
+collapsing whitespace and none lies in wording the product refuses as superseded law (an item on
+such an article is marked `amended` and names the guidance quoting the amended text); paraphrase
+items name no article/annex/document; composition counts; the deterministic stratified split rule. Prints counts and exits non-zero on any failure.
 
 Usage: python3 evals/gold/check_gold.py [path/to/retrieval_v2.yaml] [--ref /path/to/reference/eu]
 """
@@ -16,6 +18,7 @@ from collections import Counter
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_GOLD = os.path.join(HERE, "retrieval_v2.yaml")
 DEFAULT_REF = os.environ.get("GOLD_REF_DIR", "/work/shared/reference/eu")
 
@@ -42,7 +45,8 @@ def norm(text):
 
 def superseded_quote(path, quote):
     """Whether the quote lies in a passage the product refuses as superseded law (never retrieved)."""
-    sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+    if REPO not in sys.path:
+        sys.path.insert(0, REPO)
     from pathlib import Path
 
     from assistant.knowledge.sources import chunks_of_file
