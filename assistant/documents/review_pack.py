@@ -17,6 +17,7 @@ from assistant.case.evidence import PagesOf
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile
 from assistant.documents.request import md_escape, waiver_rows
+from assistant.documents.submission import lists_sources
 from assistant.drafting.exhibits import Exhibit, by_evidence_id, exhibits
 from assistant.drafting.model import Citation, Draft, SectionDraft, Span
 from assistant.drafting.spans import sentences
@@ -78,7 +79,11 @@ def traced(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf) -> lis
     for section in draft.sections:
         heading = f"{section.number}. {section.title}"
         for paragraph in section.paragraphs:
+            # the passages consulted are the sources column: the sentence is the list's heading, not the
+            # separators their labels leave once taken out ("Sources consultées : ; ; ; ;.")
+            listing = lists_sources(paragraph, section.citations, lang)
             for text, spans in sentences(paragraph):
+                text = i18n.t("sources", lang) if listing else text
                 sources = [_source(s, section, case, profile, exhibit_of, pages_of, lang) for s in spans]
                 if not sources:
                     sources = [i18n.t("review_no_source", lang)]

@@ -87,7 +87,7 @@ def _notes(draft: Draft, profile: Profile) -> list[Citation]:
     return list(seen.values())
 
 
-def _only_sources(paragraph: Paragraph, citations: dict[str, Citation], lang: Lang) -> bool:
+def lists_sources(paragraph: Paragraph, citations: dict[str, Citation], lang: Lang) -> bool:
     """The paragraph listing the retrieved passages ("Sources consultées : …", the knowledge notes
     consulted): not for the authority. A sentence that cites a passage is kept."""
     cites = [citations.get(s.ref) for s in paragraph.spans if s.kind == "cite"]
@@ -208,7 +208,7 @@ def layout(profile: Profile, case: Case, draft: Draft, pages_of: PagesOf) -> Lay
     for section in draft.sections:
         blocks.append(Block("h1", [Piece(f"{section.number}. {section.title}")]))
         for paragraph in section.paragraphs:
-            if _only_sources(paragraph, section.citations, lang):
+            if lists_sources(paragraph, section.citations, lang):
                 continue
             if paragraph.spans and paragraph.spans[0].kind == "text" and paragraph.spans[0].text.startswith(t("evidence")):
                 listing = _evidence_pieces(section, case, exhibit_of, lang, profile)

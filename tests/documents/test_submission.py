@@ -252,3 +252,24 @@ def test_a_cited_notes_markdown_is_not_printed_in_the_references(demo, tmp_path)
 
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(str(tmp_path / "r.pdf")).pages).split())
     assert reference in text and "**" not in text
+
+
+def test_the_review_pack_lists_the_passages_consulted_as_sources_not_as_bare_separators(
+        home, with_notes, actor, make_pdf, tmp_path):
+    """With retrieval on, each section lists the passages it consulted; in the review pack's trace
+    that sentence read "Sources consultées : ; ; ; ; ;." once the links were taken out."""
+    from helpers import answer_all, attach_all_mandatory
+
+    from assistant.case.store import CaseStore
+    from assistant.service import Service
+
+    with_notes(home)
+    svc = Service(CaseStore(home), knowledge="auto")
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
+    answer_all(svc, case.id, actor)
+    attach_all_mandatory(svc, case.id, actor, make_pdf)
+    svc.export(case.id, "docx", tmp_path / "r.docx", "fr", pack="review")
+    trace = next(t for t in _docx(tmp_path / "r.docx")[2] if t[0] == ["Section", "Phrase", "Sources"])
+    assert not [row[1] for row in trace[1:] if re.search(r"[;:]\s*;|:\s*\.$", row[1])]
+    listed = [row for row in trace[1:] if row[1] == "Sources consultées"]
+    assert listed and all("note :" in row[2] for row in listed)
