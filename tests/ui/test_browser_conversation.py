@@ -113,7 +113,10 @@ def test_a_conflict_only_on_the_same_answer_and_the_consultants_comment_is_shown
 
     # a link for the physician: the panel that shows the one-time link does not collapse
     page.get_by_text("A link for the treating physician").click()
-    page.get_by_role("textbox", name="For whom").fill("Dr Martel, CHU Lyon")
+    wait_idle(page)  # opening the panel reruns the page: a click sent during that rerun may be lost
+    for_whom = page.get_by_role("textbox", name="For whom")
+    for_whom.wait_for()
+    for_whom.fill("Dr Martel, CHU Lyon")
     page.get_by_role("button", name="Create a link for the physician").click()
     wait_idle(page)
     one_time = page.get_by_test_id("stCode").filter(has_text="token=")
