@@ -86,7 +86,8 @@ def cmd_search(svc: Service, args: argparse.Namespace) -> int:
         print_json([
             {"list": "notes" if p.is_note else "official", "kind": p.kind,
              "citation": p.citation, "title": p.title, "url": p.url, "excerpt": p.excerpt, "source": p.source,
-             "article": p.article, "page": p.page, "text": p.text, "score": p.score, "similarity": p.similarity,
+             "article": p.article, "page": p.page, "text": p.text, "superseded": p.superseded,
+             "score": p.score, "similarity": p.similarity,
              "id": p.id}
             for p in hits
         ])
@@ -114,6 +115,8 @@ def _print_hits(hits: list, lang: str) -> None:
             print(f"   {Path(p.source).name}" + (f", p. {p.page}" if p.page else ""))
         else:
             print(f"   {p.url or words('search_no_url', lang)}")
+        if p.superseded:
+            print(f"   {words('search_partly_superseded', lang, p.superseded)}")
         print(f"   « {p.excerpt} »" if p.excerpt else "")
 
 

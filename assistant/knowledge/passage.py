@@ -26,6 +26,9 @@ class Passage(BaseModel):
     case_id: str = ""  # set for a case's own evidence
     evidence_kind: str = ""  # and what that document is (the profile's evidence kind id)
     kind: str = ""  # "note" (the project's own summary), "official", "guidance", "evidence"
+    # The provisions of this passage's text refused as superseded (superseded.PARTIAL): the passage is
+    # what is left of a 2017 article amended since, shown flagged by a search and never grounding a section
+    superseded: str = ""
     excerpt: str = ""  # one line of the text, the sentence that best matches the query (search results)
     score: float = 0.0  # the fused rank score
     similarity: float | None = None  # cosine similarity to the query, for relevance thresholds

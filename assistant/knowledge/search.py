@@ -620,6 +620,7 @@ def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: f
         case_id=str(meta.get("case_id", "")),
         evidence_kind=str(meta.get("evidence_kind", "")),
         kind=str(meta.get("kind", "")),
+        superseded=str(meta.get(PARTIAL, "")),
         score=round(score, 6),
         similarity=None if similarity is None else round(similarity, 4),
     )

@@ -11,7 +11,9 @@ MDCG 2021-25 Rev.1 and MDCG 2022-8 quote it), and that devices may be made avail
 27 May 2025", which a draft would then cite as current law. A chunk carrying that wording is not
 indexed; the person adding the file is told why and what to add instead (the consolidated text).
 The rest of such a file is indexed, marked as the remainder of a partly superseded text
-(`PARTIAL`): a question naming that article is not steered to what is left of it.
+(`PARTIAL`; its other paragraphs still carry the 2017 dates, e.g. "26 May 2020", the date of
+application Regulation 2020/561 moved to 26 May 2021): a question naming that article is not
+steered to what is left of it, a search shows it flagged, and no section is grounded in it.
 """
 
 from __future__ import annotations

@@ -335,9 +335,11 @@ class ServiceBase:
             kb = self._opened(state)
             wide = CORPUS_PASSAGES * (3 if excluded else 1)  # room for the passages filtered out
             # The official texts and the project's notes are ranked apart (a search lists the notes
-            # after the texts): a section rests on the best of each, the texts first.
+            # after the texts): a section rests on the best of each, the texts first. Never on what is
+            # left of a partly superseded text (the 2017 MDR Art. 120 without its refused paragraphs:
+            # the dates of the others were amended too); the notes state the amended article.
             hits = [p for p in kb.search(query, k=wide, include_corpus=True, notes=wide, excluded=excluded)
-                    if p.instrument not in excluded]
+                    if p.instrument not in excluded and not p.superseded]
             found = ([p for p in hits if not p.is_note][:CORPUS_PASSAGES]
                      + [p for p in hits if p.is_note][:CORPUS_PASSAGES])
             cache.put(cache.corpus_scope(), state["stamp"], k, found)

@@ -361,3 +361,31 @@ def test_a_question_naming_a_partly_superseded_article_reads_the_guidance_quotin
     # a question naming a current article still gets it first
     assert kb.search("Article 120(1) notified bodies designated under the Directives: publication of "
                      "notifications", k=1)[0].citation.startswith("MDR Art. 120(1)")
+
+
+def test_no_section_rests_on_what_is_left_of_a_partly_superseded_article(kb_with_notes, tmp_path):
+    """A legacy device's case (the transition of MDR Art. 120 is its subject): its sections are
+    grounded in the notes and guidance stating the amended article, never in the 2017 Art. 120's
+    remaining paragraphs, which still carry the 2017 dates ("26 May 2020", the date of application
+    Regulation 2020/561 moved to 26 May 2021)."""
+    from assistant.case.store import CaseStore
+    from assistant.service import Actor, Service
+
+    eu = SHARED / "reference" / "eu"
+    files = [eu / "01-regulation" / "mdr-2017-745" / "article-120.md",
+             eu / "01-regulation" / "mdr-2017-745" / "article-059.md"]
+    if not all(f.exists() for f in files):
+        pytest.skip("the reference corpus (../shared) is not here")
+    kb = kb_with_notes
+    kb.add(files)
+    remains = [h for h in kb.search("MDR Article 120 transitional provisions: devices placed on the market "
+                                    "under the Directives' certificates", k=5, notes=0) if h.superseded]
+    assert remains  # the search still shows them, flagged
+    svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
+    maker = Actor("maker", "manufacturer")
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", maker)
+    svc.answer(case.id, "is_ivd", "no", maker)
+    find = svc.passages_for(case.id, "en")
+    grounds = [p for section in svc.profile(case).sections for p in find(section)]
+    assert any(p.instrument == "MDR" and p.article == "59" for p in grounds)
+    assert not [p.citation for p in grounds if p.superseded]

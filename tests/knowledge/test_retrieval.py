@@ -5,6 +5,7 @@ reference corpus only when ../shared is there."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,33 @@ def test_derogation_search_lists_the_official_texts_then_the_project_notes_each_
     # each note exists in French and in English: a French reader is shown the French one, not both
     assert all(" MDR " not in line and "Derogation:" not in line for line in notes[::3]), done.stdout
     assert not any("**" in line for line in notes[2::3]), done.stdout  # no Markdown in an excerpt
+
+
+def test_derogation_search_says_when_a_hit_is_what_is_left_of_a_partly_superseded_article(
+        tmp_path, with_notes, embedder):
+    """The 2017 MDR Art. 120 minus its refused paragraphs: the reader is told that what is shown is
+    the 2017 wording of an article amended since, to be read in its consolidated version before it
+    is cited."""
+    folder = SHARED / "reference" / "eu" / "01-regulation" / "mdr-2017-745"
+    articles = [folder / "article-120.md", folder / "article-059.md"]
+    if not all(a.exists() for a in articles):
+        pytest.skip("the reference corpus (../shared) is not here")
+    home = with_notes(tmp_path / "home")
+    report = KnowledgeBase(home, embedder=embedder).add(articles)
+    assert any("superseded wording of MDR Art. 120(2)" in p for p in report.problems), report.problems
+    query = "Article 120 MDR: notifications of bodies designated under the Directives"
+    done = run_cli("search", query, "--k", "2", "--notes", "0", "--lang", "en", home=home)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("1. "))
+    assert lines[first].startswith("1. MDR Art. 120"), done.stdout
+    warning = lines[first + 2].strip()
+    assert warning.startswith("Partly superseded text: this is the 2017 wording") and "MDR Art. 120(2)" in warning, done.stdout
+    assert "consolidated version" in warning
+    # --json says it too
+    hits = json.loads(run_cli("search", query, "--k", "2", "--notes", "0", "--json", home=home, check=True).stdout)
+    assert "MDR Art. 120(2)" in hits[0]["superseded"]
+    done = run_cli("search", "derogation by a competent authority Article 59", "--k", "1", "--notes", "0",
+                   "--lang", "en", home=home)
+    assert "2. " not in done.stdout and "1. MDR Art. 59" in done.stdout, done.stdout
+    assert "superseded" not in done.stdout  # a whole current article carries no such line
