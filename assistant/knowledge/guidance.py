@@ -21,6 +21,13 @@ _NUMBER = r"(\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,4})"
 _HEADING = re.compile(rf"^{_NUMBER}(\.?)\s+(\S.*)$")
 _NUMBER_ONLY = re.compile(rf"^{_NUMBER}\.?$")
 _TOC = re.compile(r"(\.{4,}|…{2,})\s*\d*\s*$")
+# The Commission's letterhead above a title ("EUROPEAN COMMISSION / DIRECTORATE-GENERAL FOR HEALTH AND
+# FOOD SAFETY / Medical Devices"): not the document's title
+_LETTERHEAD = re.compile(
+    r"^(european\s+commission|european|commission|directorate[- ]general\b.*|industry,\s+entrepreneurship.*"
+    r"|unit\s+[A-Z]+\s*[A-Z]?\.?\d.*|health\s+(and|systems,).*|food\s+safety|medical\s+(devices|products\s+and\s+innovation)"
+    r"|medical\s+devices?\s+coordination\s+group(\s+document)?)$",
+    re.I)
 _DATE = re.compile(r"^(january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{4}$", re.I)
 _ROMAN_DIGITS = {"I": 1, "V": 5, "X": 10}
 _MEDDEV = re.compile(r"MEDDEV\s*(\d(?:[\s.]*\d+)*\s*/\s*\d+(?:\s*rev\.?\s*\d+)?)", re.I)
@@ -148,6 +155,8 @@ def document_title(text: str, number: str) -> str:
         if not line:
             if words:
                 continue
+            continue
+        if not words and _LETTERHEAD.match(line):
             continue
         if _DATE.match(line) or line.lower().startswith(("this document", "disclaimer", "the views", "rev.")) or number and line == number:
             if words:

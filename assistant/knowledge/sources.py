@@ -24,6 +24,8 @@ NOTES_DIR = package_folder("assistant.corpus") / "notes"
 SUFFIXES = {".md", ".markdown", ".html", ".htm", ".pdf"}
 SKIP_NAMES = {"readme.md", "_index.yaml"}
 URLS_FILE = Path(__file__).with_name("urls.yaml")
+TITLES_FILE = Path(__file__).with_name("titles.yaml")
+LABEL_WIDTH = 70  # a guidance document without a number or a name in titles.yaml: its citation's length
 
 
 @lru_cache(maxsize=1)
@@ -31,10 +33,32 @@ def _urls() -> dict:
     return yaml.load(URLS_FILE.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
 
 
+@lru_cache(maxsize=1)
+def _titles() -> dict:
+    return (yaml.load(TITLES_FILE.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}).get("documents") or {}
+
+
+def _stem(file_name: str) -> str:
+    """A document's key in urls.yaml and titles.yaml: its name without extension and without the
+    EC's re-upload suffix, so a Markdown conversion and the PDF a user adds both match."""
+    return re.sub(r"_[01]$", "", Path(file_name).stem) if file_name else ""
+
+
+def document_name(file_name: str, number: str, title: str) -> tuple[str, str]:
+    """What a guidance document is cited as (before "§") and its title: its number, else its name in
+    titles.yaml, else its first title lines cut at a word (never mid-word)."""
+    named = _titles().get(_stem(file_name))
+    if named:
+        return (number or str(named["label"])), str(named["title"])
+    if number or len(title) <= LABEL_WIDTH:
+        return (number or title), title
+    return title[: LABEL_WIDTH - 1].rsplit(" ", 1)[0].rstrip(" ,;:–-") + " …", title
+
+
 def official_url(instrument: str, article: str = "", file_name: str = "") -> str:
     """The official URL of a document (urls.yaml): a guidance document's own file, or the act with
     the provision's anchor; "" when none is known (never a generic page)."""
-    stem = re.sub(r"_[01]$", "", Path(file_name).stem) if file_name else ""
+    stem = _stem(file_name)
     data = _urls()
     if stem and stem in (data.get("documents") or {}):
         return str(data["documents"][stem])
@@ -252,10 +276,9 @@ def _guidance_chunks(path: Path, text: str, instrument: str, base: dict, lang: s
     if instrument in ("MDR", "IVDR", "CSP", "ANSM", "OTHER"):  # a Commission Q&A or MEDDEV that names the
         instrument = "GUIDANCE"  # act it explains is not that act: filters and exclusions must not catch it
     number = citation_label(instrument, "") if instrument.startswith("MDCG") else document_number(text)
-    title = document_title(text, number)
+    label, title = document_name(path.name, number, document_title(text, number))
     base = {**base, "instrument": instrument, "url": official_url(instrument, "", path.name),
-            "title": title[:160], "kind": "guidance"}
-    label = number or title[:60]
+            "title": title[:240], "kind": "guidance"}
     out = []
     for section in sections(text):
         cite = f"{label} § {section.number}" if section.number else label

@@ -85,6 +85,37 @@ def test_every_guidance_chunk_carries_the_document_number_title_and_its_section(
     assert sign.metadata["instrument"] == "MDCG-2099-7" and sign.metadata["kind"] == "guidance"
 
 
+UNNUMBERED = """---
+source:
+  family: "GUIDANCE"
+  title: "commission-qa-unnumbered"
+---
+EUROPEAN COMMISSION
+DIRECTORATE-GENERAL FOR HEALTH AND FOOD SAFETY
+Questions and answers on the presentation of devices without CE marking at international trade fairs and congresses
+1. Can a device be shown?
+Yes, with a visible sign that it cannot be made available.
+"""
+
+
+def test_a_guidance_document_without_a_number_is_cited_by_its_name_never_cut_mid_word(tmp_path):
+    # one the project names (titles.yaml): the Commission's Q&A on Regulation 2023/607 (file name as
+    # the EC publishes it, re-upload suffix and all)
+    named = tmp_path / "texts" / "mdr_proposal_extension-q-n-a_1.md"
+    named.parent.mkdir(parents=True)
+    named.write_text(UNNUMBERED.replace("commission-qa-unnumbered", "mdr_proposal_extension-q-n-a_1"), encoding="utf-8")
+    chunk = chunks_of_file(named)[-1]
+    assert chunk.metadata["citation"] == "Commission Q&A on Regulation (EU) 2023/607, Rev. 2 (July 2024) § 1"
+    assert chunk.metadata["title"].startswith("Extension of the MDR transitional period")
+    # one it does not know: its title (not the Commission's letterhead), cut at a word with an ellipsis
+    other = tmp_path / "texts" / "commission-qa-unnumbered.md"
+    other.write_text(UNNUMBERED, encoding="utf-8")
+    label = chunks_of_file(other)[-1].metadata["citation"].removesuffix(" § 1")
+    assert label.startswith("Questions and answers on the presentation of devices"), label
+    assert label.endswith(" …") and len(label) <= 70, label
+    assert UNNUMBERED.replace("\n", " ").count(label.removesuffix(" …") + " ") == 1, label  # whole words only
+
+
 def test_the_glossary_brings_the_english_terms_of_a_french_question():
     terms = expand("faut-il un organisme notifié pour un dispositif sur mesure ?")
     assert {"notifie", "body", "custom"} <= set(terms)  # BM25 tokens: 7-character stems
