@@ -277,7 +277,9 @@ def _guidance_chunks(path: Path, text: str, instrument: str, base: dict, lang: s
         instrument = "GUIDANCE"  # act it explains is not that act: filters and exclusions must not catch it
     number = citation_label(instrument, "") if instrument.startswith("MDCG") else document_number(text)
     label, title = document_name(path.name, number, document_title(text, number))
-    base = {**base, "instrument": instrument, "url": official_url(instrument, "", path.name),
+    # its own URL only (urls.yaml documents), never the page of the act it explains: the Commission's
+    # Q&A on Annex XVI products, filed under Regulation 2023/607, is not that regulation
+    base = {**base, "instrument": instrument, "url": official_url("", "", path.name),
             "title": title[:240], "kind": "guidance"}
     out = []
     for section in sections(text):

@@ -106,6 +106,7 @@ def test_a_guidance_document_without_a_number_is_cited_by_its_name_never_cut_mid
     named.write_text(UNNUMBERED.replace("commission-qa-unnumbered", "mdr_proposal_extension-q-n-a_1"), encoding="utf-8")
     chunk = chunks_of_file(named)[-1]
     assert chunk.metadata["citation"] == "Commission Q&A on Regulation (EU) 2023/607, Rev. 2 (July 2024) § 1"
+    assert chunk.metadata["url"].startswith("https://health.ec.europa.eu/")  # its own PDF
     assert chunk.metadata["title"].startswith("Extension of the MDR transitional period")
     # one it does not know: its title (not the Commission's letterhead), cut at a word with an ellipsis
     other = tmp_path / "texts" / "commission-qa-unnumbered.md"
@@ -156,6 +157,16 @@ def test_official_urls_are_the_documents_own_never_a_generic_page():
     assert official_url("MDCG-2021-3", "", "mdcg_2021-3_en.md").endswith("filename=mdcg_2021-3_en.pdf")
     assert official_url("MDCG-2023-1", "", "mdcg_2023-1_en.pdf") == "https://health.ec.europa.eu/system/files/2023-01/mdcg_2023-1_en.pdf"
     assert official_url("MDCG-2099-7", "", "mdcg_2099-7_en.md") == ""  # unknown: no URL rather than a guess
+
+
+@pytest.mark.skipif(not (SHARED / "reference" / "eu").exists(), reason="the reference corpus (../shared) is not here")
+def test_a_guidance_document_filed_under_an_act_is_never_linked_to_that_act():
+    """The Commission's Q&A on Annex XVI products is filed under Regulation 2023/607: it has no URL on
+    record, and gets none rather than the regulation's page."""
+    path = SHARED / "reference" / "eu" / "02-mdcg" / "annex-xvi-products" / "md_new-reg_annex-xvi_q-n-a_transition-prov.md"
+    chunks = chunks_of_file(path)
+    assert chunks and all(c.metadata["kind"] == "guidance" for c in chunks)
+    assert {c.metadata["url"] for c in chunks} == {""}
 
 
 def test_an_excerpt_is_the_sentence_that_matches_the_question_on_one_line():
