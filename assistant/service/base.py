@@ -337,7 +337,7 @@ class ServiceBase:
             # The official texts and the project's notes are ranked apart (a search lists the notes
             # after the texts): a section rests on the best of each, the texts first. Never on what is
             # left of a partly superseded text (the 2017 MDR Art. 120 without its refused paragraphs:
-            # the dates of the others were amended too); the notes state the amended article.
+            # the others still carry the 2017 dates); the notes state the amended article.
             hits = [p for p in kb.search(query, k=wide, include_corpus=True, notes=wide, excluded=excluded)
                     if p.instrument not in excluded and not p.superseded]
             found = ([p for p in hits if not p.is_note][:CORPUS_PASSAGES]
