@@ -24,10 +24,19 @@ _TOC = re.compile(r"(\.{4,}|…{2,})\s*\d*\s*$")
 # The Commission's letterhead above a title ("EUROPEAN COMMISSION / DIRECTORATE-GENERAL FOR HEALTH AND
 # FOOD SAFETY / Medical Devices"): not the document's title
 _LETTERHEAD = re.compile(
-    r"^(european\s+commission|european|commission|directorate[- ]general\b.*|industry,\s+entrepreneurship.*"
+    r"^(european\s+commission|european|commission|directorate[- ]general\b.*|industry,\s+entrepreneurship.*|dg\s.*|directorate\s.*"
+    r"|consumer,\s+environmental.*|consumer\s+affairs|unit\s+medical\s+devices|health\s+technology\s+and\s+cosmetics|medical\s+devices?(\s+medical\s+devices?)?\s*"
     r"|unit\s+[A-Z]+\s*[A-Z]?\.?\d.*|health\s+(and|systems,).*|food\s+safety|medical\s+(devices|products\s+and\s+innovation)"
     r"|medical\s+devices?\s+coordination\s+group(\s+document)?)$",
     re.I)
+# The MDCG's endorsement notice, whose first lines may have gone with the page furniture
+_NOTICE = re.compile(r"(this document has been endorsed|established by article 103|representatives of all member states)"
+                     r".{0,900}?interpretations of union\s+law\.?", re.I | re.S)
+_DISCLAIMER = re.compile(r"^(disclaimer\b|the views expressed|the document is not a european commission)", re.I)
+_REVISION_LINE = re.compile(r"^(rev(ision)?\.?\s*\d+\b|version\s+\d)", re.I)  # "Revision 1 – January 2025"
+_FIRST_HEADING = re.compile(
+    r"^(\d+\.?\s*)?(contents|table of contents|introduction|acronyms|abbreviations|note|foreword|scope|purpose)\s*:?$", re.I)
+_PAGE_NUMBER = re.compile(r"^(page\s+)?\d{1,3}(\s*\(\d+\)|\s+of\s+\d+)?$", re.I)  # "0", "1(24)", "page 1 of 65"
 _DATE = re.compile(r"^(january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{4}$", re.I)
 _ROMAN_DIGITS = {"I": 1, "V": 5, "X": 10}
 _MEDDEV = re.compile(r"MEDDEV\s*(\d(?:[\s.]*\d+)*\s*/\s*\d+(?:\s*rev\.?\s*\d+)?)", re.I)
@@ -132,35 +141,49 @@ def sections(text: str) -> list[Section]:
     return [s for s in out if s.body]
 
 
+def _number_pattern(number: str) -> re.Pattern[str]:
+    """The document's number as its pages print it: "MDCG 2019-7" also as "MDCG 2019-07",
+    "MDCG 2021- 23" or "MDCG 2024 – 16"."""
+    body = re.escape(number).replace(r"\ ", r"\s*").replace(r"\-", r"\s*[-–]\s*0?")
+    return re.compile(body, re.I)
+
+
+def _bare(rest: str) -> str:
+    """What a line holding the document's number says besides it: nothing when the rest is the
+    group's letterhead, a revision or version, a page number or a date in brackets."""
+    rest = re.sub(r"^\s*medical\s+devices?(\s+medical\s+devices?)?\s+coordination\s+group(\s+document)?", "", rest, flags=re.I)
+    rest = re.sub(r"\b(rev(ision)?\.?\s*\d+|v\s*\d+(\.\d+)*)\b", "", rest, flags=re.I)
+    rest = re.sub(r"\([^)]*\)|\b\d+\(\d+\)", "", rest)
+    return rest.strip(" –-:/|.")
+
+
 def document_title(text: str, number: str) -> str:
-    """The document's title from its first page: the lines after its number (an MDCG document)
-    or its first lines, up to the date or the first sentence."""
-    lines = [line.strip(" |") for line in strip_furniture(text[:6000])]
-    lines = [re.sub(r"\s*\|\s*", " ", line).strip() for line in lines]
-    start = 0
-    if number:
-        pattern = re.compile(re.escape(number).replace(r"\ ", r"\s*"), re.I)
-        for n, line in enumerate(lines):
-            if pattern.search(line):
-                start = n
-                rest = pattern.sub("", line).strip(" –-:")
-                if len(rest) > 10:
-                    lines[n] = rest
-                    break
-                start = n + 1
-                if n + 1 < len(lines) and lines[n + 1] and not pattern.search(lines[n + 1]):
-                    break
+    """The document's title as its first page prints it: the first lines that are neither the
+    Commission's or the MDCG's letterhead, the document's number, a page number nor the MDCG's
+    endorsement notice, up to the date, the revision line or the first heading."""
+    first_page = _NOTICE.sub("\n", "\n".join(strip_furniture(text[:6000])))
+    lines = [re.sub(r"\s*\|\s*", " ", line.strip(" |")).strip() for line in first_page.splitlines()]
+    pattern = _number_pattern(number) if number else None
     words: list[str] = []
-    for line in lines[start:]:
+    for line in lines[:120]:
         if not line:
-            if words:
-                continue
             continue
-        if not words and _LETTERHEAD.match(line):
-            continue
-        if _DATE.match(line) or line.lower().startswith(("this document", "disclaimer", "the views", "rev.")) or number and line == number:
+        if _DISCLAIMER.match(line):
             if words:
                 break
+            continue
+        if pattern and pattern.search(line):
+            rest = _bare(pattern.sub(" ", line))
+            if len(rest) <= 10:  # the number alone (with its revision, page or date)
+                if words:
+                    break
+                continue
+            line = rest
+        if _DATE.match(line) or _REVISION_LINE.match(line) or _FIRST_HEADING.match(line):
+            if words:
+                break
+            continue
+        if _PAGE_NUMBER.match(line) or not words and _LETTERHEAD.match(line):
             continue
         words.append(line)
         if len(" ".join(words)) > 120:

@@ -45,11 +45,13 @@ def _stem(file_name: str) -> str:
 
 
 def document_name(file_name: str, number: str, title: str) -> tuple[str, str]:
-    """What a guidance document is cited as (before "§") and its title: its number, else its name in
-    titles.yaml, else its first title lines cut at a word (never mid-word)."""
+    """What a guidance document is cited as (before "§") and its title: its name in titles.yaml,
+    else its number, else its first title lines cut at a word (never mid-word). titles.yaml comes
+    first: a number read from a page can be another document's (the Commission's list of MEDDEVs
+    starts with MEDDEV 2.1/1)."""
     named = _titles().get(_stem(file_name))
     if named:
-        return (number or str(named["label"])), str(named["title"])
+        return str(named["label"]), str(named["title"])
     if number or len(title) <= LABEL_WIDTH:
         return (number or title), title
     return title[: LABEL_WIDTH - 1].rsplit(" ", 1)[0].rstrip(" ,;:–-") + " …", title
@@ -97,10 +99,19 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     return {}, text
 
 
+_MDCG_NUMBER = re.compile(
+    r"mdcg[\s_\-]*(\d{4})[\s_\-]+(\d{1,3})(?:[\s_\-]*(?:rev\.?[\s_\-]*\d+))?(?:[\s_\-]*add(?:endum)?[\s_\-.]*(\d))?")
+_MDCG_LINE = re.compile(r"^[\s|]*(medical\s+devices?\s+)?(medical\s+devices?\s+coordination\s+group\s+document\s+)?mdcg[\s_\-]*\d{4}")
+
+
 def guess_instrument(name: str, text: str) -> str:
     """The instrument of a file without front matter, from its name and first lines."""
     head = (name + " " + text[:3000]).lower()
-    m = re.search(r"mdcg[\s_\-]*(\d{4})[\s_\-]+(\d{1,3})(?:[\s_\-]*(?:rev\.?[\s_\-]*\d+))?(?:[\s_\-]*add(?:endum)?[\s_\-.]*(\d))?", head)
+    # an MDCG number in the file's name, or on a line of its own at the top of a page (after the
+    # group's letterhead): not one the text refers to ("… defined in MDCG 2019-11", a footnote
+    # "1 MDCG 2018-2"), which made the Commission's note on the CND nomenclature "MDCG 2018-2"
+    m = _MDCG_NUMBER.search(name.lower()) or _MDCG_NUMBER.search(
+        "\n".join(line for line in text[:3000].lower().splitlines() if _MDCG_LINE.match(line)))
     if m:
         return f"MDCG-{m.group(1)}-{int(m.group(2))}" + (f"-ADD{m.group(3)}" if m.group(3) else "")
     if "2023/607" in head or "extension-q-n-a" in head:

@@ -217,6 +217,76 @@ def test_the_real_mdcg_2022_18_is_cut_into_its_seven_roman_numbered_parts():
     assert "Position Paper on the application of Article 97" in vii.metadata["title"]
 
 
+
+# A revision's first page as the MDCG prints it: the number on every page (page furniture, so gone
+# from the text the title is read from), the endorsement notice, then a page listing the changes
+REVISED = """---
+source:
+  family: "MDCG"
+  title: "mdcg_2099-8_en"
+---
+Medical Device Coordination Group Document
+MDCG 2099-8 Rev.1
+1(3)
+Questions and Answers on showing devices
+at trade fairs
+March 2099
+This document has been endorsed by the Medical Device Coordination Group (MDCG)
+established by Article 103 of Regulation (EU) 2017/745. The MDCG is composed of
+representatives of all Member States and it is chaired by a representative of the
+European Commission. Any views expressed in this document are not legally binding and only
+the Court of Justice of the European Union can give binding interpretations of Union law.
+
+Medical Device Coordination Group Document
+MDCG 2099-8 Rev.1
+2(3)
+MDCG 2099-8 Rev 1 changes (March 2099)
+Question 3 new
+Footnote 5 amended
+
+Medical Device Coordination Group Document
+MDCG 2099-8 Rev.1
+3(3)
+1. Introduction
+This Q&A explains how manufacturers may present devices that do not yet bear the CE marking.
+"""
+
+
+def test_a_revised_mdcg_document_is_titled_as_its_first_page_not_by_its_list_of_changes(tmp_path):
+    path = tmp_path / "mdcg_2099-8_en.md"
+    path.write_text(REVISED, encoding="utf-8")
+    chunk = chunks_of_file(path)[-1]
+    assert chunk.metadata["title"] == "Questions and Answers on showing devices at trade fairs"
+    assert chunk.metadata["citation"] == "MDCG 2099-8 § 1"
+
+
+EU = SHARED / "reference" / "eu"
+
+
+@pytest.mark.skipif(not EU.exists(), reason="the reference corpus (../shared) is not here")
+def test_real_guidance_documents_are_cited_by_their_own_number_and_first_page_title():
+    def first(name: str) -> dict:
+        return chunks_of_file(next(EU.glob(f"**/{name}")))[0].metadata
+
+    # the number printed on every page (furniture): the title was read from the table of acronyms
+    assert first("mdcg_2021-28_en.md")["title"] == "Substantial modification of clinical investigation under Medical Device Regulation"
+    # a revision: the title was read from the list of changes ("Rev 1 changes (Dec 2023) General …")
+    assert first("mdcg_2021-27_en.md")["title"] == \
+        "Questions and Answers on Articles 13 & 14 of Regulation (EU) 2017/745 and Regulation (EU) 2017/746"
+    assert first("mdcg_2024-14_en.md")["title"] == "Guidance on the implementation of the Master UDI-DI solution for contact lenses"
+    # the endorsement notice first, then the number and the title
+    assert first("md_mdcg_2018_2_nomenclature_en.md")["title"] == "Future EU medical device nomenclature Description of requirements"
+    # printed "MDCG 2019-07" and "MDCG 2021- 23"
+    assert first("md_mdcg_2019_7_guidance_art15_mdr_ivdr_en.md")["title"].startswith("Guidance on Article 15 of the medical device regulation")
+    assert first("mdcg_2021-23_en.md")["title"].startswith("Guidance for notified bodies, distributors and importers")
+    # the Commission's note on the CND only refers to MDCG 2018-2 in a footnote: it is not MDCG 2018-2
+    cnd = first("md_cnd_general_principles_en.md")
+    assert cnd["citation"].startswith("Commission note on the CND nomenclature (January 2020)")
+    assert cnd["instrument"] != "MDCG-2018-2"
+    # the Commission's list of MEDDEVs is not MEDDEV 2.1/1, the first it lists
+    assert first("md_guidance_meddevs.md")["citation"].startswith("List of MEDDEV guidance documents")
+
+
 def test_derogation_search_lists_the_official_texts_then_the_project_notes_each_with_url_and_excerpt(
         tmp_path, with_notes, embedder):
     articles = [SHARED / "reference" / "eu" / "01-regulation" / "mdr-2017-745" / f"article-{n:03d}.md" for n in (52, 59)]
