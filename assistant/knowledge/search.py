@@ -584,16 +584,21 @@ def _vote(shortlist, found, weight: float) -> list[tuple[str, float]]:
 
 
 def _cap(shortlist, found, per_document: int, k: int) -> list[tuple[str, float]]:
-    """The first `k`, with at most `per_document` passages of one document when it is set."""
-    if not per_document:
-        return shortlist[:k]
+    """The first `k`, with at most `per_document` passages of one document when it is set, and
+    never the same passage twice: one text stored from two places (a document added from two
+    folders, the notes of two checkouts sharing a data home) is one hit."""
     seen: dict[str, int] = {}
+    shown: set[tuple[str, str]] = set()
     out = []
     for vid, score in shortlist:
-        meta = found[vid][1] or {}
-        key = str(meta.get("source") or vid)
-        if seen.get(key, 0) >= per_document:
+        text, meta = found[vid][0], found[vid][1] or {}
+        same = (str(meta.get("citation", "")), text)
+        if text and same in shown:
             continue
+        key = str(meta.get("note_id") or meta.get("source") or vid)
+        if per_document and seen.get(key, 0) >= per_document:
+            continue
+        shown.add(same)
         seen[key] = seen.get(key, 0) + 1
         out.append((vid, score))
         if len(out) == k:

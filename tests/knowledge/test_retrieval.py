@@ -315,6 +315,21 @@ def test_derogation_search_lists_the_official_texts_then_the_project_notes_each_
     assert not any("**" in line for line in notes[2::3]), done.stdout  # no Markdown in an excerpt
 
 
+
+def test_a_document_added_from_two_folders_is_one_hit_not_two(tmp_path, guidance_file, embedder):
+    """A user who adds the same guidance from a download folder and again from a shared drive sees
+    its passage once, and the next hit in its place."""
+    copy = tmp_path / "shared-drive" / guidance_file.name
+    copy.parent.mkdir()
+    copy.write_text(guidance_file.read_text(encoding="utf-8"), encoding="utf-8")
+    home = tmp_path / "home"
+    kb = KnowledgeBase(home, embedder=embedder)
+    kb.add([guidance_file, copy])
+    hits = kb.search("can a device without CE marking be shown at a trade fair", k=3, notes=0)
+    assert len({(h.citation, h.text) for h in hits}) == len(hits) == 3, [h.citation for h in hits]
+    assert hits[0].citation == "MDCG 2099-7 § 2"
+
+
 def test_derogation_search_says_when_a_hit_is_what_is_left_of_a_partly_superseded_article(
         tmp_path, with_notes, embedder):
     """The 2017 MDR Art. 120 minus its refused paragraphs: the reader is told that what is shown is
