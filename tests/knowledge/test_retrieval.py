@@ -160,13 +160,36 @@ def test_official_urls_are_the_documents_own_never_a_generic_page():
 
 
 @pytest.mark.skipif(not (SHARED / "reference" / "eu").exists(), reason="the reference corpus (../shared) is not here")
-def test_a_guidance_document_filed_under_an_act_is_never_linked_to_that_act():
-    """The Commission's Q&A on Annex XVI products is filed under Regulation 2023/607: it has no URL on
-    record, and gets none rather than the regulation's page."""
+def test_a_guidance_document_filed_under_an_act_is_never_linked_to_that_act(tmp_path):
+    """The Commission's Q&A on Annex XVI products is filed under Regulation 2023/607: it links to its
+    own PDF, and a copy under a name with no URL on record gets none rather than the regulation's page."""
     path = SHARED / "reference" / "eu" / "02-mdcg" / "annex-xvi-products" / "md_new-reg_annex-xvi_q-n-a_transition-prov.md"
     chunks = chunks_of_file(path)
     assert chunks and all(c.metadata["kind"] == "guidance" for c in chunks)
-    assert {c.metadata["url"] for c in chunks} == {""}
+    assert {c.metadata["url"] for c in chunks} == {
+        "https://health.ec.europa.eu/document/download/a396270b-926d-46b5-b15b-a930171f2f86_en"
+        "?filename=md_new-reg_annex-xvi_q-n-a_transition-prov.pdf"}
+    renamed = tmp_path / "annex-xvi-transition-qa.md"
+    renamed.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert {c.metadata["url"] for c in chunks_of_file(renamed)} == {""}
+
+
+def test_every_guidance_url_on_record_opens_that_documents_own_file():
+    """urls.yaml: a document's link names its file (the EC's re-upload suffix aside), so a typo or a
+    link pasted against the wrong document fails here rather than in a reviewer's browser."""
+    import re
+
+    import yaml
+
+    from assistant.knowledge.sources import URLS_FILE
+
+    documents = yaml.safe_load(URLS_FILE.read_text(encoding="utf-8"))["documents"]
+    assert len(documents) > 100
+    for stem, url in documents.items():
+        assert url.startswith(("https://health.ec.europa.eu/", "https://ec.europa.eu/")), (stem, url)
+        name = re.search(r"(?:filename=|/)([^/=?]+)\.pdf$", url)
+        if name:  # the docsroom's renditions carry no file name
+            assert re.sub(r"_[01]$", "", name.group(1)) == stem, (stem, url)
 
 
 def test_an_excerpt_is_the_sentence_that_matches_the_question_on_one_line():
