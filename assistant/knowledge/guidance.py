@@ -145,7 +145,7 @@ def _number_pattern(number: str) -> re.Pattern[str]:
     """The document's number as its pages print it: "MDCG 2019-7" also as "MDCG 2019-07",
     "MDCG 2021- 23" or "MDCG 2024 – 16"."""
     body = re.escape(number).replace(r"\ ", r"\s*").replace(r"\-", r"\s*[-–]\s*0?")
-    return re.compile(body, re.I)
+    return re.compile(body + r"(?![\d/])", re.I)  # MDCG 2019-1 is not the start of MDCG 2019-11
 
 
 def _bare(rest: str) -> str:

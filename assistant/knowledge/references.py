@@ -25,8 +25,10 @@ class Named:
 
     def holds(self, meta: dict) -> bool:
         """Whether a chunk with this metadata is a passage of a named reference."""
-        return (str(meta.get("article", "")) in self.articles
-                or str(meta.get("instrument", "")).upper() in self.documents)
+        # a part of a series is held by the series' number: MDCG 2024-1-3 and MDCG 2020-10/1 by a
+        # question naming MDCG 2024-1 or MDCG 2020-10
+        series = re.sub(r"^(MDCG-\d{4}-\d+)[-/]\d+$", r"\1", str(meta.get("instrument", "")).upper())
+        return str(meta.get("article", "")) in self.articles or series in self.documents
 
 
 def named(query: str) -> Named:

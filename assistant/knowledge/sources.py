@@ -113,7 +113,14 @@ def guess_instrument(name: str, text: str) -> str:
     m = _MDCG_NUMBER.search(name.lower()) or _MDCG_NUMBER.search(
         "\n".join(line for line in text[:3000].lower().splitlines() if _MDCG_LINE.match(line)))
     if m:
-        return f"MDCG-{m.group(1)}-{int(m.group(2))}" + (f"-ADD{m.group(3)}" if m.group(3) else "")
+        number = f"{m.group(1)}-{int(m.group(2))}"
+        # a part of a series: MDCG 2024-1-1 … -5 (the vigilance guidance per device type), printed
+        # "MDCG 2020-10/1" where the document's own pages write it so
+        part = re.search(rf"mdcg[\s_\-]*{m.group(1)}[\s_\-]+0?{int(m.group(2))}-(\d{{1,2}})(?=[_\-.\s]|$)", name.lower())
+        if part:
+            slash = f"{number}/{part.group(1)}" in re.sub(r"\s+", "", text[:3000].lower())
+            number += ("/" if slash else "-") + part.group(1)
+        return f"MDCG-{number}" + (f"-ADD{m.group(3)}" if m.group(3) else "")
     if "2023/607" in head or "extension-q-n-a" in head:
         return "REG-2023/607"
     if "2017/746" in head or "ivdr" in head or "in vitro diagnostic medical devices" in head[:600]:

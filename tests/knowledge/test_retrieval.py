@@ -117,6 +117,16 @@ def test_a_guidance_document_without_a_number_is_cited_by_its_name_never_cut_mid
     assert UNNUMBERED.replace("\n", " ").count(label.removesuffix(" …") + " ") == 1, label  # whole words only
 
 
+
+def test_a_question_naming_a_series_raises_its_parts_and_no_other_document():
+    from assistant.knowledge.references import named
+
+    asked = named("MDCG 2020-10/1: when must the sponsor report a serious adverse event?")
+    assert asked.holds({"instrument": "MDCG-2020-10/1"}) and asked.holds({"instrument": "MDCG-2020-10"})
+    assert not asked.holds({"instrument": "MDCG-2020-1"})
+    dsvg = named("what does MDCG 2024-1 say about cardiac ablation devices")
+    assert dsvg.holds({"instrument": "MDCG-2024-1-1"}) and not dsvg.holds({"instrument": "MDCG-2024-11"})
+
 def test_the_glossary_brings_the_english_terms_of_a_french_question():
     terms = expand("faut-il un organisme notifié pour un dispositif sur mesure ?")
     assert {"notifie", "body", "custom"} <= set(terms)  # BM25 tokens: 7-character stems
@@ -308,6 +318,9 @@ def test_real_guidance_documents_are_cited_by_their_own_number_and_first_page_ti
     assert cnd["instrument"] != "MDCG-2018-2"
     # the Commission's list of MEDDEVs is not MEDDEV 2.1/1, the first it lists
     assert first("md_guidance_meddevs.md")["citation"].startswith("List of MEDDEV guidance documents")
+    # the parts of a series by their own number, as the Commission lists them
+    assert first("mdcg_2024-1-3_en.md")["citation"].startswith("MDCG 2024-1-3")
+    assert first("md_mdcg_2020-10-1_guidance_safety_reporting_en.md")["citation"].startswith("MDCG 2020-10/1")
 
 
 def test_derogation_search_lists_the_official_texts_then_the_project_notes_each_with_url_and_excerpt(
