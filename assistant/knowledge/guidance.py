@@ -36,7 +36,8 @@ _DISCLAIMER = re.compile(r"^(disclaimer\b|the views expressed|the document is no
 _REVISION_LINE = re.compile(r"^(rev(ision)?\.?\s*\d+\b|version\s+\d)", re.I)  # "Revision 1 – January 2025"
 _FIRST_HEADING = re.compile(
     r"^(\d+\.?\s*)?(contents|table of contents|introduction|acronyms|abbreviations|note|foreword|scope|purpose)\s*:?$", re.I)
-_PAGE_NUMBER = re.compile(r"^(page\s+)?\d{1,3}(\s*\(\d+\)|\s+of\s+\d+)?$", re.I)  # "0", "1(24)", "page 1 of 65"
+# A page number as the pages print it: "7", "- 6 -", "Page 3 of 31", "page 1 of 65", "2(24)"
+_PAGE_MARK = re.compile(r"\d{1,3}|[-–]\s*\d{1,3}\s*[-–]|page\s+\d{1,3}\s+of\s+\d{1,3}|\d{1,3}\s*\(\d{1,3}\)", re.I)
 _DATE = re.compile(r"^(january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{4}$", re.I)
 _ROMAN_DIGITS = {"I": 1, "V": 5, "X": 10}
 _MEDDEV = re.compile(r"MEDDEV\s*(\d(?:[\s.]*\d+)*\s*/\s*\d+(?:\s*rev\.?\s*\d+)?)", re.I)
@@ -68,7 +69,7 @@ def strip_furniture(text: str) -> list[str]:
     pages = max(2, sum(1 for line in lines if re.fullmatch(r"\d{1,3}", line)) // 2)
     out = []
     for line in lines:
-        if re.fullmatch(r"\d{1,3}|Page \d+ of \d+|\|?[\s|-]*\|?", line) and line:
+        if line and (_PAGE_MARK.fullmatch(line) or re.fullmatch(r"\|?[\s|-]*\|?", line)):
             continue  # page numbers, empty table rows
         if line and len(line) < 90 and counts[line] >= max(3, pages // 2) and not _HEADING.match(line):
             continue  # running headers and footers
@@ -183,7 +184,7 @@ def document_title(text: str, number: str) -> str:
             if words:
                 break
             continue
-        if _PAGE_NUMBER.match(line) or not words and _LETTERHEAD.match(line):
+        if _PAGE_MARK.fullmatch(line) or not words and _LETTERHEAD.match(line):
             continue
         words.append(line)
         if len(" ".join(words)) > 120:

@@ -302,13 +302,33 @@ def _guidance_chunks(path: Path, text: str, instrument: str, base: dict, lang: s
     out = []
     for section in sections(text):
         cite = f"{label} § {section.number}" if section.number else label
-        for c in chunk_text(section.body, instrument=instrument):
+        for c in _without_crumbs(chunk_text(section.body, instrument=instrument)):
+            if _is_crumb(c):  # a section whose body is only its heading's tail: its text is in its subsections
+                continue
             c.article, c.paragraph = "", ""
             c.heading = f"{section.number} {section.title}".strip() if section.number else ""
             meta = _chunk_metadata(c, base, lang, citation=cite)
             meta["section"] = section.number
             head = f"{cite} — {title}" + (f" — {section.title}" if section.title else "")
             out.append(SourceChunk(f"{head}\n{c.text}", meta))
+    return out
+
+
+def _is_crumb(chunk: Chunk) -> bool:
+    """Fewer than six words: a heading's tail, a page of index letters, not a passage."""
+    return len(re.findall(r"[^\W\d_]{2,}", chunk.text)) < 6
+
+
+def _without_crumbs(chunks: list[Chunk]) -> list[Chunk]:
+    """A section's chunks with each crumb joined to its neighbour: a heading's second line ("74(1)
+    of the MDR?") cut off by a paragraph that opens with "Article …", which alone made a passage
+    that says nothing and, in a review pack, a consulted source reading « of the MDR? »."""
+    out: list[Chunk] = []
+    for chunk in chunks:
+        if out and (_is_crumb(out[-1]) or _is_crumb(chunk)):
+            out[-1].text = f"{out[-1].text}\n\n{chunk.text}"
+        else:
+            out.append(chunk)
     return out
 
 

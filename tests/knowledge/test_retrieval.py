@@ -293,6 +293,41 @@ def test_a_revised_mdcg_document_is_titled_as_its_first_page_not_by_its_list_of_
     assert chunk.metadata["citation"] == "MDCG 2099-8 § 1"
 
 
+
+# A Commission Q&A as pdftotext gives it: page numbers printed "- 2 -", a question whose heading
+# runs over two lines and whose answer opens with "Article …"
+QA_PAGES = """---
+source:
+  family: "MDCG"
+  title: "qna-pages"
+---
+Questions and answers on clinical investigations
+
+1.
+What documents do I have to submit for a clinical investigation that follows article
+74(1) of the MDR?
+
+Article 74(1) of the MDR points out that the same documentation has to be provided with a
+notification as for an application, see chapter II in Annex XV of the MDR.
+
+- 2 -
+
+2.
+Who signs the application?
+The sponsor signs the application and keeps a copy of it with the investigation file.
+Page 3 of 31
+"""
+
+
+def test_no_passage_is_a_page_number_or_the_tail_of_a_heading(tmp_path):
+    path = tmp_path / "qna-pages.md"
+    path.write_text(QA_PAGES, encoding="utf-8")
+    bodies = [c.text.split("\n", 1)[1] for c in chunks_of_file(path)]
+    assert not any("- 2 -" in b or "Page 3 of 31" in b for b in bodies), bodies
+    first = next(b for b in bodies if "74(1) of the MDR?" in b)
+    assert "the same documentation has to be provided" in first, bodies  # the heading's tail stays with its answer
+
+
 EU = SHARED / "reference" / "eu"
 
 
