@@ -25,8 +25,9 @@ _TOC = re.compile(r"(\.{4,}|…{2,})\s*\d*\s*$")
 # FOOD SAFETY / Medical Devices"): not the document's title
 _LETTERHEAD = re.compile(
     r"^(european\s+commission|european|commission|directorate[- ]general\b.*|industry,\s+entrepreneurship.*|dg\s.*|directorate\s.*"
-    r"|consumer,\s+environmental.*|consumer\s+affairs|unit\s+medical\s+devices|health\s+technology\s+and\s+cosmetics|medical\s+devices?(\s+medical\s+devices?)?\s*"
-    r"|unit\s+[A-Z]+\s*[A-Z]?\.?\d.*|health\s+(and|systems,).*|food\s+safety|medical\s+(devices|products\s+and\s+innovation)"
+    r"|consumer,\s+environmental.*|consumer\s+affairs|unit\s+medical\s+devices|health\s+technology\s+and\s+cosmetics"
+    r"|medical\s+devices?(\s+medical\s+devices?)?"
+    r"|unit\s+[A-Z]+\s*[A-Z]?\.?\d.*|health\s+(and|systems,).*|food\s+safety|medical\s+products\s+and\s+innovation"
     r"|medical\s+devices?\s+coordination\s+group(\s+document)?)$",
     re.I)
 # The MDCG's endorsement notice, whose first lines may have gone with the page furniture
