@@ -15,12 +15,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["Section", "document_number", "document_title", "sections", "strip_furniture"]
+__all__ = ["GROUP_LETTERHEAD", "Section", "document_number", "document_title", "sections", "strip_furniture"]
 
 _NUMBER = r"(\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,4})"
 _HEADING = re.compile(rf"^{_NUMBER}(\.?)\s+(\S.*)$")
 _NUMBER_ONLY = re.compile(rf"^{_NUMBER}\.?$")
 _TOC = re.compile(r"(\.{4,}|…{2,})\s*\d*\s*$")
+# The MDCG's letterhead on every page, before the document's number: "Medical Devices Medical Device
+# Coordination Group Document MDCG 2019-9 Rev.1"
+GROUP_LETTERHEAD = r"(?:medical\s+devices?\s+)?medical\s+devices?\s+coordination\s+group(?:\s+document)?"
 # The Commission's letterhead above a title ("EUROPEAN COMMISSION / DIRECTORATE-GENERAL FOR HEALTH AND
 # FOOD SAFETY / Medical Devices"): not the document's title
 _LETTERHEAD = re.compile(
@@ -28,7 +31,7 @@ _LETTERHEAD = re.compile(
     r"|consumer,\s+environmental.*|consumer\s+affairs|unit\s+medical\s+devices|health\s+technology\s+and\s+cosmetics"
     r"|medical\s+devices?(\s+medical\s+devices?)?"
     r"|unit\s+[A-Z]+\s*[A-Z]?\.?\d.*|health\s+(and|systems,).*|food\s+safety|medical\s+products\s+and\s+innovation"
-    r"|medical\s+devices?\s+coordination\s+group(\s+document)?)$",
+    rf"|{GROUP_LETTERHEAD})$",
     re.I)
 # The MDCG's endorsement notice, whose first lines may have gone with the page furniture
 _NOTICE = re.compile(r"(this document has been endorsed|established by article 103|representatives of all member states)"
@@ -153,7 +156,7 @@ def _number_pattern(number: str) -> re.Pattern[str]:
 def _bare(rest: str) -> str:
     """What a line holding the document's number says besides it: nothing when the rest is the
     group's letterhead, a revision or version, a page number or a date in brackets."""
-    rest = re.sub(r"^\s*medical\s+devices?(\s+medical\s+devices?)?\s+coordination\s+group(\s+document)?", "", rest, flags=re.I)
+    rest = re.sub(rf"^\s*{GROUP_LETTERHEAD}", "", rest, flags=re.I)
     rest = re.sub(r"\b(rev(ision)?\.?\s*\d+|v\s*\d+(\.\d+)*)\b", "", rest, flags=re.I)
     rest = re.sub(r"\([^)]*\)|\b\d+\(\d+\)", "", rest)
     return rest.strip(" –-:/|.")

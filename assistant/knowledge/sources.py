@@ -18,7 +18,7 @@ from assistant.case.profile import Lang, Profile
 from assistant.config import package_folder
 from assistant.errors import CorpusError
 from assistant.knowledge.chunking import Chunk, chunk_text, citation_label
-from assistant.knowledge.guidance import document_number, document_title, sections
+from assistant.knowledge.guidance import GROUP_LETTERHEAD, document_number, document_title, sections
 
 NOTES_DIR = package_folder("assistant.corpus") / "notes"
 SUFFIXES = {".md", ".markdown", ".html", ".htm", ".pdf"}
@@ -101,7 +101,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
 
 _MDCG_NUMBER = re.compile(
     r"mdcg[\s_\-]*(\d{4})[\s_\-]+(\d{1,3})(?:[\s_\-]*(?:rev\.?[\s_\-]*\d+))?(?:[\s_\-]*add(?:endum)?[\s_\-.]*(\d))?")
-_MDCG_LINE = re.compile(r"^[\s|]*(medical\s+devices?\s+)?(medical\s+devices?\s+coordination\s+group\s+document\s+)?mdcg[\s_\-]*\d{4}")
+_MDCG_LINE = re.compile(rf"^[\s|]*(medical\s+devices?\s+)?({GROUP_LETTERHEAD}\s+)?mdcg[\s_\-]*\d{{4}}", re.I)
 
 
 def guess_instrument(name: str, text: str) -> str:
