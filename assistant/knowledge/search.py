@@ -100,6 +100,12 @@ class SearchSettings:
     # 0: that list is not used.
     questions: float = 1.0
     questions_lexical: float = 1.0
+    # What is left of a partly superseded text (superseded.py: the 2017 MDR Art. 120 and 123 without
+    # their refused paragraphs) keeps this share of its score, so a current text that answers as well
+    # ranks above it: "from what date does the MDR apply?" read Art. 123(3)'s 2017 dates first and
+    # the Commission's statement of the deferred date fourth. Not for a question naming the article
+    # (its current paragraphs are still what it asks about); 1: no change.
+    remains: float = 0.5
 
     def lexical_weight(self, lang: str) -> float:
         return self.lexical_fr if lang == "fr" else self.lexical_en
@@ -110,7 +116,7 @@ class SearchSettings:
         plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0,
                                rendering=0.0, merge_languages=False, mixed_notes=True, twin=1.0,
                                reference_boost=0.0, questions=0.0, questions_lexical=0.0,
-                               unnamed_twin=1.0, rrf_k=60)
+                               unnamed_twin=1.0, rrf_k=60, remains=1.0)
         return {
             "hybrid (plain)": plain,
             "+ expansion": replace(plain, expansion=self.expansion),
@@ -123,6 +129,7 @@ class SearchSettings:
             "+ twin": replace(plain, twin=self.twin, unnamed_twin=self.unnamed_twin),
             "+ named references": replace(plain, reference_boost=self.reference_boost),
             "+ questions": replace(plain, questions=self.questions, questions_lexical=self.questions_lexical),
+            "+ remains demoted": replace(plain, remains=self.remains),
         }
 
 
@@ -418,6 +425,9 @@ def hybrid_search(
             shortlist = _named(shortlist, found, refs, s.reference_boost)
         if twin_of:
             shortlist = _demote(shortlist, found, twin_of, share, guidance=by_title)
+        if s.remains != 1.0:  # not those of a reference the question names: it asks about what is left
+            shortlist = _scaled(shortlist, found,
+                                lambda meta: bool(meta.get(PARTIAL)) and not (refs and refs.holds(meta)), s.remains)
         # a note is one short summary: two of its chunks read as the same hit twice (same heading,
         # often the same best sentence), so the notes' shelf shows one passage per note
         ranked = _cap(shortlist, found, s.per_document if shelf == 0 else 1, shelf_k)
@@ -566,7 +576,12 @@ def _demote(shortlist, found, instruments: frozenset[str], share: float, guidanc
             return True
         return guidance and meta.get("kind") == "guidance" and about(str(meta.get("title", ""))) in instruments
 
-    out = [(vid, score * share if other(found[vid][1] or {}) else score) for vid, score in shortlist]
+    return _scaled(shortlist, found, other, share)
+
+
+def _scaled(shortlist, found, which: Callable[[dict], bool], share: float) -> list[tuple[str, float]]:
+    """The passages whose metadata `which` picks keep `share` of their score; best first again."""
+    out = [(vid, score * share if which(found[vid][1] or {}) else score) for vid, score in shortlist]
     return sorted(out, key=lambda kv: -kv[1])
 
 

@@ -14,6 +14,9 @@ The rest of such a file is indexed, marked as the remainder of a partly supersed
 (`PARTIAL`; its other paragraphs still carry the 2017 dates, e.g. "26 May 2020", the date of
 application Regulation 2020/561 moved to 26 May 2021): a question naming that article is not
 steered to what is left of it, a search shows it flagged, and no section is grounded in it.
+The same holds for MDR Art. 123(2), whose 2017 wording gives the date of application as
+26 May 2020 (deferred to 26 May 2021 by Regulation 2020/561), and for the rest of Art. 123, whose
+paragraph 3 is a list of derogations "from paragraph 2" and whose dates count from it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,12 @@ _BASE_WORDING = (
      Superseded("MDR Art. 120(4) / IVDR Art. 110(4), 2017 wording", "Regulation (EU) 2023/607")),
     (re.compile(r"jusqu'au\s+27\s+mai\s+2025", re.I),
      Superseded("RDM art. 120(4) / RDIV art. 110(4), version de 2017", "règlement (UE) 2023/607")),
+    # MDR Art. 123(2) as enacted: Regulation (EU) 2020/561 deferred the date of application to
+    # 26 May 2021 (the Commission's Q&A on Regulation 2023/607, question 1: "the MDR's date of
+    # application (i.e. 26 May 2021)"). A search for the MDR's date of application read "26 May
+    # 2020" first. English only: the French base wording was not read here.
+    (re.compile(r"It\s+shall\s+apply\s+from\s+26\s+May\s+2020", re.I),
+     Superseded("MDR Art. 123(2), 2017 wording", "Regulation (EU) 2020/561: date of application 26 May 2021")),
 )
 
 

@@ -363,6 +363,29 @@ def test_a_question_naming_a_partly_superseded_article_reads_the_guidance_quotin
                      "notifications", k=1)[0].citation.startswith("MDR Art. 120(1)")
 
 
+def test_the_mdr_is_never_said_to_apply_from_26_may_2020(kb):
+    """MDR Art. 123(2) as enacted reads "It shall apply from 26 May 2020"; Regulation (EU) 2020/561
+    deferred the date of application to 26 May 2021. Before, the question a regulatory manager asks
+    ("from what date does the MDR apply?") read that 2017 sentence first, unflagged. Now it is refused
+    with the reason, the rest of Art. 123 is flagged, and the Commission's statement of the date
+    (its Q&A on Regulation 2023/607) is among the first hits, in English and in French."""
+    eu = SHARED / "reference" / "eu"
+    files = [eu / "01-regulation" / "mdr-2017-745" / "article-123.md",
+             eu / "02-mdcg" / "other-topics" / "mdr_proposal_extension-q-n-a_1.md"]
+    if not all(f.exists() for f in files):
+        pytest.skip("the reference corpus (../shared) is not here")
+    report = kb.add(files)
+    assert len(report.problems) == 1, report.problems
+    assert "MDR Art. 123(2), 2017 wording" in report.problems[0] and "2020/561" in report.problems[0]
+    for query in ("from what date does the MDR apply?",
+                  "à partir de quelle date le règlement relatif aux dispositifs médicaux est-il applicable ?"):
+        hits = kb.search(query, k=3, notes=0)
+        assert not [h.citation for h in hits if "apply from 26 May 2020" in h.text]
+        assert all(h.superseded for h in hits if h.citation.startswith("MDR Art. 123")), [h.citation for h in hits]
+        assert any("26 May 2021" in h.text and h.citation.startswith("Commission Q&A") for h in hits), \
+            [(h.citation, h.text[:80]) for h in hits]
+
+
 def test_no_section_rests_on_what_is_left_of_a_partly_superseded_article(kb_with_notes, tmp_path):
     """A legacy device's case (the transition of MDR Art. 120 is its subject): its sections are
     grounded in the notes and guidance stating the amended article, never in the 2017 Art. 120's
