@@ -240,8 +240,11 @@ def _merge_small(chunks: list[Chunk], max_chars: int) -> list[Chunk]:
 
 
 def citation_label(instrument: str, article: str, paragraph: str = "", lang: str = "en") -> str:
-    """`MDR Art. 59(1)`, `CSP L. 5211-3 II`, `MDR Annex I, Chapter II`, `MDCG 2022-18`."""
-    inst = instrument.replace("-", " ", 1) if instrument.startswith("MDCG") else instrument
+    """`MDR Art. 59(1)`, `CSP L. 5211-3 II`, `MDR Annex I, Chapter II`, `MDCG 2022-18`, and an
+    addendum as its first page prints it: `MDCG 2022-18 ADD.1` (instrument MDCG-2022-18-ADD1)."""
+    inst = instrument
+    if instrument.startswith("MDCG"):
+        inst = re.sub(r"-ADD(\d+)$", r" ADD.\1", instrument.replace("-", " ", 1))
     if lang == "fr":
         inst = {"MDR": "RDM", "IVDR": "RDIV"}.get(inst, inst)
     if not article:

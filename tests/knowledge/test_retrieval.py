@@ -356,6 +356,8 @@ def test_real_guidance_documents_are_cited_by_their_own_number_and_first_page_ti
     # the parts of a series by their own number, as the Commission lists them
     assert first("mdcg_2024-1-3_en.md")["citation"].startswith("MDCG 2024-1-3")
     assert first("md_mdcg_2020-10-1_guidance_safety_reporting_en.md")["citation"].startswith("MDCG 2020-10/1")
+    # an addendum as its first page prints it (it was "MDCG 2022-18-ADD1", the internal id)
+    assert first("mdcg_2022-18_add-1_en.md")["citation"] == "MDCG 2022-18 ADD.1"
 
 
 def test_derogation_search_lists_the_official_texts_then_the_project_notes_each_with_url_and_excerpt(
