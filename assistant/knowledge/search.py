@@ -40,6 +40,7 @@ __all__ = ["GET_PAGE", "RRF_K", "LexicalIndexes", "SearchSettings", "Target", "h
 RRF_K = 30  # 60 before the question lists: with them, the first ranks of each list deserve more weight (train split)
 GET_PAGE = 5000  # chunks read from Chroma per call when building the lexical index
 FILTER_KEYS = ("instrument", "language", "kind")  # the metadata a search may filter on, kept with the postings
+NEAR_MIN_WORDS = 20  # distinct words below which a passage is never taken for another's near duplicate
 SMALL_PART = 5000  # a filter passing at most this many chunks is searched exactly over their vectors
 
 # (collection name, metadata filters, the case it is scoped to or None for the corpus). A filter's
@@ -107,6 +108,11 @@ class SearchSettings:
     # (its current paragraphs are still what it asks about); 1: no change. 0.5 pushed the still-valid
     # Art. 120 paragraphs out of the first five for two training questions; 0.75 keeps them there.
     remains: float = 0.75
+    # Two guidance passages sharing at least this share of their words (Jaccard, over the body without
+    # the heading line) are one hit: the device-specific vigilance guides (MDCG 2024-1-1 … -5) repeat
+    # their template's sections word for word, and a search listed the same text under five
+    # numbers; 0: only identical passages are merged.
+    near_duplicate: float = 0.9
 
     def lexical_weight(self, lang: str) -> float:
         return self.lexical_fr if lang == "fr" else self.lexical_en
@@ -117,7 +123,7 @@ class SearchSettings:
         plain = SearchSettings(expansion=0.0, lexical_fr=1.0, lexical_en=1.0, heading_boost=0.0, per_document=0,
                                rendering=0.0, merge_languages=False, mixed_notes=True, twin=1.0,
                                reference_boost=0.0, questions=0.0, questions_lexical=0.0,
-                               unnamed_twin=1.0, rrf_k=60, remains=1.0)
+                               unnamed_twin=1.0, rrf_k=60, remains=1.0, near_duplicate=0.0)
         return {
             "hybrid (plain)": plain,
             "+ expansion": replace(plain, expansion=self.expansion),
@@ -131,6 +137,7 @@ class SearchSettings:
             "+ named references": replace(plain, reference_boost=self.reference_boost),
             "+ questions": replace(plain, questions=self.questions, questions_lexical=self.questions_lexical),
             "+ remains demoted": replace(plain, remains=self.remains),
+            "+ near duplicates merged": replace(plain, near_duplicate=self.near_duplicate),
         }
 
 
@@ -431,7 +438,7 @@ def hybrid_search(
                                 lambda meta: bool(meta.get(PARTIAL)) and not (refs and refs.holds(meta)), s.remains)
         # a note is one short summary: two of its chunks read as the same hit twice (same heading,
         # often the same best sentence), so the notes' shelf shows one passage per note
-        ranked = _cap(shortlist, found, s.per_document if shelf == 0 else 1, shelf_k)
+        ranked = _cap(shortlist, found, s.per_document if shelf == 0 else 1, shelf_k, s.near_duplicate)
         out += [_passage(vid, *found[vid], score=score, terms=typed) for vid, score in ranked]
     return out
 
@@ -599,22 +606,33 @@ def _vote(shortlist, found, weight: float) -> list[tuple[str, float]]:
     return sorted(out, key=lambda kv: -kv[1])
 
 
-def _cap(shortlist, found, per_document: int, k: int) -> list[tuple[str, float]]:
+def _cap(shortlist, found, per_document: int, k: int, near: float = 0.0) -> list[tuple[str, float]]:
     """The first `k`, with at most `per_document` passages of one document when it is set, and
     never the same passage twice: one text stored from two places (a document added from two
-    folders, the notes of two checkouts sharing a data home) is one hit."""
+    folders, the notes of two checkouts sharing a data home) is one hit, and so is, with `near`,
+    a text sharing that share of its words with one already shown (a template's section repeated
+    by each document of a series)."""
     seen: dict[str, int] = {}
     shown: set[tuple[str, str]] = set()
+    words_shown: list[set[str]] = []
     out = []
     for vid, score in shortlist:
         text, meta = found[vid][0], found[vid][1] or {}
         same = (str(meta.get("citation", "")), text)
         if text and same in shown:
             continue
+        # guidance only: the MDR's and the IVDR's parallel articles share most words and are two laws
+        words = set(tokens(text.split("\n", 1)[-1])) if near and text and meta.get("kind") == "guidance" else set()
+        if len(words) < NEAR_MIN_WORDS:  # a short passage shares most of its few words by chance
+            words = set()
+        if words and any(len(words & other) >= near * len(words | other) for other in words_shown):
+            continue
         key = str(meta.get("note_id") or meta.get("source") or vid)
         if per_document and seen.get(key, 0) >= per_document:
             continue
         shown.add(same)
+        if words:
+            words_shown.append(words)
         seen[key] = seen.get(key, 0) + 1
         out.append((vid, score))
         if len(out) == k:

@@ -431,3 +431,19 @@ def test_derogation_search_says_when_a_hit_is_what_is_left_of_a_partly_supersede
                    "--lang", "en", home=home)
     assert "2. " not in done.stdout and "1. MDR Art. 59" in done.stdout, done.stdout
     assert "superseded" not in done.stdout  # a whole current article carries no such line
+
+
+@pytest.mark.skipif(not EU.exists(), reason="the reference corpus (../shared) is not here")
+def test_a_section_repeated_word_for_word_by_each_guide_of_a_series_is_one_hit(tmp_path, embedder):
+    """The device-specific vigilance guides (MDCG 2024-1-1 … -3) repeat their template's section on
+    trend reporting word for word: a search listed that one text three times under three numbers.
+    Now it is one hit and the other places go to other passages; the sections that differ by device
+    (each guide's scope) are still each a hit of its own."""
+    guides = [next(EU.glob(f"**/mdcg_2024-1-{n}_en.md")) for n in (1, 2, 3)]
+    kb = KnowledgeBase(tmp_path / "home", embedder=embedder)
+    kb.add(guides)
+    hits = kb.search("manufacturer trend reporting under the vigilance system", k=5, notes=0)
+    bodies = [h.text for h in hits if "Trend Reporting" in h.text]
+    assert len(bodies) == 1, [h.citation for h in hits]
+    scopes = kb.search("which devices does each device-specific vigilance guidance cover", k=5, notes=0)
+    assert len({h.instrument for h in scopes}) >= 2, [h.citation for h in scopes]
