@@ -29,6 +29,9 @@ class Passage(BaseModel):
     # The provisions of this passage's text refused as superseded (superseded.PARTIAL): the passage is
     # what is left of a 2017 article amended since, shown flagged by a search and never grounding a section
     superseded: str = ""
+    # The citations of the passages holding the same text that were merged into this hit (a section a
+    # series of guidance documents repeats word for word: search.SearchSettings.near_duplicate)
+    same_text_in: tuple[str, ...] = ()
     excerpt: str = ""  # one line of the text, the sentence that best matches the query (search results)
     score: float = 0.0  # the fused rank score
     similarity: float | None = None  # cosine similarity to the query, for relevance thresholds

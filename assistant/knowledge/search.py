@@ -438,8 +438,9 @@ def hybrid_search(
                                 lambda meta: bool(meta.get(PARTIAL)) and not (refs and refs.holds(meta)), s.remains)
         # a note is one short summary: two of its chunks read as the same hit twice (same heading,
         # often the same best sentence), so the notes' shelf shows one passage per note
-        ranked = _cap(shortlist, found, s.per_document if shelf == 0 else 1, shelf_k, s.near_duplicate)
-        out += [_passage(vid, *found[vid], score=score, terms=typed) for vid, score in ranked]
+        ranked, same = _cap(shortlist, found, s.per_document if shelf == 0 else 1, shelf_k, s.near_duplicate)
+        out += [_passage(vid, *found[vid], score=score, terms=typed, same_text_in=tuple(same.get(vid, ())))
+                for vid, score in ranked]
     return out
 
 
@@ -606,15 +607,18 @@ def _vote(shortlist, found, weight: float) -> list[tuple[str, float]]:
     return sorted(out, key=lambda kv: -kv[1])
 
 
-def _cap(shortlist, found, per_document: int, k: int, near: float = 0.0) -> list[tuple[str, float]]:
+def _cap(shortlist, found, per_document: int, k: int,
+         near: float = 0.0) -> tuple[list[tuple[str, float]], dict[str, list[str]]]:
     """The first `k`, with at most `per_document` passages of one document when it is set, and
     never the same passage twice: one text stored from two places (a document added from two
     folders, the notes of two checkouts sharing a data home) is one hit, and so is, with `near`,
     a text sharing that share of its words with one already shown (a template's section repeated
-    by each document of a series)."""
+    by each document of a series). Also, per hit, the citations of the near duplicates merged into it
+    (among the shortlist's passages ranked before the `k`-th hit)."""
     seen: dict[str, int] = {}
     shown: set[tuple[str, str]] = set()
-    words_shown: list[set[str]] = []
+    words_shown: list[tuple[str, set[str]]] = []
+    merged: dict[str, list[str]] = {}
     out = []
     for vid, score in shortlist:
         text, meta = found[vid][0], found[vid][1] or {}
@@ -625,22 +629,27 @@ def _cap(shortlist, found, per_document: int, k: int, near: float = 0.0) -> list
         words = set(tokens(text.split("\n", 1)[-1])) if near and text and meta.get("kind") == "guidance" else set()
         if len(words) < NEAR_MIN_WORDS:  # a short passage shares most of its few words by chance
             words = set()
-        if words and any(len(words & other) >= near * len(words | other) for other in words_shown):
+        twin = next((hit for hit, other in words_shown if len(words & other) >= near * len(words | other)), None)
+        if words and twin is not None:
+            if same[0] and same[0] != found[twin][1].get("citation") and same[0] not in merged[twin]:
+                merged[twin].append(same[0])
             continue
         key = str(meta.get("note_id") or meta.get("source") or vid)
         if per_document and seen.get(key, 0) >= per_document:
             continue
         shown.add(same)
         if words:
-            words_shown.append(words)
+            words_shown.append((vid, words))
+            merged[vid] = []
         seen[key] = seen.get(key, 0) + 1
         out.append((vid, score))
         if len(out) == k:
             break
-    return out
+    return out, {vid: cites for vid, cites in merged.items() if cites}
 
 
-def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: float, terms: set[str]) -> Passage:
+def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: float, terms: set[str],
+             same_text_in: tuple[str, ...] = ()) -> Passage:
     page = int(meta.get("page") or 0) or None
     body = text.split("\n", 1)[1] if "\n" in text else text
     return Passage(
@@ -660,6 +669,7 @@ def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: f
         evidence_kind=str(meta.get("evidence_kind", "")),
         kind=str(meta.get("kind", "")),
         superseded=str(meta.get(PARTIAL, "")),
+        same_text_in=same_text_in,
         score=round(score, 6),
         similarity=None if similarity is None else round(similarity, 4),
     )

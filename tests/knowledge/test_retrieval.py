@@ -437,13 +437,23 @@ def test_derogation_search_says_when_a_hit_is_what_is_left_of_a_partly_supersede
 def test_a_section_repeated_word_for_word_by_each_guide_of_a_series_is_one_hit(tmp_path, embedder):
     """The device-specific vigilance guides (MDCG 2024-1-1 … -3) repeat their template's section on
     trend reporting word for word: a search listed that one text three times under three numbers.
-    Now it is one hit and the other places go to other passages; the sections that differ by device
-    (each guide's scope) are still each a hit of its own."""
+    Now it is one hit, which says where else the same text stands (a manufacturer of another device
+    type finds its own guide), and the other places go to other passages; the sections that differ
+    by device (each guide's scope) are still each a hit of their own."""
     guides = [next(EU.glob(f"**/mdcg_2024-1-{n}_en.md")) for n in (1, 2, 3)]
-    kb = KnowledgeBase(tmp_path / "home", embedder=embedder)
+    home = tmp_path / "home"
+    kb = KnowledgeBase(home, embedder=embedder)
     kb.add(guides)
-    hits = kb.search("manufacturer trend reporting under the vigilance system", k=5, notes=0)
-    bodies = [h.text for h in hits if "Trend Reporting" in h.text]
-    assert len(bodies) == 1, [h.citation for h in hits]
+    query = "manufacturer trend reporting under the vigilance system"
+    hits = kb.search(query, k=5, notes=0)
+    trend = [h for h in hits if "Trend Reporting" in h.text]
+    assert len(trend) == 1, [h.citation for h in hits]
+    numbers = {c.split(" §")[0] for c in (trend[0].citation, *trend[0].same_text_in)}
+    assert numbers == {"MDCG 2024-1-1", "MDCG 2024-1-2", "MDCG 2024-1-3"}, trend[0].same_text_in
+    done = run_cli("search", query, "--k", "5", "--notes", "0", "--lang", "en", home=home)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if "Trend Reporting" in line)  # the hit's excerpt
+    assert lines[at - 1].strip() == "Same text in: " + "; ".join(trend[0].same_text_in), done.stdout
     scopes = kb.search("which devices does each device-specific vigilance guidance cover", k=5, notes=0)
     assert len({h.instrument for h in scopes}) >= 2, [h.citation for h in scopes]
