@@ -86,7 +86,7 @@ def cmd_search(svc: Service, args: argparse.Namespace) -> int:
         print_json([
             {"list": "notes" if p.is_note else "official", "kind": p.kind,
              "citation": p.citation, "title": p.title, "url": p.url, "excerpt": p.excerpt, "source": p.source,
-             "article": p.article, "page": p.page, "text": p.text, "superseded": p.superseded,
+             "article": p.article, "page": p.page, "text": p.text, "superseded": p.superseded, "amended": p.amended,
              "same_text_in": list(p.same_text_in),
              "score": p.score, "similarity": p.similarity,
              "id": p.id}
@@ -118,6 +118,8 @@ def _print_hits(hits: list, lang: str) -> None:
             print(f"   {p.url or words('search_no_url', lang)}")
         if p.superseded:
             print(f"   {words('search_partly_superseded', lang, p.superseded)}")
+        if p.amended:
+            print(f"   {words('search_amended', lang, p.amended)}")
         if p.same_text_in:  # a series' repeated section, shown once: where else it stands
             print(f"   {words('search_same_text_in', lang, '; '.join(p.same_text_in))}")
         print(f"   « {p.excerpt} »" if p.excerpt else "")

@@ -30,7 +30,7 @@ from assistant.knowledge.questions import QuestionBank, embed_as_queries
 from assistant.knowledge.search import LexicalIndexes, SearchSettings, Target, hybrid_search
 from assistant.knowledge.shipped import ShippedVectors
 from assistant.knowledge.sources import NOTES_DIR, CorpusError, SourceChunk, chunks_of_file, source_files
-from assistant.knowledge.superseded import PARTIAL, superseded
+from assistant.knowledge.superseded import AMENDED, PARTIAL, amended, superseded
 from assistant.knowledge.superseded import warning as superseded_warning
 from assistant.knowledge.twins import twin_instruments
 
@@ -295,7 +295,8 @@ class KnowledgeBase:
                 report.problems.append(superseded_warning(path.name, found, len(chunks) - len(kept)))
                 # what is left of the text says so (search.py: a question naming it is not steered to it)
                 partial = {PARTIAL: "; ".join(dict.fromkeys(w.provision for w in found))}
-            group.extend(Document(page_content=c.text, metadata=_clean_meta({**c.metadata, **partial})) for c in kept)
+            group.extend(Document(page_content=c.text, metadata=_clean_meta({**c.metadata, **partial, **_amended(c.metadata)}))
+                         for c in kept)
             names.append(path.name)
             if len(group) >= (batch_chunks or BATCH_CHUNKS):
                 flush()
@@ -502,6 +503,12 @@ def _forget_cached_stores() -> None:
         SharedSystemClient.clear_system_cache()
     except Exception:
         pass
+
+
+def _amended(meta: dict) -> dict[str, str]:
+    """The mark of a 2017 provision re-worded since (superseded.amended), as chunk metadata."""
+    what = amended(meta)
+    return {AMENDED: what.provision} if what else {}
 
 
 def _clean_meta(meta: dict) -> dict:

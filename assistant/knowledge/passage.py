@@ -29,6 +29,9 @@ class Passage(BaseModel):
     # The provisions of this passage's text refused as superseded (superseded.PARTIAL): the passage is
     # what is left of a 2017 article amended since, shown flagged by a search and never grounding a section
     superseded: str = ""
+    # The 2017 provision this passage holds when it was re-worded since (superseded.AMENDED, e.g.
+    # "MDR Art. 34, 2017 wording (amended by Regulation (EU) 2024/1860)"): shown flagged, never grounding a section
+    amended: str = ""
     # The citations of the passages holding the same text that were merged into this hit (a section a
     # series of guidance documents repeats word for word: search.SearchSettings.near_duplicate)
     same_text_in: tuple[str, ...] = ()

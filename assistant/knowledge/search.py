@@ -31,7 +31,7 @@ from assistant.knowledge.expansion import expand, query_language, render
 from assistant.knowledge.passage import Passage, excerpt
 from assistant.knowledge.questions import QuestionBank
 from assistant.knowledge.references import Named, named
-from assistant.knowledge.superseded import PARTIAL
+from assistant.knowledge.superseded import AMENDED, PARTIAL
 from assistant.knowledge.twins import about, general, twin_instruments
 from assistant.knowledge.vectors import nearest, unit
 
@@ -102,7 +102,7 @@ class SearchSettings:
     questions: float = 1.0
     questions_lexical: float = 1.0
     # What is left of a partly superseded text (superseded.py: the 2017 MDR Art. 120 and 123 without
-    # their refused paragraphs) keeps this share of its score, so a current text that answers as well
+    # their refused paragraphs), and a 2017 provision re-worded since (amended.yaml), keeps this share of its score, so a current text that answers as well
     # ranks above it: "from what date does the MDR apply?" read Art. 123(3)'s 2017 dates first and
     # the Commission's statement of the deferred date fourth. Not for a question naming the article
     # (its current paragraphs are still what it asks about); 1: no change. 0.5 pushed the still-valid
@@ -434,8 +434,8 @@ def hybrid_search(
         if twin_of:
             shortlist = _demote(shortlist, found, twin_of, share, guidance=by_title)
         if s.remains != 1.0:  # not those of a reference the question names: it asks about what is left
-            shortlist = _scaled(shortlist, found,
-                                lambda meta: bool(meta.get(PARTIAL)) and not (refs and refs.holds(meta)), s.remains)
+            shortlist = _scaled(shortlist, found, lambda meta: bool(meta.get(PARTIAL) or meta.get(AMENDED))
+                                and not (refs and refs.holds(meta)), s.remains)
         # a note is one short summary: two of its chunks read as the same hit twice (same heading,
         # often the same best sentence), so the notes' shelf shows one passage per note
         ranked, same = _cap(shortlist, found, s.per_document if shelf == 0 else 1, shelf_k, s.near_duplicate)
@@ -669,6 +669,7 @@ def _passage(vid: str, text: str, meta: dict, similarity: float | None, score: f
         evidence_kind=str(meta.get("evidence_kind", "")),
         kind=str(meta.get("kind", "")),
         superseded=str(meta.get(PARTIAL, "")),
+        amended=str(meta.get(AMENDED, "")),
         same_text_in=same_text_in,
         score=round(score, 6),
         similarity=None if similarity is None else round(similarity, 4),

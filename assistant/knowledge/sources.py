@@ -19,6 +19,7 @@ from assistant.config import package_folder
 from assistant.errors import CorpusError
 from assistant.knowledge.chunking import Chunk, chunk_text, citation_label
 from assistant.knowledge.guidance import GROUP_LETTERHEAD, document_number, document_title, sections
+from assistant.knowledge.superseded import BASE_ACT
 
 NOTES_DIR = package_folder("assistant.corpus") / "notes"
 SUFFIXES = {".md", ".markdown", ".html", ".htm", ".pdf"}
@@ -197,6 +198,9 @@ def html_to_text(raw: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+_CELEX = re.compile(r"CELEX[_:]?(\d{5}R\d{4}(?:-\d{8})?)", re.I)  # "CELEX_32017R0745_EN_TXT.html"
+
+
 def _chunk_metadata(chunk: Chunk, base: dict, lang: str, citation: str | None = None) -> dict:
     meta = {
         **base,
@@ -279,6 +283,8 @@ def chunks_of_file(path: Path) -> list[SourceChunk]:
         return _guidance_chunks(path, text, instrument, base, lang)
     base.update(instrument=instrument, url=official_url(instrument, article, path.name),
                 title=str(source.get("chunk_title", "") or "")[:120])
+    if act := _CELEX.search(str(source.get("source_file", ""))):  # the act as adopted or a consolidation
+        base[BASE_ACT] = act.group(1)
     out = []
     for c in chunk_text(text, instrument=instrument, article=article):
         meta = _chunk_metadata(c, base, lang)

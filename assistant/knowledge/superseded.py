@@ -23,6 +23,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,13 @@ _BASE_WORDING = (
     # 2020" first. English only: the French base wording was not read here.
     (re.compile(r"It\s+shall\s+apply\s+from\s+26\s+May\s+2020", re.I),
      Superseded("MDR Art. 123(2), 2017 wording", "Regulation (EU) 2020/561: date of application 26 May 2021")),
+    # MDR Art. 120(8) and IVDR Art. 110(8) as enacted: registration in Eudamed deemed to meet the
+    # Directives' national registration duties. Deleted by Regulation (EU) 2024/1860 (the Commission's
+    # Q&A on the gradual roll-out of Eudamed, Part B, note: "Regulation (EU) 2024/1860 deleted
+    # Article 120(8) MDR and Article 110(8) IVDR"). English only: the French wording was not read.
+    (re.compile(r"shall\s+be\s+considered\s+to\s+comply\s+with\s+the\s+laws\s+and\s+regulations\s+adopted\s+by\s+"
+                r"Member\s+States\s+in\s+accordance\s+with[^.]{0,400}Decision\s+2010/227/EU", re.I),
+     Superseded("MDR Art. 120(8) / IVDR Art. 110(8), 2017 wording", "Regulation (EU) 2024/1860: paragraph deleted")),
 )
 
 
@@ -78,3 +89,46 @@ def warning(filename: str, found: list[Superseded], skipped: int) -> str:
     what = "; ".join(f"{w.provision} (replaced by {w.replaced_by})" for w in dict.fromkeys(found))
     return (f"{filename}: {skipped} passage(s) not added: they hold the superseded wording of "
             f"{what}. Add the consolidated text instead (EUR-Lex, 'current consolidated version').")
+
+
+# The metadata key a chunk of a 2017 base text carries when its provision was amended since (amended.yaml).
+AMENDED = "amended"
+# The act a chunk is the text of, when its source says so (sources.py: the reference files' front
+# matter names the EUR-Lex file, "CELEX_32017R0745_EN_TXT.html"). A CELEX number starting with 3 is
+# the act as adopted; a consolidated version's starts with 0.
+BASE_ACT = "base_act"
+_AMENDED_FILE = Path(__file__).with_name("amended.yaml")
+
+
+@dataclass(frozen=True)
+class Amended:
+    instrument: str
+    article: str
+    paragraph: str  # "" for the whole article
+    by: str  # the amending act(s)
+    read_in: str  # where the amendment is stated (a text of the corpus or of ../shared)
+
+    @property
+    def provision(self) -> str:
+        where = f"{self.instrument} Art. {self.article}" + (f"({self.paragraph})" if self.paragraph else "")
+        return f"{where}, 2017 wording (amended by {self.by})"
+
+
+@cache
+def _amendments() -> tuple[Amended, ...]:
+    rows = yaml.safe_load(_AMENDED_FILE.read_text(encoding="utf-8")) or []
+    return tuple(Amended(str(r["instrument"]), str(r["article"]), str(r.get("paragraph", "")), str(r["by"]),
+                         str(r["read_in"])) for r in rows)
+
+
+def amended(meta: dict) -> Amended | None:
+    """The amendment of the provision a chunk of a 2017 base text holds, or None (any other text:
+    a consolidated version, a guidance document, a note, a file whose act is not known)."""
+    act = str(meta.get(BASE_ACT, ""))
+    if not act.startswith("3") or meta.get("kind") not in (None, "", "official"):
+        return None
+    for a in _amendments():
+        if (a.instrument == meta.get("instrument") and a.article == str(meta.get("article", ""))
+                and (not a.paragraph or a.paragraph == str(meta.get("paragraph", "")))):
+            return a
+    return None

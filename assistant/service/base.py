@@ -337,9 +337,10 @@ class ServiceBase:
             # The official texts and the project's notes are ranked apart (a search lists the notes
             # after the texts): a section rests on the best of each, the texts first. Never on what is
             # left of a partly superseded text (the 2017 MDR Art. 120 without its refused paragraphs:
-            # the others still carry the 2017 dates); the notes state the amended article.
+            # the others still carry the 2017 dates), nor on a 2017 provision re-worded since (MDR
+            # Art. 59(3)); the notes state the amended article.
             hits = [p for p in kb.search(query, k=wide, include_corpus=True, notes=wide, excluded=excluded)
-                    if p.instrument not in excluded and not p.superseded]
+                    if p.instrument not in excluded and not p.superseded and not p.amended]
             found = ([p for p in hits if not p.is_note][:CORPUS_PASSAGES]
                      + [p for p in hits if p.is_note][:CORPUS_PASSAGES])
             cache.put(cache.corpus_scope(), state["stamp"], k, found)

@@ -412,3 +412,62 @@ def test_no_section_rests_on_what_is_left_of_a_partly_superseded_article(kb_with
     grounds = [p for section in svc.profile(case).sections for p in find(section)]
     assert any(p.instrument == "MDR" and p.article == "59" for p in grounds)
     assert not [p.citation for p in grounds if p.superseded]
+
+
+def test_a_2017_provision_re_worded_since_is_flagged_and_grounds_no_section(kb_with_notes, tmp_path):
+    """MDR Art. 34 as enacted says Eudamed is audited and declared functional as a whole; Regulation
+    (EU) 2024/1860 re-worded it for a roll-out module by module (the Commission's Q&A on that
+    roll-out, in the corpus). No sentence of the 2017 text is known to be wrong, so it is indexed,
+    but marked: a search shows it as the 2017 text of an article amended since, and no section rests
+    on it. Art. 120(8), which that Regulation deleted, is refused with its reason."""
+    from assistant.case.store import CaseStore
+    from assistant.service import Actor, Service
+
+    eu = SHARED / "reference" / "eu"
+    files = [eu / "01-regulation" / "mdr-2017-745" / "article-034.md",
+             eu / "01-regulation" / "mdr-2017-745" / "article-120.md",
+             eu / "01-regulation" / "mdr-2017-745" / "article-059.md"]
+    if not all(f.exists() for f in files):
+        pytest.skip("the reference corpus (../shared) is not here")
+    kb = kb_with_notes
+    report = kb.add(files)
+    assert any("MDR Art. 120(8) / IVDR Art. 110(8), 2017 wording" in p and "2024/1860" in p
+               for p in report.problems), report.problems
+    assert not [h.citation for h in kb.search("registration deemed to comply with Decision 2010/227/EU", k=5, notes=0)
+                if "2010/227/EU" in h.text]
+    hits = kb.search("when is Eudamed declared functional after the independent audit?", k=3, notes=0)
+    eudamed = [h for h in hits if h.citation.startswith("MDR Art. 34")]
+    assert eudamed, [h.citation for h in hits]
+    assert all(h.amended == "MDR Art. 34, 2017 wording (amended by Regulation (EU) 2024/1860)" for h in eudamed)
+    # Art. 59(3), re-worded by Regulation 2020/561, is flagged; 59(1) and (2) are current and are not
+    by_paragraph = {h.paragraph: h.amended for q in ("MDR Article 59: the Commission extends a national derogation "
+                                                      "to the territory of the Union by implementing acts",
+                                                      "MDR Article 59(1): derogation by a competent authority")
+                    for h in kb.search(q, k=5, notes=0) if h.citation.startswith("MDR Art. 59")}
+    assert by_paragraph.get("3", "").startswith("MDR Art. 59(3), 2017 wording"), by_paragraph
+    assert by_paragraph.get("1") == "", by_paragraph
+    svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
+    maker = Actor("maker", "manufacturer")
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", maker)
+    svc.answer(case.id, "is_ivd", "no", maker)
+    find = svc.passages_for(case.id, "en")
+    grounds = [p for section in svc.profile(case).sections for p in find(section)]
+    assert any(p.citation.startswith("MDR Art. 59(1)") for p in grounds)
+    assert not [p.citation for p in grounds if p.amended]
+
+
+def test_only_the_2017_text_is_marked_as_amended_not_a_consolidated_version():
+    """The mark rests on the act a file says it is: EUR-Lex's CELEX number of the act as adopted
+    (32017R0745) is the 2017 text; a consolidated version's (02017R0745-…) is the text in force, and
+    a file that does not say (an HTML page a user saved) is not marked."""
+    from assistant.knowledge.superseded import amended
+
+    art34 = {"instrument": "MDR", "article": "34", "paragraph": "2", "kind": "official"}
+    assert amended({**art34, "base_act": "32017R0745"}).by == "Regulation (EU) 2024/1860"
+    assert amended({**art34, "base_act": "02017R0745-20240709"}) is None
+    assert amended(art34) is None
+    assert amended({**art34, "base_act": "32017R0745", "kind": "note"}) is None
+    assert amended({**art34, "base_act": "32017R0745", "article": "35"}) is None
+    # a paragraph-level entry marks that paragraph only
+    art59 = {"instrument": "MDR", "article": "59", "kind": "official", "base_act": "32017R0745"}
+    assert amended({**art59, "paragraph": "3"}) is not None and amended({**art59, "paragraph": "1"}) is None

@@ -409,7 +409,7 @@ def test_derogation_search_says_when_a_hit_is_what_is_left_of_a_partly_supersede
     the 2017 wording of an article amended since, to be read in its consolidated version before it
     is cited."""
     folder = SHARED / "reference" / "eu" / "01-regulation" / "mdr-2017-745"
-    articles = [folder / "article-120.md", folder / "article-059.md"]
+    articles = [folder / "article-120.md", folder / "article-059.md", folder / "article-034.md"]
     if not all(a.exists() for a in articles):
         pytest.skip("the reference corpus (../shared) is not here")
     home = with_notes(tmp_path / "home")
@@ -430,7 +430,12 @@ def test_derogation_search_says_when_a_hit_is_what_is_left_of_a_partly_supersede
     done = run_cli("search", "derogation by a competent authority Article 59", "--k", "1", "--notes", "0",
                    "--lang", "en", home=home)
     assert "2. " not in done.stdout and "1. MDR Art. 59" in done.stdout, done.stdout
-    assert "superseded" not in done.stdout  # a whole current article carries no such line
+    assert "superseded" not in done.stdout and "Amended" not in done.stdout  # a current paragraph carries no such line
+    # a 2017 article re-worded since (amended.yaml) says so, in the reader's language
+    done = run_cli("search", "Article 34 MDR functionality of Eudamed", "--k", "1", "--notes", "0", "--lang", "fr",
+                   home=home, check=True)
+    assert "1. MDR Art. 34" in done.stdout and ("Texte modifié depuis : MDR Art. 34, 2017 wording (amended by "
+                                                  "Regulation (EU) 2024/1860)") in done.stdout, done.stdout
 
 
 @pytest.mark.skipif(not EU.exists(), reason="the reference corpus (../shared) is not here")
