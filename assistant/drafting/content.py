@@ -19,6 +19,7 @@ import yaml
 from assistant import words as i18n
 from assistant.case.profile import PROFILE_DIR, Profile, Question
 from assistant.errors import NotFound
+from assistant.knowledge.passage import Passage
 
 CONSISTENCY_DIR = PROFILE_DIR / "consistency"
 
@@ -125,3 +126,13 @@ def written_in(text: str, lang: str) -> bool:
     if len(words) < 6:  # a name or a reference reads the same in every language; "3 ans", "aucune" do not
         return any(w in _SHORT_MARKERS.get(lang, set()) for w in words)
     return sum(1 for w in words if w in stop) / len(words) >= 0.15
+
+
+def passage_label(passage: Passage, lang: str) -> str:
+    """How a draft cites a retrieved passage: its citation, and where else the same text stands when a
+    series of guidance documents repeats it word for word (search.py merges those into one hit, which
+    carries the first-ranked document's number: a valve's request would otherwise cite the CIED guide
+    alone for a section the valve guide holds too)."""
+    if not passage.same_text_in:
+        return passage.citation
+    return f"{passage.citation} ({i18n.t('cite_same_text_in', lang, '; '.join(passage.same_text_in))})"

@@ -19,7 +19,7 @@ from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile, Section
 from assistant.case.requirements import applicable_sections, applies, evidence_kinds_for
 from assistant.case.routes import load_routes, screen
-from assistant.drafting.content import agree, answer_label, non_fact, translation_key, written_in
+from assistant.drafting.content import agree, answer_label, non_fact, passage_label, translation_key, written_in
 from assistant.drafting.exhibits import read_facts
 from assistant.drafting.model import Citation, Draft, EvidenceLine, Paragraph, Placeholder, SectionDraft, Span
 from assistant.errors import ProfileError
@@ -286,7 +286,7 @@ class _Composer:
             if n:
                 spans.append(Span(kind="text", text=" ; " if self.lang == "fr" else "; "))
             self.citations[passage.id] = Citation(
-                id=passage.id, kind="passage", label=passage.citation, url=passage.url,
+                id=passage.id, kind="passage", label=passage_label(passage, self.lang), url=passage.url,
                 page=passage.page, source=passage.source, text=passage.text,
             )
             spans.append(Span(kind="cite", ref=passage.id))

@@ -23,7 +23,7 @@ from assistant import words as i18n
 from assistant.case.model import Case
 from assistant.case.profile import Lang, Profile, Section
 from assistant.case.requirements import applies
-from assistant.drafting.content import answer_label
+from assistant.drafting.content import answer_label, passage_label
 from assistant.drafting.grounding import Failure, check_section
 from assistant.drafting.model import Citation, Paragraph, Placeholder, SectionDraft, Span
 from assistant.drafting.spans import render_text
@@ -159,7 +159,8 @@ class _Parser:
                 return Span(kind="cite", ref=f"P{n}")
             p = self.passages[n - 1]
             self.citations[p.id] = Citation(
-                id=p.id, kind="passage", label=p.citation, url=p.url, page=p.page, source=p.source or p.id, text=p.text,
+                id=p.id, kind="passage", label=passage_label(p, self.lang), url=p.url, page=p.page,
+                source=p.source or p.id, text=p.text,
             )
             return Span(kind="cite", ref=p.id)
         if m.group(2):

@@ -68,3 +68,22 @@ def test_drafting_is_deterministic(svc, actor):
     case = svc.new_case("ansm", "individual", "Valve", actor)
     answer_all(svc, case.id, actor)
     assert svc.draft(case.id, "fr") == svc.draft(case.id, "fr")
+
+
+def test_a_section_repeated_by_a_series_of_guides_is_cited_with_where_else_it_stands(svc, actor):
+    """The search shows a section that each device-specific vigilance guide repeats word for word as
+    one hit, under the first-ranked guide's number. A valve's request citing only the CIED guide
+    would send the assessor to the wrong document: the citation names the others too."""
+    from assistant.drafting.offline import compose
+    from assistant.knowledge.passage import Passage
+
+    repeated = Passage(id="passage:cied-2", citation="MDCG 2024-1-1 § 2", text="Trend reporting ...",
+                       url="https://health.ec.europa.eu/document/download/mdcg_2024-1-1_en", kind="guidance",
+                       same_text_in=("MDCG 2024-1-3 § 2", "MDCG 2024-1-2 § 2"))
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", actor)
+    profile = svc.profile(svc.case(case.id))
+    for lang, label in (("en", "MDCG 2024-1-1 § 2 (same text in MDCG 2024-1-3 § 2; MDCG 2024-1-2 § 2)"),
+                        ("fr", "MDCG 2024-1-1 § 2 (même texte dans MDCG 2024-1-3 § 2; MDCG 2024-1-2 § 2)")):
+        draft = compose(profile, svc.case(case.id), lang, passages_for=lambda _section: [repeated])
+        assert {s.citations["passage:cied-2"].label for s in draft.sections} == {label}
+        assert f"[{label}](" in export.to_markdown(profile, svc.case(case.id), draft)
