@@ -386,14 +386,24 @@ def test_the_mdr_is_never_said_to_apply_from_26_may_2020(kb):
             [(h.citation, h.text[:80]) for h in hits]
 
 
+def _valve_case_grounds(kb, tmp_path) -> list:
+    """The passages every section of a new valve case (MDR) rests on, over `kb`."""
+    from assistant.case.store import CaseStore
+    from assistant.service import Actor, Service
+
+    svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
+    maker = Actor("maker", "manufacturer")
+    case = svc.new_case("ansm", "individual", "Valvix TMV-28", maker)
+    svc.answer(case.id, "is_ivd", "no", maker)
+    find = svc.passages_for(case.id, "en")
+    return [p for section in svc.profile(case).sections for p in find(section)]
+
+
 def test_no_section_rests_on_what_is_left_of_a_partly_superseded_article(kb_with_notes, tmp_path):
     """A legacy device's case (the transition of MDR Art. 120 is its subject): its sections are
     grounded in the notes and guidance stating the amended article, never in the 2017 Art. 120's
     remaining paragraphs, which still carry the 2017 dates ("26 May 2020", the date of application
     Regulation 2020/561 moved to 26 May 2021)."""
-    from assistant.case.store import CaseStore
-    from assistant.service import Actor, Service
-
     eu = SHARED / "reference" / "eu"
     files = [eu / "01-regulation" / "mdr-2017-745" / "article-120.md",
              eu / "01-regulation" / "mdr-2017-745" / "article-059.md"]
@@ -404,12 +414,7 @@ def test_no_section_rests_on_what_is_left_of_a_partly_superseded_article(kb_with
     remains = [h for h in kb.search("MDR Article 120 transitional provisions: devices placed on the market "
                                     "under the Directives' certificates", k=5, notes=0) if h.superseded]
     assert remains  # the search still shows them, flagged
-    svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
-    maker = Actor("maker", "manufacturer")
-    case = svc.new_case("ansm", "individual", "Valvix TMV-28", maker)
-    svc.answer(case.id, "is_ivd", "no", maker)
-    find = svc.passages_for(case.id, "en")
-    grounds = [p for section in svc.profile(case).sections for p in find(section)]
+    grounds = _valve_case_grounds(kb, tmp_path)
     assert any(p.instrument == "MDR" and p.article == "59" for p in grounds)
     assert not [p.citation for p in grounds if p.superseded]
 
@@ -420,8 +425,6 @@ def test_a_2017_provision_re_worded_since_is_flagged_and_grounds_no_section(kb_w
     roll-out, in the corpus). No sentence of the 2017 text is known to be wrong, so it is indexed,
     but marked: a search shows it as the 2017 text of an article amended since, and no section rests
     on it. Art. 120(8), which that Regulation deleted, is refused with its reason."""
-    from assistant.case.store import CaseStore
-    from assistant.service import Actor, Service
 
     eu = SHARED / "reference" / "eu"
     files = [eu / "01-regulation" / "mdr-2017-745" / "article-034.md",
@@ -446,12 +449,7 @@ def test_a_2017_provision_re_worded_since_is_flagged_and_grounds_no_section(kb_w
                     for h in kb.search(q, k=5, notes=0) if h.citation.startswith("MDR Art. 59")}
     assert by_paragraph.get("3", "").startswith("MDR Art. 59(3), 2017 wording"), by_paragraph
     assert by_paragraph.get("1") == "", by_paragraph
-    svc = Service(CaseStore(tmp_path / "home"), knowledge=kb)
-    maker = Actor("maker", "manufacturer")
-    case = svc.new_case("ansm", "individual", "Valvix TMV-28", maker)
-    svc.answer(case.id, "is_ivd", "no", maker)
-    find = svc.passages_for(case.id, "en")
-    grounds = [p for section in svc.profile(case).sections for p in find(section)]
+    grounds = _valve_case_grounds(kb, tmp_path)
     assert any(p.citation.startswith("MDR Art. 59(1)") for p in grounds)
     assert not [p.citation for p in grounds if p.amended]
 
