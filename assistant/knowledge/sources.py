@@ -198,7 +198,7 @@ def html_to_text(raw: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-_CELEX = re.compile(r"CELEX[_:]?(\d{5}R\d{4}(?:-\d{8})?)", re.I)  # "CELEX_32017R0745_EN_TXT.html"
+_CELEX = re.compile(r"CELEX[_:]?(\d{5}R\d{4}(?:-\d{8})?)", re.I)  # the EUR-Lex file a reference text was converted from
 
 
 def _chunk_metadata(chunk: Chunk, base: dict, lang: str, citation: str | None = None) -> dict:

@@ -94,7 +94,7 @@ def warning(filename: str, found: list[Superseded], skipped: int) -> str:
 # The metadata key a chunk of a 2017 base text carries when its provision was amended since (amended.yaml).
 AMENDED = "amended"
 # The act a chunk is the text of, when its source says so (sources.py: the reference files' front
-# matter names the EUR-Lex file, "CELEX_32017R0745_EN_TXT.html"). A CELEX number starting with 3 is
+# matter names the EUR-Lex file it was converted from, by CELEX number). A CELEX number starting with 3 is
 # the act as adopted; a consolidated version's starts with 0.
 BASE_ACT = "base_act"
 _AMENDED_FILE = Path(__file__).with_name("amended.yaml")
